@@ -1,0 +1,3 @@
+from symposium_tui.cli import main
+
+raise SystemExit(main())

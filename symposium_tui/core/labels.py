@@ -1,0 +1,18 @@
+"""The labels that say an engine object is ours. Labels, not name prefixes, decide ownership."""
+
+OWNER = "io.symposium.owner"
+OWNER_VALUE = "symposium-tui"
+TASKSPACE = "io.symposium.taskspace"
+ROLE = "io.symposium.role"
+IMAGE_RECIPE = "io.symposium.recipe"
+
+
+def ours(role: str, taskspace: str | None = None) -> dict[str, str]:
+    labels = {OWNER: OWNER_VALUE, ROLE: role}
+    if taskspace is not None:
+        labels[TASKSPACE] = taskspace
+    return labels
+
+
+def is_ours(labels: dict[str, str] | None) -> bool:
+    return bool(labels) and labels.get(OWNER) == OWNER_VALUE

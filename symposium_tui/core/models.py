@@ -1,0 +1,146 @@
+"""Frozen domain records. The engine adapter builds them from podman's answers; nothing above the
+adapter sees podman's raw JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class ContainerState(str, Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    EXITED = "exited"
+    STOPPED = "stopped"
+    DEAD = "dead"
+    REMOVING = "removing"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: str | None) -> ContainerState:
+        try:
+            return cls((value or "").strip().lower())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class EngineVersion:
+    version: str
+    api_version: str
+    os: str = ""
+    arch: str = ""
+
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        parts = [int(p) for p in self.version.split(".")[:2] if p.isdigit()]
+        parts += [0] * (2 - len(parts))
+        return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine says about its host: enough to explain a failure to a person."""
+
+    version: EngineVersion
+    oci_runtime: str
+    cgroup_manager: str
+    cgroup_version: str
+    graph_root: str
+    volume_path: str
+    rootless: bool
+    network_backend: str = ""
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_port: int
+    host_ip: str
+    host_port: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image: str
+    state: ContainerState
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    pod_id: str = ""
+    pod_name: str = ""
+    is_infra: bool = False
+    exit_code: int | None = None
+    created: datetime | None = None
+    started: datetime | None = None
+    ports: tuple[PortBinding, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.state is ContainerState.RUNNING
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    id: str
+    name: str
+    status: str
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    created: datetime | None = None
+    container_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    names: tuple[str, ...]
+    size: int
+    created: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    mountpoint: str
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class CheckStatus(str, Enum):
+    OK = "ok"
+    FAIL = "fail"
+    WARN = "warn"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `doctor`: what was checked, what was found, and how to fix it."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+    fix: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not CheckStatus.FAIL
+
+    def as_dict(self) -> dict[str, str | bool]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "ok": self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+        }

@@ -1,0 +1,1 @@
+"""The podman adapter: the only package that talks to podman."""

@@ -1,0 +1,156 @@
+"""Find the podman engine to talk to, in podman's own order, or start one for this process.
+
+Order: --url, CONTAINER_HOST, CONTAINER_CONNECTION / podman's default connection, the rootful
+socket, the rootless socket. An explicit --url or CONTAINER_HOST that does not answer is an error
+(podman does not fall back either). When nothing answers but podman is installed, a private
+`podman system service` is started for the lifetime of this process (the embedded default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from symposium_tui.core.errors import EngineUnavailable, PodmanNotInstalled, UsageError
+from symposium_tui.engine.hostfix import system_conf_files
+
+ROOTFUL_SOCKET = "/run/podman/podman.sock"
+INSTALL_HINT = (
+    "install podman (Debian/Ubuntu: sudo apt-get install podman runc; Fedora: sudo dnf install "
+    "podman), or point --url / CONTAINER_HOST at a running podman service"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place an engine may be: where it came from and how to reach it."""
+
+    uri: str
+    source: str
+    identity: str | None = None
+    explicit: bool = False
+
+
+@dataclass
+class Discovery:
+    """What was tried, for `doctor` and error messages."""
+
+    tried: list[tuple[Target, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return "; ".join(f"{t.source} {t.uri}: {why}" for t, why in self.tried) or "nothing to try"
+
+
+def validate_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("unix", "ssh", "tcp", "http"):
+        raise UsageError(
+            f"--url {url!r}: expected unix:///path/to/podman.sock, ssh://user@host[:port]/path "
+            "or tcp://host:port"
+        )
+    if parsed.scheme == "unix" and not parsed.path:
+        raise UsageError(f"--url {url!r}: a unix URL needs a socket path (unix:///run/podman/podman.sock)")
+    if parsed.scheme in ("ssh", "tcp", "http") and not parsed.hostname:
+        raise UsageError(f"--url {url!r}: needs a host name")
+    return url
+
+
+def _podman_connections_json(environ: dict[str, str]) -> dict:
+    """podman 5 keeps connections in podman-connections.json."""
+    home = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    for path in (home / "containers" / "podman-connections.json",
+                 Path("/etc/containers/podman-connections.json")):
+        try:
+            return json.loads(path.read_text(encoding="utf-8")).get("Connection") or {}
+        except (OSError, ValueError):
+            continue
+    return {}
+
+
+def configured_connections(environ: dict[str, str]) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """(default name, {name: {"uri", "identity"}}) from podman 5's JSON and containers.conf."""
+    connections: dict[str, dict[str, str]] = {}
+    default: str | None = None
+    for path in system_conf_files(environ):
+        try:
+            engine = tomllib.loads(path.read_text(encoding="utf-8")).get("engine", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        default = engine.get("active_service", default)
+        for name, dest in (engine.get("service_destinations") or {}).items():
+            connections[name] = {"uri": dest.get("uri", ""), "identity": dest.get("identity", "")}
+    podman5 = _podman_connections_json(environ)
+    for name, dest in (podman5.get("Connections") or {}).items():
+        connections[name] = {"uri": dest.get("URI", ""), "identity": dest.get("Identity", "")}
+    default = podman5.get("Default") or default
+    return default, connections
+
+
+def candidate_targets(url: str | None, environ: dict[str, str] | None = None) -> list[Target]:
+    environ = dict(os.environ) if environ is None else environ
+    if url:
+        return [Target(validate_url(url), "--url", explicit=True)]
+    if environ.get("CONTAINER_HOST"):
+        identity = environ.get("CONTAINER_SSHKEY") or None
+        return [Target(environ["CONTAINER_HOST"], "CONTAINER_HOST", identity, explicit=True)]
+    targets: list[Target] = []
+    default, connections = configured_connections(environ)
+    wanted = environ.get("CONTAINER_CONNECTION") or default
+    if wanted:
+        if wanted not in connections:
+            raise UsageError(f"podman connection {wanted!r} is not configured "
+                             f"(known: {', '.join(sorted(connections)) or 'none'})")
+        dest = connections[wanted]
+        source = "CONTAINER_CONNECTION" if environ.get("CONTAINER_CONNECTION") else "default connection"
+        targets.append(Target(dest["uri"], f"{source} {wanted!r}", dest["identity"] or None,
+                              explicit=bool(environ.get("CONTAINER_CONNECTION"))))
+    targets.append(Target(f"unix://{ROOTFUL_SOCKET}", "rootful socket"))
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        targets.append(Target(f"unix://{runtime}/podman/podman.sock", "rootless socket"))
+    return targets
+
+
+def unix_socket_answers(path: str, timeout: float = 1.0) -> str | None:
+    """None when a podman API answers /_ping on the socket, else why not."""
+    if not os.path.exists(path):
+        return "no such socket"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+            reply = sock.recv(64)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if reply.startswith(b"HTTP/1.1 200") or reply.startswith(b"HTTP/1.0 200"):
+        return None
+    return "the socket answered, but not as a podman service"
+
+
+def podman_binary() -> str | None:
+    return shutil.which("podman")
+
+
+def podman_cli_version(binary: str) -> str | None:
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip().rsplit(" ", 1)[-1] if out.returncode == 0 else None
+
+
+def no_engine_error(discovery: Discovery) -> EngineUnavailable:
+    if podman_binary() is None:
+        return PodmanNotInstalled(
+            "podman is not installed and no podman service answered "
+            f"(tried: {discovery.summary()})", hint=INSTALL_HINT)
+    return EngineUnavailable(f"no podman service answered (tried: {discovery.summary()})",
+                             hint="run `symposium-tui doctor` for details")

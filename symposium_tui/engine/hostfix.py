@@ -1,0 +1,154 @@
+"""Make a podman service the product starts itself work on hosts like these.
+
+Two measured traps: crun fails on hybrid cgroups ("cgroups in hybrid mode not supported"), and
+podman's default ulimits exceed a hard open-files limit that even root cannot raise, so every
+container start fails. The fix is a containers.conf of our own, given to the service through
+CONTAINERS_CONF; /etc is never edited. CONTAINERS_CONF replaces podman's whole search path, so the
+host's own files are read and merged first: the person's settings are kept, ours win.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from symposium_tui.engine import toml_write
+
+PODMAN_DEFAULT_NOFILE = 1048576
+SYSTEM_CONF_FILES = (
+    Path("/usr/share/containers/containers.conf"),
+    Path("/etc/containers/containers.conf"),
+)
+SYSTEM_CONF_DIR = Path("/etc/containers/containers.conf.d")
+
+
+def cgroup_mode(root: Path = Path("/sys/fs/cgroup")) -> str:
+    """'unified' (cgroup v2 only), 'hybrid' (v1 with a v2 mount beside it) or 'legacy' (v1)."""
+    try:
+        if (root / "cgroup.controllers").exists():
+            return "unified"
+        if (root / "unified").is_dir():
+            return "hybrid"
+    except OSError:
+        pass
+    return "legacy"
+
+
+@dataclass(frozen=True)
+class HostQuirks:
+    cgroups: str
+    nofile_hard: int
+    nproc_hard: int
+    systemd_running: bool
+    runc_path: str | None
+    crun_path: str | None
+
+    @classmethod
+    def detect(cls) -> HostQuirks:
+        return cls(
+            cgroups=cgroup_mode(),
+            nofile_hard=resource.getrlimit(resource.RLIMIT_NOFILE)[1],
+            nproc_hard=resource.getrlimit(resource.RLIMIT_NPROC)[1],
+            systemd_running=Path("/run/systemd/system").is_dir(),
+            runc_path=shutil.which("runc"),
+            crun_path=shutil.which("crun"),
+        )
+
+    @property
+    def crun_unusable(self) -> bool:
+        return self.cgroups != "unified"
+
+
+@dataclass(frozen=True)
+class ConfFix:
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def _limit(value: int) -> int | None:
+    return None if value == resource.RLIM_INFINITY else value
+
+
+def fixes_for(quirks: HostQuirks) -> ConfFix:
+    """The containers.conf settings this host needs, why, and what cannot be fixed here."""
+    containers: dict[str, Any] = {}
+    engine: dict[str, Any] = {}
+    reasons: list[str] = []
+    problems: list[str] = []
+    if quirks.crun_unusable:
+        if quirks.runc_path:
+            engine["runtime"] = "runc"
+            reasons.append(f"cgroups are in {quirks.cgroups} mode, where crun fails: using runc")
+        else:
+            problems.append(
+                f"cgroups are in {quirks.cgroups} mode, where crun fails, and runc is not installed "
+                "(apt-get install runc)"
+            )
+    ulimits = []
+    nofile = _limit(quirks.nofile_hard)
+    if nofile is not None and nofile < PODMAN_DEFAULT_NOFILE:
+        ulimits.append(f"nofile={nofile}:{nofile}")
+        reasons.append(f"the hard open-files limit is {nofile}: lowering podman's default ulimits")
+    nproc = _limit(quirks.nproc_hard)
+    if ulimits and nproc is not None:
+        ulimits.append(f"nproc={nproc}:{nproc}")
+    if ulimits:
+        containers["default_ulimits"] = ulimits
+    if not quirks.systemd_running:
+        engine["cgroup_manager"] = "cgroupfs"
+        engine["events_logger"] = "file"
+        reasons.append("systemd is not running: cgroupfs cgroup manager, file events log")
+    overrides = {k: v for k, v in (("containers", containers), ("engine", engine)) if v}
+    return ConfFix(overrides=overrides, reasons=tuple(reasons), problems=tuple(problems))
+
+
+def system_conf_files(environ: dict[str, str] | None = None) -> list[Path]:
+    """The containers.conf files podman itself would read, in its order."""
+    environ = dict(os.environ) if environ is None else environ
+    if environ.get("CONTAINERS_CONF"):
+        return [Path(environ["CONTAINERS_CONF"])]
+    files = [p for p in SYSTEM_CONF_FILES if p.is_file()]
+    if SYSTEM_CONF_DIR.is_dir():
+        files += sorted(p for p in SYSTEM_CONF_DIR.glob("*.conf") if p.is_file())
+    if os.getuid() != 0:
+        home_conf = Path(environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "containers"
+        if (home_conf / "containers.conf").is_file():
+            files.append(home_conf / "containers.conf")
+        files += sorted((home_conf / "containers.conf.d").glob("*.conf"))
+    return files
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merged_conf(files: list[Path], overrides: dict[str, dict[str, Any]]) -> str:
+    document: dict[str, Any] = {}
+    for path in files:
+        try:
+            document = deep_merge(document, tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue  # podman would refuse this file too; our overrides still apply
+    return toml_write.dumps(deep_merge(document, overrides))
+
+
+def write_conf(path: Path, fix: ConfFix, environ: dict[str, str] | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Written by symposium-tui for the podman service it starts; /etc is not changed.\n"
+    text += merged_conf(system_conf_files(environ), fix.overrides)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,156 @@
+"""Build the default agent and dev images with no registry.
+
+The slow part, a Debian root filesystem made by mmdebstrap, is cached as a tarball in the cache
+dir; images carry a recipe label, so an up-to-date image is not rebuilt and a second build takes
+seconds. The Containerfiles live in symposium_tui/images/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.config import Settings
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.keys import ensure_key
+from symposium_tui.core.paths import AppPaths
+from symposium_tui.engine.adapter import Engine
+
+ROOTFS_PACKAGES = (
+    "openssh-server", "openssh-client", "git", "tmux", "ca-certificates", "procps",
+    "netcat-openbsd", "iproute2", "curl", "less",
+)
+Progress = Callable[[str], None]
+
+
+def recipe_dir(name: str) -> Path:
+    return Path(str(resources.files("symposium_tui") / "images" / name))
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:16]
+
+
+def _files_digest(directory: Path) -> list[bytes]:
+    return [p.name.encode() + p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()]
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    role: str
+    image: str
+    built: bool  # False: already up to date
+    image_id: str
+
+
+class ImageBuilder:
+    def __init__(self, engine: Engine, paths: AppPaths, settings: Settings,
+                 progress: Progress | None = None) -> None:
+        self.engine = engine
+        self.paths = paths
+        self.settings = settings
+        self.progress = progress or (lambda line: None)
+
+    # -- the root filesystem ------------------------------------------------------------------
+    def rootfs_recipe(self) -> str:
+        return _digest(self.settings.debian_suite.encode(), " ".join(ROOTFS_PACKAGES).encode())
+
+    def rootfs_tar(self) -> Path:
+        tar = self.paths.rootfs_cache / f"debian-{self.settings.debian_suite}-{self.rootfs_recipe()}.tar"
+        if tar.is_file():
+            self.progress(f"root filesystem: cached at {tar}")
+            return tar
+        mmdebstrap = shutil.which("mmdebstrap")
+        if mmdebstrap is None:
+            raise SymposiumError(
+                "mmdebstrap is not installed: it makes the Debian root filesystem of the images",
+                hint="apt-get install mmdebstrap (or set images.agent/images.dev in config.yaml to "
+                     "images from your registry)")
+        tar.parent.mkdir(parents=True, exist_ok=True)
+        # mmdebstrap picks its output format from the extension: keep ".tar" last.
+        partial = tar.with_name(f"{tar.stem}.partial-{os.getpid()}.tar")
+        cmd = [mmdebstrap, "--variant=apt", "--include=" + ",".join(ROOTFS_PACKAGES),
+               self.settings.debian_suite, str(partial)]
+        if os.getuid() != 0:
+            cmd.insert(1, "--mode=unshare")
+        self.progress(f"root filesystem: running {' '.join(cmd[:2])} ... (about a minute, once)")
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            assert proc.stdout is not None
+            tail: list[str] = []
+            for line in proc.stdout:
+                self.progress("  " + line.rstrip())
+                tail = [*tail[-9:], line.rstrip()]
+            if proc.wait() != 0:
+                raise SymposiumError("mmdebstrap failed: " + " | ".join(tail[-3:]),
+                                     hint="check that Debian's package archive is reachable")
+            partial.replace(tar)
+        finally:
+            partial.unlink(missing_ok=True)
+        return tar
+
+    # -- images -------------------------------------------------------------------------------
+    def _up_to_date(self, name: str, recipe: str) -> str | None:
+        image = self.engine.image(name)
+        if image is not None and image.labels.get(L.IMAGE_RECIPE) == recipe:
+            return image.id
+        return None
+
+    def _build(self, role: str, name: str, recipe: str, files: dict[str, Path], force: bool,
+               build_args: dict[str, str] | None = None) -> BuildStep:
+        if not force and (image_id := self._up_to_date(name, recipe)):
+            self.progress(f"{role}: {name} is up to date")
+            return BuildStep(role, name, False, image_id)
+        self.progress(f"{role}: building {name}")
+        with tempfile.TemporaryDirectory(prefix="symposium-build-") as tmp:
+            context = Path(tmp) / "context.tar"
+            with tarfile.open(context, "w") as tar:
+                for arcname, source in files.items():
+                    tar.add(source, arcname=arcname)
+            self.engine.build(context, name, labels=L.ours(role) | {L.IMAGE_RECIPE: recipe},
+                              build_args=build_args,
+                              on_output=lambda line: self.progress(f"  {line}"))
+        image = self.engine.image(name)
+        if image is None:
+            raise SymposiumError(f"the build of {name} reported success, but the image is missing")
+        return BuildStep(role, name, True, image.id)
+
+    def build_all(self, force: bool = False) -> list[BuildStep]:
+        images = self.settings.images
+        public_key = ensure_key(self.paths.ssh_key)
+        base_dir = recipe_dir("base")
+        base_recipe = _digest(self.rootfs_recipe().encode(), *_files_digest(base_dir))
+        steps: list[BuildStep] = []
+        base_id = self._up_to_date(images.base, base_recipe) if not force else None
+        if base_id:
+            self.progress(f"base: {images.base} is up to date")
+            steps.append(BuildStep("base", images.base, False, base_id))
+        else:
+            files = {"Containerfile": base_dir / "Containerfile", "rootfs.tar": self.rootfs_tar()}
+            steps.append(self._build("base", images.base, base_recipe, files, True))
+        common = recipe_dir("common")
+        for role, name in (("dev", images.dev), ("agent", images.agent)):
+            directory = recipe_dir(role)
+            recipe = _digest(steps[0].image_id.encode(), public_key.read_bytes(),
+                             *_files_digest(directory), *_files_digest(common))
+            files = {
+                "Containerfile": directory / "Containerfile",
+                "sshd_config": common / "sshd_config",
+                "entrypoint.sh": common / "entrypoint.sh",
+                "authorized_keys": public_key,
+            }
+            steps.append(self._build(role, name, recipe, files, force, {"BASE": images.base}))
+        return steps
+

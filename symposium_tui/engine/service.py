@@ -1,0 +1,144 @@
+"""A `podman system service` owned by this process: started on a private socket, stopped on exit.
+
+The service is forked from a keeper thread that lives as long as the service, with
+PR_SET_PDEATHSIG, so it dies with us even when we are killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from symposium_tui.core.errors import EngineUnavailable
+from symposium_tui.engine.connection import unix_socket_answers
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+class PodmanService:
+    def __init__(
+        self,
+        binary: str,
+        *,
+        socket_dir: Path | None = None,
+        containers_conf: Path | None = None,
+        root: Path | None = None,
+        runroot: Path | None = None,
+        parent_dir: Path | None = None,
+    ) -> None:
+        self._owns_dir = socket_dir is None
+        if socket_dir is None:
+            parent = parent_dir if parent_dir and _usable_dir(parent_dir) else None
+            socket_dir = Path(tempfile.mkdtemp(prefix="podman-", dir=parent))
+        self.socket_dir = socket_dir
+        self.socket_path = socket_dir / "podman.sock"
+        self.log_path = socket_dir / "service.log"
+        self.binary = binary
+        self.containers_conf = containers_conf
+        self.root = root
+        self.runroot = runroot
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._started = threading.Event()
+        self._spawn_error: BaseException | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def command(self) -> list[str]:
+        cmd = [self.binary]
+        if self.root:
+            cmd += ["--root", str(self.root)]
+        if self.runroot:
+            cmd += ["--runroot", str(self.runroot)]
+        return [*cmd, "system", "service", "--time=0", self.uri]
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.containers_conf:
+            env["CONTAINERS_CONF"] = str(self.containers_conf)
+        return env
+
+    def _keep(self) -> None:
+        try:
+            with open(self.log_path, "ab") as log:
+                self._proc = subprocess.Popen(
+                    self.command(), env=self.environment(), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=log, preexec_fn=_die_with_parent, start_new_session=True,
+                )
+        except OSError as exc:
+            self._spawn_error = exc
+            return
+        finally:
+            self._started.set()
+        self._proc.wait()
+
+    def start(self, timeout: float = 30.0) -> PodmanService:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        keeper = threading.Thread(target=self._keep, name="podman-service-keeper", daemon=True)
+        keeper.start()
+        self._started.wait()
+        if self._spawn_error or self._proc is None:
+            raise EngineUnavailable(f"could not start `podman system service`: {self._spawn_error}")
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while (why := unix_socket_answers(str(self.socket_path))) is not None:
+            if self._proc.poll() is not None:
+                raise EngineUnavailable(
+                    f"`podman system service` exited with code {self._proc.returncode}: {self.log_tail()}",
+                    hint="run `symposium-tui doctor`")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise EngineUnavailable(f"`podman system service` did not answer in {timeout:.0f} s ({why})")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        return self
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(text[-lines:]) or "(empty log)"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        if self._owns_dir:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+        else:
+            self.socket_path.unlink(missing_ok=True)
+
+
+def _usable_dir(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
