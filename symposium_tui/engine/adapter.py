@@ -46,7 +46,7 @@ def parse_time(value: Any) -> datetime | None:
     text = text.replace("Z", "+00:00")
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
         zone = rest[len(digits):]
         text = f"{head}.{digits[:6]}{zone}"
     try:

@@ -1,0 +1,32 @@
+from datetime import datetime, timezone
+
+from symposium_tui.core.models import ContainerState
+from symposium_tui.engine.adapter import container_from_list, container_state, parse_time
+
+
+def test_parse_time_handles_podmans_shapes():
+    assert parse_time(0) is None
+    assert parse_time("0001-01-01T00:00:00Z") is None
+    assert parse_time(1700000000) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    nano = parse_time("2026-11-28T05:30:00.123456789Z")
+    assert nano == datetime(2026, 11, 28, 5, 30, 0, 123456, tzinfo=timezone.utc)
+    offset = parse_time("2026-11-28T05:30:00.5+01:00")
+    assert offset is not None and offset.utcoffset().total_seconds() == 3600
+    assert parse_time("not a time") is None
+
+
+def test_state_is_a_string_on_4x_lists_and_a_dict_on_inspect():
+    assert container_state({"State": "running"}) is ContainerState.RUNNING
+    assert container_state({"State": {"Status": "exited"}}) is ContainerState.EXITED
+    assert container_state({"State": "bogus"}) is ContainerState.UNKNOWN
+    assert container_state({}) is ContainerState.UNKNOWN
+
+
+def test_ports_in_libpod_list_shape_with_ranges():
+    info = container_from_list({
+        "Id": "abc", "Names": ["x"], "State": "running",
+        "Ports": [{"host_ip": "127.0.0.1", "container_port": 2222, "host_port": 40000,
+                   "range": 2, "protocol": "tcp"}],
+    })
+    assert [(p.container_port, p.host_port) for p in info.ports] == [(2222, 40000), (2223, 40001)]
+    assert info.ports[0].host_ip == "127.0.0.1"

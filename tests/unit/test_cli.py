@@ -1,0 +1,78 @@
+"""The command set as a person meets it: help, usage errors and not-yet-built commands."""
+
+import re
+
+import pytest
+
+from tests.helpers import assert_clean_failure, run_cli
+
+COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "health",
+            "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
+NOT_YET = {
+    "create": ["create", "demo", "--repo", "/tmp/x"], "ls": ["ls"], "start": ["start", "demo"],
+    "stop": ["stop", "demo"], "restart": ["restart", "demo"], "rm": ["rm", "demo"],
+    "adjust": ["adjust", "demo", "--memory", "1Gi"], "health": ["health"], "monitor": ["monitor"],
+    "logs": ["logs", "demo"], "cleanup": ["cleanup"], "gc-volumes": ["gc-volumes"],
+    "ssh-config": ["ssh-config"], "export-kube": ["export-kube", "demo"],
+}
+
+
+def test_help_lists_all_sixteen_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    listed = re.findall(r"^    ([a-z][a-z-]+)", result.stdout, flags=re.M)
+    assert listed == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: symposium-tui " + command)
+
+
+@pytest.mark.parametrize("command", sorted(NOT_YET))
+def test_unbuilt_commands_say_so_with_exit_2(command):
+    result = run_cli(*NOT_YET[command])
+    assert_clean_failure(result, 2)
+    assert "not yet available" in result.stderr
+
+
+def test_reporting_commands_take_json():
+    for command in ["doctor", "ls", "health", "cleanup", "gc-volumes", "ssh-config", "create"]:
+        assert "--json" in run_cli(command, "--help").stdout, command
+    assert "--json" in run_cli("images", "list", "--help").stdout
+
+
+def test_unknown_command_is_a_usage_error():
+    result = run_cli("frobnicate")
+    assert_clean_failure(result, 2)
+    assert "invalid choice" in result.stderr
+
+
+def test_images_without_action_is_a_usage_error():
+    result = run_cli("images")
+    assert_clean_failure(result, 2)
+    assert "images build" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["foo", "unix://", "ftp://host/x"])
+def test_bad_url_is_a_usage_error(url):
+    result = run_cli("--url", url, "doctor")
+    assert_clean_failure(result, 2)
+    assert "--url" in result.stderr
+
+
+def test_json_errors_are_json_too():
+    import json
+
+    result = run_cli("ls", "--json")
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+
+
+def test_version():
+    from symposium_tui import __version__
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and __version__ in result.stdout

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from symposium_tui.core.config import DEFAULT_DEV_IMAGE, ImageNames, load_settings
+from symposium_tui.core.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_a_file(tmp_path):
+    settings = load_settings(tmp_path / "missing.yaml", environ={})
+    assert settings.images == ImageNames()
+    assert settings.images.dev == DEFAULT_DEV_IMAGE
+
+
+def test_file_sets_only_what_it_names(tmp_path):
+    path = write(tmp_path, "images:\n  dev: registry.example/sym/dev:2\n")
+    settings = load_settings(path, environ={})
+    assert settings.images.dev == "registry.example/sym/dev:2"
+    assert settings.images.agent == ImageNames().agent
+
+
+def test_environment_wins_over_file(tmp_path):
+    path = write(tmp_path, "images:\n  agent: a:1\n")
+    settings = load_settings(path, environ={"SYMPOSIUM_AGENT_IMAGE": "b:2"})
+    assert settings.images.agent == "b:2"
+
+
+@pytest.mark.parametrize("text, line, key", [
+    ("images:\n  dev: 'has space'\n", 2, "images.dev"),
+    ("images:\n  agent: ok:1\n  robot: x:1\n", 3, "images.robot"),
+    ("colour: blue\n", 1, "colour"),
+    ("images: [a, b]\n", 1, "images"),
+])
+def test_invalid_file_names_file_line_and_key(tmp_path, text, line, key):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    message = str(caught.value)
+    assert f"{path}:{line}" in message
+    assert f"'{key}'" in message
+    assert caught.value.exit_code == 2
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = write(tmp_path, "images:\n  dev: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:\d+: not valid YAML"):
+        load_settings(path, environ={})
+
+
+def test_bad_environment_value_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="SYMPOSIUM_DEV_IMAGE"):
+        load_settings(tmp_path / "none.yaml", environ={"SYMPOSIUM_DEV_IMAGE": "two words"})
