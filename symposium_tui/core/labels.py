@@ -4,6 +4,9 @@ OWNER = "io.symposium.owner"
 OWNER_VALUE = "symposium-tui"
 TASKSPACE = "io.symposium.taskspace"
 ROLE = "io.symposium.role"
+# Images carry their own labels, never OWNER/ROLE: containers inherit image labels, and a container
+# someone else starts from our image must not look like ours.
+IMAGE_ROLE = "io.symposium.image"
 IMAGE_RECIPE = "io.symposium.recipe"
 
 

@@ -119,7 +119,7 @@ class ImageBuilder:
             with tarfile.open(context, "w") as tar:
                 for arcname, source in files.items():
                     tar.add(source, arcname=arcname)
-            self.engine.build(context, name, labels=L.ours(role) | {L.IMAGE_RECIPE: recipe},
+            self.engine.build(context, name, labels={L.IMAGE_ROLE: role, L.IMAGE_RECIPE: recipe},
                               build_args=build_args,
                               on_output=lambda line: self.progress(f"  {line}"))
         image = self.engine.image(name)

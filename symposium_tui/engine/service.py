@@ -21,6 +21,7 @@ from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.engine.connection import unix_socket_answers
 
 PR_SET_PDEATHSIG = 1
+MAX_SOCKET_DIR = 80
 
 
 def _die_with_parent() -> None:
@@ -44,6 +45,8 @@ class PodmanService:
         self._owns_dir = socket_dir is None
         if socket_dir is None:
             parent = parent_dir if parent_dir and _usable_dir(parent_dir) else None
+            if parent is not None and len(str(parent)) > MAX_SOCKET_DIR:
+                parent = None  # a unix socket path must fit in 108 bytes
             socket_dir = Path(tempfile.mkdtemp(prefix="podman-", dir=parent))
         self.socket_dir = socket_dir
         self.socket_path = socket_dir / "podman.sock"

@@ -35,7 +35,12 @@ def test_hybrid_cgroups_without_runc_is_a_problem_not_a_fix():
 
 def test_low_open_files_limit_lowers_default_ulimits():
     fix = fixes_for(quirks(nofile_hard=20000, nproc_hard=96365))
-    assert fix.overrides["containers"]["default_ulimits"] == ["nofile=20000:20000", "nproc=96365:96365"]
+    assert fix.overrides["containers"]["default_ulimits"] == ["nofile=16384:16384", "nproc=16384:16384"]
+
+
+def test_ulimits_never_exceed_the_hard_limits():
+    fix = fixes_for(quirks(nofile_hard=4096, nproc_hard=1000))
+    assert fix.overrides["containers"]["default_ulimits"] == ["nofile=4096:4096", "nproc=1000:1000"]
 
 
 def test_no_systemd_uses_cgroupfs():
