@@ -1,0 +1,66 @@
+"""The dashboard shell, driven headless with Pilot against the real isolated engine."""
+
+import pytest
+
+from symposium_tui.ui.app import SymposiumApp
+from symposium_tui.ui.screens.help import HelpScreen
+
+pytestmark = pytest.mark.engine
+
+
+async def _wait_for_status(app, pilot) -> str:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return str(app.screen.query_one("#engine-status").render())
+
+
+async def test_dashboard_connects_to_the_engine(isolated):
+    app = SymposiumApp(isolated.uri)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = await _wait_for_status(app, pilot)
+        assert "podman 4." in status and isolated.uri in status
+        assert not app.screen.query_one("#engine-status").has_class("-error")
+    app.close_engine()
+
+
+async def test_dashboard_says_when_the_engine_is_unreachable(tmp_path):
+    app = SymposiumApp(f"unix://{tmp_path}/gone.sock")
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = await _wait_for_status(app, pilot)
+        assert "engine unreachable" in status and "no such socket" in status
+        assert app.screen.query_one("#engine-status").has_class("-error")
+        assert app.is_running  # it keeps running
+
+
+async def test_question_mark_lists_keys_and_escape_closes(tmp_path):
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("DataTable")
+        keys = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert "q" in keys and "?" in keys
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits():
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_palette_offers_the_dashboard_actions():
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        names = [name for name, _, _ in app.palette_actions()]
+        assert "Show keys" in names
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"show keys")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
