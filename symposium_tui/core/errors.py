@@ -44,3 +44,7 @@ class PodmanNotInstalled(EngineUnavailable):
 
 class EngineError(SymposiumError):
     """The engine answered, but refused or failed an operation."""
+
+
+class EngineConflict(EngineError):
+    """The engine refused because an object of that name already exists or is in use."""

@@ -19,3 +19,18 @@ def ours(role: str, taskspace: str | None = None) -> dict[str, str]:
 
 def is_ours(labels: dict[str, str] | None) -> bool:
     return bool(labels) and labels.get(OWNER) == OWNER_VALUE
+
+# Facts about a taskspace carried on its pod and containers, so `ls` can show them from the engine.
+PROJECT = "io.symposium.project"
+REPO = "io.symposium.repo"
+TIER = "io.symposium.tier"
+SECURITY = "io.symposium.security"
+PROJECT_TYPE = "io.symposium.project-type"
+
+
+def of_taskspace(taskspace: str) -> dict[str, str]:
+    """The selector for every object of one taskspace."""
+    return {OWNER: OWNER_VALUE, TASKSPACE: taskspace}
+
+
+ALL_OURS = {OWNER: OWNER_VALUE}

@@ -53,6 +53,8 @@ class EngineInfo:
     volume_path: str
     rootless: bool
     network_backend: str = ""
+    cpus: int = 0
+    memory: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class VolumeInfo:
     mountpoint: str
     labels: dict[str, str] = field(default_factory=dict, hash=False)
     created: datetime | None = None
+    options: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,18 @@ class AppPaths:
         return self.data_dir / "ssh" / "id_ed25519"
 
     @property
+    def registry_file(self) -> Path:
+        return self.state_dir / "taskspace-registry.json"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.config_dir / "ssh_config"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.data_dir / "ssh" / "known_hosts"
+
+    @property
     def rootfs_cache(self) -> Path:
         return self.cache_dir / "rootfs"
 

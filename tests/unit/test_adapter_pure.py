@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 from symposium_tui.core.models import ContainerState
-from symposium_tui.engine.adapter import container_from_list, container_state, parse_time
+from symposium_tui.engine.normalize import container_from_list, container_state, parse_time
 
 
 def test_parse_time_handles_podmans_shapes():

@@ -1,0 +1,51 @@
+"""Files the product owns: written atomically, guarded by advisory locks."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from symposium_tui.core.errors import SymposiumError
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write a whole file or nothing: a temp file in the same dir, fsynced, then renamed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise SymposiumError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise SymposiumError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, *, blocking: bool = True, busy_message: str = "") -> Iterator[None]:
+    """Hold an exclusive flock on lock_path; with blocking=False, fail at once if it is held."""
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise SymposiumError(f"cannot lock {lock_path}: {exc.strerror or exc}") from exc
+    try:
+        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError as exc:
+            raise SymposiumError(busy_message or f"{lock_path} is locked by another process") from exc
+        yield
+    finally:
+        handle.close()

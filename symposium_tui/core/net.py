@@ -1,0 +1,42 @@
+"""Readiness by the protocol, not by sleeping: an SSH server greets with 'SSH-'."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+
+
+def ssh_banner(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> str | None:
+    """The server's identification line, or None when nothing SSH answers on the port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            data = sock.recv(256)
+    except OSError:
+        return None
+    return data.split(b"\r\n", 1)[0].decode(errors="replace") if data.startswith(b"SSH-") else None
+
+
+def tcp_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check: Callable[[], bool], timeout: float, still_worth_waiting: Callable[[], str | None]
+             ) -> str | None:
+    """Poll check() with growing delays. Returns None when it passed, else why it never did."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        if check():
+            return None
+        if (why := still_worth_waiting()) is not None:
+            return why
+        if time.monotonic() >= deadline:
+            return f"not ready after {timeout:.0f} s"
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)

@@ -1,0 +1,99 @@
+"""The taskspace registry: the seed's JSON (id → status, ports, last_updated, ...) in the state dir.
+
+Every change is a read-modify-write under an exclusive file lock and lands atomically. The engine is
+the source of truth; `reconcile` brings the registry in line with what the engine shows and reports
+the drift it found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from symposium_tui.core.fsutil import atomic_write, locked
+
+Entries = dict[str, dict[str, Any]]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Drift:
+    registry_only: tuple[str, ...]  # in the registry, gone from the engine
+    engine_only: tuple[str, ...]  # in the engine, missing from the registry
+
+    @property
+    def any(self) -> bool:
+        return bool(self.registry_only or self.engine_only)
+
+    def of(self, taskspace: str) -> str:
+        if taskspace in self.registry_only:
+            return "gone from engine"
+        if taskspace in self.engine_only:
+            return "not in registry"
+        return ""
+
+
+class Registry:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+
+    def read(self) -> Entries:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            return {}  # a corrupt registry is rebuilt from the engine on the next reconcile
+        return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+    def update(self, change: Callable[[Entries], Entries | None],
+               after: Callable[[Entries], None] | None = None) -> Entries:
+        """Apply change() to the entries under the lock; after() runs under the same lock."""
+        with locked(self.lock_path):
+            entries = self.read()
+            before = json.dumps(entries, sort_keys=True)
+            changed = change(entries)
+            entries = entries if changed is None else changed
+            if json.dumps(entries, sort_keys=True) != before or not self.path.exists():
+                atomic_write(self.path, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+            if after is not None:
+                after(entries)
+            return entries
+
+    def put(self, taskspace: str, fields: dict[str, Any],
+            after: Callable[[Entries], None] | None = None) -> Entries:
+        def change(entries: Entries) -> None:
+            entry = entries.setdefault(taskspace, {})
+            entry.update(fields)
+            entry["last_updated"] = now_iso()
+        return self.update(change, after)
+
+    def remove(self, taskspace: str, after: Callable[[Entries], None] | None = None) -> Entries:
+        return self.update(lambda entries: entries.pop(taskspace, None) and None, after)
+
+    def reconcile(self, seen: dict[str, dict[str, Any]],
+                  after: Callable[[Entries], None] | None = None) -> Drift:
+        """Make the registry match the engine: `seen` maps each taskspace the engine has to fields."""
+        found: dict[str, Drift] = {}
+
+        def change(entries: Entries) -> None:
+            drift = Drift(tuple(sorted(set(entries) - set(seen))), tuple(sorted(set(seen) - set(entries))))
+            found["drift"] = drift
+            for gone in drift.registry_only:
+                del entries[gone]
+            for taskspace, fields in seen.items():
+                entry = entries.setdefault(taskspace, {})
+                if any(entry.get(k) != v for k, v in fields.items()):
+                    entry.update(fields)
+                    entry["last_updated"] = now_iso()
+        self.update(change, after)
+        return found["drift"]
+

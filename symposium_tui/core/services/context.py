@@ -1,0 +1,45 @@
+"""What every lifecycle use case shares: the engine, settings, registry and the product's files."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from symposium_tui.core import sshconfig
+from symposium_tui.core.config import Settings
+from symposium_tui.core.paths import AppPaths
+from symposium_tui.core.policy import Policy, builtin_policy
+from symposium_tui.core.registry import Registry
+from symposium_tui.core.taskspace import LifecycleEngine
+
+
+@dataclass
+class LifecycleContext:
+    engine: LifecycleEngine
+    paths: AppPaths
+    settings: Settings
+    policy: Policy = field(default_factory=builtin_policy)
+
+    def __post_init__(self) -> None:
+        self.registry = Registry(self.paths.registry_file)
+
+    def taskspace_dir(self, taskspace: str) -> Path:
+        return self.paths.state_dir / "taskspaces" / taskspace
+
+    def remove_taskspace_files(self, taskspace: str) -> None:
+        shutil.rmtree(self.taskspace_dir(taskspace), ignore_errors=True)
+
+    def agent_mounts(self) -> tuple[Path, Path]:
+        """The person's agent auth and context dirs, mounted read-only; made empty if missing."""
+        auth, context = self.paths.config_dir / "auth", self.paths.config_dir / "context"
+        for directory in (auth, context):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return auth, context
+
+    def write_ssh_config(self, entries: dict[str, dict[str, Any]]) -> None:
+        sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts)
+
+    def forget_host_keys(self, taskspace: str) -> None:
+        sshconfig.forget_host_keys(self.paths.known_hosts, taskspace)

@@ -1,0 +1,327 @@
+"""Create a taskspace: pod, copy-on-write project storage, agent state, build cache, containers.
+
+Each step reports progress before it runs. Everything a failed create made is removed again, in
+reverse order, before the error reaches the person; the shared base volume of the repository stays
+if it existed before. A per-id lock makes a second concurrent create of the same id fail at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.errors import EngineConflict, SymposiumError, UsageError
+from symposium_tui.core.fsutil import atomic_write, locked
+from symposium_tui.core.ids import container_name, pod_name, validate_id, volume_name
+from symposium_tui.core.models import VolumeInfo
+from symposium_tui.core.net import ssh_banner, wait_for
+from symposium_tui.core.policy import Limits
+from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.taskspace import (
+    AGENT_SSH_PORT,
+    BUILD_CACHE_DIRS,
+    CONTAINER_UID,
+    DEV_SSH_PORT,
+    BindMount,
+    ContainerSpec,
+    PodSpec,
+    Taskspace,
+    VolumeMount,
+    VolumeSpec,
+)
+
+STEPS = (
+    ("check", "checking images, tier and id"),
+    ("pod", "creating the pod"),
+    ("volumes", "creating volumes"),
+    ("project", "preparing project storage"),
+    ("agent", "starting the agent container"),
+    ("agent-ready", "waiting for the agent's SSH"),
+    ("dev", "starting the dev container"),
+    ("dev-ready", "waiting for the dev container's SSH"),
+    ("register", "updating the registry and SSH config"),
+)
+READY_TIMEOUT = 60.0
+
+# Runs in a throwaway container from the dev image. The repository arrives as "$1" (never through
+# a shell string); the clone lands in .incoming and is renamed, so a half-made base is redone.
+INIT_SCRIPT = r"""
+set -eu
+repo="$1"; origin="$2"; uid="$3"; shift 3
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+if [ ! -d /base/repo ]; then
+    rm -rf /base/.incoming
+    git clone --quiet -- "$repo" /base/.incoming
+    git -C /base/.incoming remote set-url origin "$origin"
+    printf '/.build-cache/\n' >> /base/.incoming/.git/info/exclude
+    chown -R "$uid:$uid" /base/.incoming
+    mv /base/.incoming /base/repo
+fi
+mkdir -p /layer/upper /layer/work
+chown "$uid:$uid" /layer/upper
+mkdir -p /state/tmux /state/logs /state/history
+chmod 755 /state/tmux /state/logs /state/history
+chown -R "$uid:$uid" /state
+for dir in "$@"; do mkdir -p "/cache/$dir"; done
+chown -R "$uid:$uid" /cache
+"""
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    id: str
+    repo: RepoSpec
+    image: str | None = None
+    project_type: str = "none"
+    tier: str | None = None
+    security: str = "open"
+
+
+@dataclass(frozen=True)
+class CreateProgress:
+    index: int
+    total: int
+    step: str
+    detail: str
+
+
+Progress = Callable[[CreateProgress], None]
+
+
+class Rollback:
+    """Undo actions, run newest first; failures while undoing are collected, not raised."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[str, Callable[[], None]]] = []
+        self.problems: list[str] = []
+
+    def add(self, what: str, undo: Callable[[], None]) -> None:
+        self._undo.append((what, undo))
+
+    def run(self) -> None:
+        for what, undo in reversed(self._undo):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - keep undoing; report every leftover
+                self.problems.append(f"{what}: {exc}")
+        self._undo.clear()
+
+
+class Creator:
+    def __init__(self, ctx: LifecycleContext, progress: Progress | None = None) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.progress = progress or (lambda p: None)
+        self._step = 0
+
+    def _report(self, step: str, detail: str = "") -> None:
+        self._step += 1
+        names = dict(STEPS)
+        self.progress(CreateProgress(self._step, len(STEPS), step, detail or names[step]))
+
+    def create(self, request: CreateRequest) -> Taskspace:
+        taskspace = validate_id(request.id)
+        if request.project_type not in BUILD_CACHE_DIRS:
+            raise UsageError(f"unknown project type {request.project_type!r}; "
+                             f"choose from {', '.join(BUILD_CACHE_DIRS)}")
+        if request.security != "open":
+            raise UsageError(f"--security {request.security} is not yet available (issue #8); "
+                             "taskspaces are created with the open level for now")
+        tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
+        lock = self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"
+        with locked(lock, blocking=False,
+                    busy_message=f"another create or remove of taskspace {taskspace!r} is running"):
+            rollback = Rollback()
+            try:
+                return self._create(request, taskspace, tier, limits, rollback)
+            except BaseException as exc:
+                rollback.run()
+                if rollback.problems and isinstance(exc, SymposiumError):
+                    exc.message += "; could not undo: " + "; ".join(rollback.problems)
+                raise
+
+    def _check(self, request: CreateRequest, taskspace: str, limits: Limits) -> tuple[str, str]:
+        self._report("check")
+        images = self.ctx.settings.images
+        dev_image = request.image or images.dev
+        for role, image in (("agent", images.agent), ("dev", dev_image)):
+            if self.engine.image(image) is None:
+                raise SymposiumError(f"the {role} image {image} is not in the engine",
+                                     hint="symposium-tui images build" if image in
+                                     (images.agent, images.dev) else f"podman pull {image}")
+        info = self.engine.info()
+        if info.rootless:
+            raise SymposiumError("copy-on-write workspaces need a rootful podman engine for now "
+                                 "(the overlay is mounted by the engine)",
+                                 hint="use the rootful socket, e.g. --url unix:///run/podman/podman.sock")
+        if info.cpus and limits.cpu > info.cpus * 1000:
+            raise UsageError(f"the tier asks for {limits.cpu / 1000:g} CPUs; the engine's host has "
+                             f"{info.cpus}")
+        if info.memory and limits.memory > info.memory:
+            raise UsageError(f"the tier asks for {limits.memory / 2**30:.1f} GiB of memory; the engine's "
+                             f"host has {info.memory / 2**30:.1f} GiB")
+        existing = self.engine.pod(pod_name(taskspace))
+        if existing is not None:
+            if L.is_ours(existing.labels):
+                raise SymposiumError(f"taskspace {taskspace!r} already exists")
+            raise SymposiumError(f"a pod named {pod_name(taskspace)} exists but was not created by "
+                                 "symposium-tui; it is left alone", hint="choose another id")
+        return images.agent, dev_image
+
+    def _create(self, request: CreateRequest, taskspace: str, tier: str, limits: Limits,
+                rollback: Rollback) -> Taskspace:
+        agent_image, dev_image = self._check(request, taskspace, limits)
+        repo = request.repo
+        common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier,
+                  L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type}
+
+        self._report("pod")
+        pod = pod_name(taskspace)
+        try:
+            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common,
+                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu))
+        except EngineConflict:
+            raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
+                                 "by someone else)") from None
+        rollback.add(f"pod {pod}", lambda: self.engine.remove_pod(pod))
+        ports = self.engine.pod_ports(pod)
+        dev_port, agent_port = ports.get(DEV_SSH_PORT), ports.get(AGENT_SSH_PORT)
+        if not dev_port or not agent_port:
+            raise SymposiumError(f"podman did not publish the SSH ports of {pod} (got {ports})")
+
+        self._report("volumes")
+        layer = self._volume(taskspace, "project", rollback)
+        state = self._volume(taskspace, "agent-state", rollback, reuse=True)
+        cache = self._volume(taskspace, "build-cache", rollback)
+
+        self._report("project", f"preparing project storage ({repo.base_volume})")
+        base_lock = self.ctx.paths.state_dir / "locks" / f"{repo.base_volume}.lock"
+        with locked(base_lock):
+            base = self._base_volume(repo, rollback)
+            self._init_storage(repo, base, layer, state, cache, request.project_type, dev_image)
+        workspace = self._workspace_volume(taskspace, base, layer, rollback)
+
+        agent_config = self._agent_config(taskspace, request, tier, dev_port, agent_port)
+        rollback.add("agent config", lambda: self.ctx.remove_taskspace_files(taskspace))
+        agent = container_name(taskspace, "agent")
+        self._report("agent")
+        auth, context = self.ctx.agent_mounts()
+        self._container(ContainerSpec(
+            agent, agent_image, L.ours("agent", taskspace) | common, pod=pod,
+            volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(state.name, "/agent/state")),
+            binds=(BindMount(str(agent_config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
+                   BindMount(str(context), "/agent/context")),
+            env={"SYMPOSIUM_TASKSPACE": taskspace}), rollback)
+        self._report("agent-ready")
+        self._wait_ready(agent, agent_port)
+
+        dev = container_name(taskspace, "dev")
+        self._report("dev")
+        self._container(ContainerSpec(
+            dev, dev_image, L.ours("dev", taskspace) | common, pod=pod,
+            volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(cache.name, "/workspace/.build-cache")),
+            env={"SYMPOSIUM_TASKSPACE": taskspace}), rollback)
+        self._report("dev-ready")
+        self._wait_ready(dev, dev_port)
+
+        self._report("register")
+        created = datetime.now(timezone.utc)
+        fields = {"status": "running", "dev_port": dev_port, "agent_port": agent_port,
+                  "project": repo.project, "repo": repo.source, "tier": tier,
+                  "security": request.security, "created": created.isoformat(timespec="seconds"),
+                  "last_activity": created.isoformat(timespec="seconds"), "stopped_by_user": False}
+        self.ctx.forget_host_keys(taskspace)
+        self.ctx.registry.put(taskspace, fields, after=self.ctx.write_ssh_config)
+        return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,
+                         tier=tier, security=request.security, dev_port=dev_port,
+                         agent_port=agent_port, created=created, last_activity=fields["last_activity"])
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False) -> VolumeInfo:
+        name = volume_name(taskspace, role)
+        existing = self.engine.volume(name)
+        if existing is not None:
+            if reuse and existing.labels.get(L.OWNER) == L.OWNER_VALUE and \
+                    existing.labels.get(L.TASKSPACE) == taskspace and existing.labels.get(L.ROLE) == role:
+                return existing  # agent state kept from an earlier taskspace of this id
+            raise SymposiumError(f"volume {name} already exists" + (
+                "" if L.is_ours(existing.labels) else " and was not created by symposium-tui"),
+                hint="remove it, or choose another id")
+        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace)))
+        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
+        return volume
+
+    def _base_volume(self, repo: RepoSpec, rollback: Rollback) -> VolumeInfo:
+        existing = self.engine.volume(repo.base_volume)
+        if existing is not None:
+            if existing.labels.get(L.ROLE) != "project-base" or not L.is_ours(existing.labels):
+                raise SymposiumError(f"volume {repo.base_volume} exists but is not a project base "
+                                     "made by symposium-tui")
+            return existing
+        labels = L.ours("project-base") | {L.PROJECT: repo.project, L.REPO: repo.source}
+        volume = self.engine.create_volume(VolumeSpec(repo.base_volume, labels))
+        rollback.add(f"volume {repo.base_volume}", lambda: self.engine.remove_volume(repo.base_volume))
+        return volume
+
+    def _init_storage(self, repo: RepoSpec, base: VolumeInfo, layer: VolumeInfo, state: VolumeInfo,
+                      cache: VolumeInfo, project_type: str, image: str) -> None:
+        source = "/source" if repo.kind == "path" else repo.source
+        binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" else ()
+        spec = ContainerSpec(
+            name="", image=image, labels=L.ours("init"), entrypoint=("/bin/sh",),
+            command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
+                     *BUILD_CACHE_DIRS[project_type]),
+            volumes=(VolumeMount(base.name, "/base"), VolumeMount(layer.name, "/layer"),
+                     VolumeMount(state.name, "/state"), VolumeMount(cache.name, "/cache")),
+            binds=binds, network=None if repo.needs_network else "none")
+        result = self.engine.run(spec)
+        if result.exit_code != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise SymposiumError(f"preparing project storage from {repo.argument} failed: "
+                                 + (" | ".join(detail[-3:]) or f"exit code {result.exit_code}"))
+
+    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo,
+                          rollback: Rollback) -> str:
+        """One overlay mount both containers share: the base read-only below, this layer on top."""
+        name = volume_name(taskspace, "workspace")
+        if self.engine.volume(name) is not None:
+            raise SymposiumError(f"volume {name} already exists", hint="remove it, or choose another id")
+        options = {"type": "overlay", "device": "overlay",
+                   "o": f"lowerdir={base.mountpoint}/repo,upperdir={layer.mountpoint}/upper,"
+                        f"workdir={layer.mountpoint}/work"}
+        self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace), options))
+        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
+        return name
+
+    def _agent_config(self, taskspace: str, request: CreateRequest, tier: str, dev_port: int,
+                      agent_port: int) -> Path:
+        path = self.ctx.taskspace_dir(taskspace) / "config.yaml"
+        document = {"taskspace": taskspace, "project": request.repo.project, "repo": request.repo.source,
+                    "tier": tier, "project_type": request.project_type, "security": request.security,
+                    "ports": {"dev": dev_port, "agent": agent_port}}
+        atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
+        return path
+
+    def _container(self, spec: ContainerSpec, rollback: Rollback) -> None:
+        self.engine.create_container(spec)
+        rollback.add(f"container {spec.name}", lambda: self.engine.remove_container(spec.name))
+        self.engine.start_container(spec.name)
+
+    def _wait_ready(self, container: str, port: int) -> None:
+        def gone() -> str | None:
+            info = self.engine.container(container)
+            if info is None:
+                return f"{container} disappeared"
+            if not info.running:
+                return f"{container} is {info.state.value} (exit code {info.exit_code})"
+            return None
+        why = wait_for(lambda: ssh_banner(port) is not None, READY_TIMEOUT, gone)
+        if why is not None:
+            raise SymposiumError(f"{container} never became ready: {why}",
+                                 hint=f"see its log: podman logs {container}")

@@ -1,0 +1,266 @@
+"""List, start, stop, restart and remove taskspaces. Labels decide what is ours, never names."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.fsutil import locked
+from symposium_tui.core.ids import container_name, pod_name, validate_id
+from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
+from symposium_tui.core.net import ssh_banner, wait_for
+from symposium_tui.core.registry import Drift
+from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.create import READY_TIMEOUT
+from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT, ContainerSpec, Taskspace, VolumeMount
+
+# Looks for work that exists only in this taskspace: uncommitted changes, commits on no remote.
+WORK_CHECK_SCRIPT = r"""
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+cd /workspace 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || exit 3
+echo '--uncommitted'
+git status --porcelain --untracked-files=normal
+echo '--unpushed'
+git log --branches --not --remotes --format='%h %s'
+"""
+REMOVED_WITH_TASKSPACE = ("workspace", "project", "build-cache")
+
+
+@dataclass(frozen=True)
+class Inventory:
+    pod: PodInfo | None
+    containers: tuple[ContainerInfo, ...]
+    volumes: tuple[VolumeInfo, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.pod is None and not self.containers and not self.volumes
+
+    def volume(self, role: str) -> VolumeInfo | None:
+        return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
+
+
+@dataclass(frozen=True)
+class Listing:
+    taskspaces: tuple[Taskspace, ...]
+    drift: Drift
+
+
+@dataclass(frozen=True)
+class UnsavedWork:
+    uncommitted: tuple[str, ...]
+    unpushed: tuple[str, ...]
+    unknown: str = ""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.uncommitted or self.unpushed or self.unknown)
+
+    def describe(self) -> str:
+        if self.unknown:
+            return self.unknown
+        parts = []
+        if self.uncommitted:
+            parts.append(f"{len(self.uncommitted)} uncommitted change(s) ({', '.join(self.uncommitted[:3])})")
+        if self.unpushed:
+            parts.append(f"{len(self.unpushed)} commit(s) on no remote ({', '.join(self.unpushed[:3])})")
+        return " and ".join(parts)
+
+
+def derive_status(pod: PodInfo | None, containers: dict[str, ContainerInfo]) -> tuple[str, str]:
+    """running / stopped / degraded / missing, with the reason when it is not plain."""
+    if pod is None:
+        return "missing", "the pod is gone"
+    missing = [role for role in ("agent", "dev") if role not in containers]
+    running = [role for role in ("agent", "dev") if role in containers and containers[role].running]
+    if len(running) == 2:
+        return "running", ""
+    if missing and len(missing) == 2:
+        return "degraded", "no agent or dev container"
+    if not running:
+        return "stopped", ""
+    down = [f"{role} {containers[role].state.value}" for role in ("agent", "dev")
+            if role in containers and not containers[role].running] + [f"{r} missing" for r in missing]
+    return "degraded", ", ".join(down)
+
+
+class Lifecycle:
+    def __init__(self, ctx: LifecycleContext) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+
+    # -- reading ---------------------------------------------------------------------------------
+    def inventory(self, taskspace: str) -> Inventory:
+        selector = L.of_taskspace(taskspace)
+        pods = [p for p in self.engine.pods(selector) if p.labels.get(L.ROLE) == "pod"]
+        return Inventory(pods[0] if pods else None,
+                         tuple(c for c in self.engine.containers(selector) if not c.is_infra),
+                         tuple(self.engine.volumes(selector)))
+
+    def list(self) -> Listing:
+        """Every taskspace in three engine calls, reconciled with the registry."""
+        pods = {p.labels[L.TASKSPACE]: p for p in self.engine.pods(L.ALL_OURS)
+                if p.labels.get(L.ROLE) == "pod" and p.labels.get(L.TASKSPACE)}
+        members: dict[str, dict[str, ContainerInfo]] = defaultdict(dict)
+        ports: dict[str, dict[int, int]] = defaultdict(dict)
+        for ctr in self.engine.containers(L.ALL_OURS):
+            taskspace = ctr.labels.get(L.TASKSPACE)
+            if not taskspace:
+                continue
+            if ctr.is_infra:
+                ports[taskspace] = {b.container_port: b.host_port for b in ctr.ports}
+            elif ctr.labels.get(L.ROLE) in ("agent", "dev"):
+                members[taskspace][ctr.labels[L.ROLE]] = ctr
+        seen: dict[str, dict[str, object]] = {}
+        for taskspace in sorted(set(pods) | set(members)):
+            status, _ = derive_status(pods.get(taskspace), members[taskspace])
+            fields: dict[str, object] = {"status": status}
+            if ports[taskspace]:
+                fields["dev_port"] = ports[taskspace].get(DEV_SSH_PORT)
+                fields["agent_port"] = ports[taskspace].get(AGENT_SSH_PORT)
+            seen[taskspace] = fields
+        before = self.ctx.registry.read()
+        drift = self.ctx.registry.reconcile(seen, after=self.ctx.write_ssh_config)
+        rows = []
+        for taskspace in sorted(set(seen) | set(drift.registry_only)):
+            rows.append(self._row(taskspace, pods.get(taskspace), members[taskspace],
+                                  ports[taskspace], before.get(taskspace, {}), drift))
+        return Listing(tuple(rows), drift)
+
+    def _row(self, taskspace: str, pod: PodInfo | None, containers: dict[str, ContainerInfo],
+             ports: dict[int, int], remembered: dict[str, object], drift: Drift) -> Taskspace:
+        status, reason = derive_status(pod, containers)
+        labels = pod.labels if pod else {}
+        if status == "stopped" and remembered.get("stopped_by_user"):
+            reason = "stopped by the user"
+        return Taskspace(
+            id=taskspace, status=status, reason=reason,
+            project=labels.get(L.PROJECT) or str(remembered.get("project") or ""),
+            repo=labels.get(L.REPO) or str(remembered.get("repo") or ""),
+            tier=labels.get(L.TIER) or str(remembered.get("tier") or ""),
+            security=labels.get(L.SECURITY) or str(remembered.get("security") or ""),
+            dev_port=ports.get(DEV_SSH_PORT) or _int(remembered.get("dev_port")),
+            agent_port=ports.get(AGENT_SSH_PORT) or _int(remembered.get("agent_port")),
+            created=pod.created if pod else None,
+            last_activity=str(remembered["last_activity"]) if remembered.get("last_activity") else None,
+            drift=drift.of(taskspace), containers=containers)
+
+    def _existing(self, taskspace: str) -> Inventory:
+        validate_id(taskspace)
+        inventory = self.inventory(taskspace)
+        if inventory.empty:
+            hint = None
+            if self.engine.pod(pod_name(taskspace)) is not None:
+                hint = f"a pod named {pod_name(taskspace)} exists, but symposium-tui did not create it"
+            raise SymposiumError(f"no taskspace {taskspace!r}", hint=hint)
+        return inventory
+
+    def _require_pod(self, taskspace: str) -> Inventory:
+        inventory = self._existing(taskspace)
+        if inventory.pod is None:
+            raise SymposiumError(f"taskspace {taskspace!r} has no pod any more (only leftovers)",
+                                 hint=f"symposium-tui rm {taskspace}")
+        return inventory
+
+    # -- driving ---------------------------------------------------------------------------------
+    def start(self, taskspace: str) -> Taskspace:
+        inventory = self._require_pod(taskspace)
+        self.engine.start_pod(inventory.pod.name)
+        return self._after_start(taskspace)
+
+    def restart(self, taskspace: str) -> Taskspace:
+        inventory = self._require_pod(taskspace)
+        self.engine.restart_pod(inventory.pod.name)
+        return self._after_start(taskspace)
+
+    def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:
+        inventory = self._require_pod(taskspace)
+        self.engine.stop_pod(inventory.pod.name, timeout)
+        self.ctx.registry.put(taskspace, {"status": "stopped", "stopped_by_user": True},
+                              after=self.ctx.write_ssh_config)
+        return self._one(taskspace)
+
+    def _after_start(self, taskspace: str) -> Taskspace:
+        ports = self.engine.pod_ports(pod_name(taskspace))
+        for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
+            name = container_name(taskspace, role)
+
+            def gone(name: str = name) -> str | None:
+                info = self.engine.container(name)
+                return None if info and info.running else f"{name} is not running"
+            why = wait_for(lambda port=ports.get(port): bool(port) and ssh_banner(port) is not None,
+                           READY_TIMEOUT, gone)
+            if why is not None:
+                raise SymposiumError(f"{name} did not become ready: {why}",
+                                     hint=f"see its log: podman logs {name}")
+        self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
+                                          "dev_port": ports.get(DEV_SSH_PORT),
+                                          "agent_port": ports.get(AGENT_SSH_PORT)},
+                              after=self.ctx.write_ssh_config)
+        return self._one(taskspace)
+
+    def _one(self, taskspace: str) -> Taskspace:
+        return next(t for t in self.list().taskspaces if t.id == taskspace)
+
+    # -- removing --------------------------------------------------------------------------------
+    def unsaved_work(self, taskspace: str, inventory: Inventory) -> UnsavedWork:
+        dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
+        if dev is not None and dev.running:
+            result = self.engine.exec(dev.name, ["sh", "-c", WORK_CHECK_SCRIPT])
+        elif inventory.volume("workspace") is not None:
+            image = dev.image if dev else self.ctx.settings.images.dev
+            result = self.engine.run(ContainerSpec(
+                name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
+                command=("-c", WORK_CHECK_SCRIPT), network="none",
+                volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
+        else:
+            return UnsavedWork((), ())  # no project layer left to lose
+        if result.exit_code == 3:
+            return UnsavedWork((), (), "/workspace is not a git repository, so its changes cannot be checked")
+        if result.exit_code != 0:
+            return UnsavedWork((), (), f"checking /workspace failed: {result.stderr.strip()[:200]}")
+        section, found = "", {"--uncommitted": [], "--unpushed": []}
+        for line in result.stdout.splitlines():
+            if line in found:
+                section = line
+            elif line.strip() and section:
+                found[section].append(line.strip())
+        return UnsavedWork(tuple(found["--uncommitted"]), tuple(found["--unpushed"]))
+
+    def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False) -> dict[str, list[str]]:
+        lock = self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"
+        inventory = self._existing(taskspace)
+        with locked(lock, blocking=False,
+                    busy_message=f"another create or remove of taskspace {taskspace!r} is running"):
+            if not force:
+                work = self.unsaved_work(taskspace, inventory)
+                if work.any:
+                    raise SymposiumError(f"taskspace {taskspace!r} holds work that exists nowhere else: "
+                                         f"{work.describe()}; nothing was removed",
+                                         hint=f"push it first, or: symposium-tui rm {taskspace} --force")
+            removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "kept": []}
+            if inventory.pod is not None:
+                self.engine.remove_pod(inventory.pod.name)
+                removed["pod"].append(inventory.pod.name)
+            for ctr in inventory.containers:
+                self.engine.remove_container(ctr.name)
+                removed["containers"].append(ctr.name)
+            roles = REMOVED_WITH_TASKSPACE + (("agent-state",) if purge_state else ())
+            for role in roles:
+                for volume in (v for v in inventory.volumes if v.labels.get(L.ROLE) == role):
+                    self.engine.remove_volume(volume.name)
+                    removed["volumes"].append(volume.name)
+            removed["kept"] = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) not in roles]
+            self.ctx.registry.remove(taskspace, after=self.ctx.write_ssh_config)
+            self.ctx.forget_host_keys(taskspace)
+            self.ctx.remove_taskspace_files(taskspace)
+            return removed
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value) if value is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

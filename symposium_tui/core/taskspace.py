@@ -1,0 +1,132 @@
+"""Taskspace records and the engine-neutral specs the lifecycle service asks the engine for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from symposium_tui.core.models import (
+    ContainerInfo,
+    EngineInfo,
+    ExecResult,
+    ImageInfo,
+    PodInfo,
+    VolumeInfo,
+)
+
+DEV_SSH_PORT = 2222
+AGENT_SSH_PORT = 2223
+CONTAINER_UID = 1000  # `developer` and `agent` in the default images
+
+ROLES = ("pod", "agent", "dev", "project-base", "project", "workspace", "agent-state", "build-cache",
+         "network")
+BUILD_CACHE_DIRS = {
+    "rust": ("target", "registry"),
+    "node": ("node_modules", "npm"),
+    "python": ("pip", "pycache"),
+    "none": (),
+}
+PROJECT_TYPES = tuple(BUILD_CACHE_DIRS)
+SECURITY_LEVELS = ("isolated", "restricted", "open")
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    name: str
+    destination: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class BindMount:
+    source: str
+    destination: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    name: str
+    hostname: str
+    labels: dict[str, str]
+    ports: tuple[int, ...]
+    memory: int
+    cpu_millis: int
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    labels: dict[str, str]
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    image: str
+    labels: dict[str, str]
+    pod: str | None = None
+    volumes: tuple[VolumeMount, ...] = ()
+    binds: tuple[BindMount, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    network: str | None = None  # for throwaway containers: "none" or None (default)
+
+
+class LifecycleEngine(Protocol):
+    """What the lifecycle service needs from an engine; the podman adapter provides it."""
+
+    def info(self) -> EngineInfo: ...
+    def image(self, name: str) -> ImageInfo | None: ...
+    def pods(self, selector: dict[str, str] | None = None) -> list[PodInfo]: ...
+    def containers(self, selector: dict[str, str] | None = None) -> list[ContainerInfo]: ...
+    def volumes(self, selector: dict[str, str] | None = None) -> list[VolumeInfo]: ...
+    def pod(self, name: str) -> PodInfo | None: ...
+    def volume(self, name: str) -> VolumeInfo | None: ...
+    def container(self, name: str) -> ContainerInfo | None: ...
+    def create_pod(self, spec: PodSpec) -> PodInfo: ...
+    def pod_ports(self, name: str) -> dict[int, int]: ...
+    def start_pod(self, name: str) -> None: ...
+    def stop_pod(self, name: str, timeout: int = 10) -> None: ...
+    def restart_pod(self, name: str) -> None: ...
+    def remove_pod(self, name: str) -> None: ...
+    def create_volume(self, spec: VolumeSpec) -> VolumeInfo: ...
+    def remove_volume(self, name: str) -> None: ...
+    def create_container(self, spec: ContainerSpec) -> str: ...
+    def start_container(self, name: str) -> None: ...
+    def remove_container(self, name: str) -> None: ...
+    def run(self, spec: ContainerSpec, timeout: float = 600.0) -> ExecResult: ...
+    def exec(self, container: str, command: list[str], user: str | None = None) -> ExecResult: ...
+
+
+@dataclass(frozen=True)
+class Taskspace:
+    """One taskspace as a unit: what the engine shows, joined with what the registry remembers."""
+
+    id: str
+    status: str  # running, stopped, degraded, missing, creating
+    project: str = ""
+    repo: str = ""
+    tier: str = ""
+    security: str = ""
+    dev_port: int | None = None
+    agent_port: int | None = None
+    created: datetime | None = None
+    last_activity: str | None = None
+    drift: str = ""
+    reason: str = ""
+    containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "status": self.status, "project": self.project, "repo": self.repo,
+            "tier": self.tier, "security": self.security, "dev_port": self.dev_port,
+            "agent_port": self.agent_port,
+            "created": self.created.isoformat() if self.created else None,
+            "last_activity": self.last_activity, "drift": self.drift or None,
+            "reason": self.reason or None,
+            "containers": {role: c.state.value for role, c in sorted(self.containers.items())},
+        }

@@ -1,0 +1,182 @@
+"""podman's answers, 4.x and 5.x shapes alike, turned into core models."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from symposium_tui.core.models import (
+    ContainerInfo,
+    ContainerState,
+    ImageInfo,
+    PodInfo,
+    PortBinding,
+    VolumeInfo,
+)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """podman gives epoch seconds in some places and RFC 3339 with nanoseconds in others."""
+    if value in (None, "", 0):
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    text = str(value).strip()
+    if text.startswith("0001-01-01"):
+        return None
+    text = text.replace("Z", "+00:00")
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6]}{zone}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def container_state(attrs: dict[str, Any]) -> ContainerState:
+    state = attrs.get("State")
+    if isinstance(state, dict):
+        state = state.get("Status")
+    return ContainerState.parse(state)
+
+
+def _ports(raw: Any) -> tuple[PortBinding, ...]:
+    bindings = []
+    for port in raw or []:
+        if "container_port" in port:  # libpod list shape
+            count = max(int(port.get("range") or 1), 1)
+            for offset in range(count):
+                bindings.append(PortBinding(
+                    container_port=int(port["container_port"]) + offset,
+                    host_ip=port.get("host_ip") or "0.0.0.0",
+                    host_port=int(port.get("host_port") or 0) + offset,
+                    protocol=port.get("protocol") or "tcp"))
+        elif "PrivatePort" in port:  # compat shape
+            bindings.append(PortBinding(int(port["PrivatePort"]), port.get("IP") or "0.0.0.0",
+                                        int(port.get("PublicPort") or 0), port.get("Type") or "tcp"))
+    return tuple(bindings)
+
+
+def container_from_list(attrs: dict[str, Any]) -> ContainerInfo:
+    names = attrs.get("Names") or [attrs.get("Name", "")]
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=names[0].lstrip("/"),
+        image=attrs.get("Image", ""),
+        state=container_state(attrs),
+        labels=dict(attrs.get("Labels") or {}),
+        pod_id=attrs.get("Pod") or "",
+        pod_name=attrs.get("PodName") or "",
+        is_infra=bool(attrs.get("IsInfra")),
+        exit_code=attrs.get("ExitCode"),
+        created=parse_time(attrs.get("Created")),
+        started=parse_time(attrs.get("StartedAt")),
+        ports=_ports(attrs.get("Ports")),
+    )
+
+
+def pod_from_list(attrs: dict[str, Any]) -> PodInfo:
+    return PodInfo(
+        id=attrs["Id"],
+        name=attrs.get("Name", ""),
+        status=(attrs.get("Status") or "").lower(),
+        labels=dict(attrs.get("Labels") or {}),
+        created=parse_time(attrs.get("Created")),
+        container_ids=tuple(c["Id"] for c in attrs.get("Containers") or []),
+    )
+
+
+def image_from_list(attrs: dict[str, Any]) -> ImageInfo:
+    names = attrs.get("Names") or attrs.get("RepoTags") or []
+    return ImageInfo(
+        id=attrs["Id"],
+        names=tuple(n for n in names if n and n != "<none>:<none>"),
+        size=int(attrs.get("Size") or 0),
+        created=parse_time(attrs.get("Created")),
+        labels=dict(attrs.get("Labels") or {}),
+    )
+
+
+def label_filters(selector: dict[str, str] | None) -> list[str] | None:
+    """Label selectors as podman's `label=k=v` filters (several are ANDed)."""
+    if not selector:
+        return None
+    return [f"label={k}={v}" for k, v in selector.items()]
+
+
+def volume_from(attrs: dict[str, Any]) -> VolumeInfo:
+    return VolumeInfo(
+        name=attrs["Name"],
+        mountpoint=attrs.get("Mountpoint", ""),
+        labels=dict(attrs.get("Labels") or {}),
+        created=parse_time(attrs.get("CreatedAt")),
+        options=dict(attrs.get("Options") or {}),
+    )
+
+
+def pod_from_inspect(attrs: dict[str, Any]) -> PodInfo:
+    return PodInfo(
+        id=attrs["Id"],
+        name=attrs.get("Name", ""),
+        status=(attrs.get("State") or "").lower(),
+        labels=dict(attrs.get("Labels") or {}),
+        created=parse_time(attrs.get("Created")),
+        container_ids=tuple(c["Id"] for c in attrs.get("Containers") or []),
+    )
+
+
+def container_from_inspect(attrs: dict[str, Any]) -> ContainerInfo:
+    state = attrs.get("State") or {}
+    config = attrs.get("Config") or {}
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=attrs.get("Name", "").lstrip("/"),
+        image=attrs.get("ImageName") or config.get("Image", ""),
+        state=container_state(attrs),
+        labels=dict(config.get("Labels") or {}),
+        pod_id=attrs.get("Pod") or "",
+        is_infra=bool(attrs.get("IsInfra")),
+        exit_code=state.get("ExitCode"),
+        created=parse_time(attrs.get("Created")),
+        started=parse_time(state.get("StartedAt")),
+    )
+
+
+def port_bindings(infra_config: dict[str, Any]) -> dict[int, int]:
+    ports: dict[int, int] = {}
+    for key, bindings in (infra_config.get("PortBindings") or {}).items():
+        port = int(key.split("/")[0])
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                ports[port] = int(binding["HostPort"])
+    return ports
+
+
+def filters_dict(filters: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for item in filters:
+        key, _, value = item.partition("=")
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def filter_params(selector: dict[str, str] | None) -> dict[str, str]:
+    """Query parameters selecting objects by labels (JSON-encoded, so lists survive)."""
+    filters = label_filters(selector)
+    return {"filters": json.dumps(filters_dict(filters))} if filters else {}
+
+
+def matching(items: list[Any], selector: dict[str, str] | None) -> list[Any]:
+    """Keep the items whose labels carry every pair of the selector.
+
+    podman 4.3 ANDs several label filters for containers and pods but ORs them for volumes; the
+    server-side filter narrows the answer, this makes the meaning the same everywhere.
+    """
+    if not selector:
+        return items
+    return [i for i in items if all(i.labels.get(k) == v for k, v in selector.items())]

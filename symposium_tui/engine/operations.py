@@ -1,0 +1,169 @@
+"""The engine calls the lifecycle service composes (core.taskspace.LifecycleEngine)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from podman import errors as podman_errors
+
+from symposium_tui.core.errors import EngineError
+from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo, VolumeInfo
+from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
+from symposium_tui.engine.normalize import (
+    container_from_inspect,
+    filter_params,
+    matching,
+    pod_from_inspect,
+    port_bindings,
+    volume_from,
+)
+
+
+class TaskspaceEngineMixin:
+    """The calls the lifecycle service composes (see core.taskspace.LifecycleEngine)."""
+
+    client: Any
+    _call: Callable[..., Any]
+    _get_json: Callable[..., Any]
+
+    def _inspect(self, what: str, path: str) -> dict[str, Any] | None:
+        try:
+            return self._get_json(what, path)
+        except podman_errors.NotFound:
+            return None
+
+    def volumes(self, selector: dict[str, str] | None = None) -> list[VolumeInfo]:
+        return matching([volume_from(v) for v in
+                         self._get_json("list volumes", "/volumes/json", **filter_params(selector))], selector)
+
+    def volume(self, name: str) -> VolumeInfo | None:
+        data = self._inspect(f"inspect volume {name}", f"/volumes/{name}/json")
+        return volume_from(data) if data else None
+
+    def pod(self, name: str) -> PodInfo | None:
+        data = self._inspect(f"inspect pod {name}", f"/pods/{name}/json")
+        return pod_from_inspect(data) if data else None
+
+    def container(self, name: str) -> ContainerInfo | None:
+        data = self._inspect(f"inspect container {name}", f"/containers/{name}/json")
+        return container_from_inspect(data) if data else None
+
+    def create_pod(self, spec: PodSpec) -> PodInfo:
+        def call() -> PodInfo:
+            self.client.pods.create(
+                spec.name, hostname=spec.hostname, labels=spec.labels,
+                portmappings=[{"host_ip": "127.0.0.1", "container_port": port, "host_port": 0,
+                               "protocol": "tcp"} for port in spec.ports],
+                resource_limits={"memory": {"limit": spec.memory},
+                                 "cpu": {"quota": spec.cpu_millis * 100, "period": 100000}})
+            return pod_from_inspect(self.client.api.get(f"/pods/{spec.name}/json").json())
+        return self._call(f"create pod {spec.name}", call)
+
+    def pod_ports(self, name: str) -> dict[int, int]:
+        data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
+        return port_bindings(data.get("InfraConfig") or {})
+
+    def _pod_action(self, name: str, action: str, **params: Any) -> None:
+        def call() -> None:
+            response = self.client.api.post(f"/pods/{name}/{action}", params=params or None)
+            response.raise_for_status()
+            body = response.json() if response.content else {}
+            errors = body.get("Errs") if isinstance(body, dict) else None
+            if errors:
+                raise EngineError(f"podman could not {action} pod {name}: {'; '.join(map(str, errors))}")
+        self._call(f"{action} pod {name}", call)
+
+    def start_pod(self, name: str) -> None:
+        self._pod_action(name, "start")
+
+    def stop_pod(self, name: str, timeout: int = 10) -> None:
+        self._pod_action(name, "stop", t=timeout)
+
+    def restart_pod(self, name: str) -> None:
+        self._pod_action(name, "restart")
+
+    def remove_pod(self, name: str) -> None:
+        def call() -> None:
+            response = self.client.api.delete(f"/pods/{name}", params={"force": True, "t": 0})
+            if response.status_code != 404:
+                response.raise_for_status()
+        self._call(f"remove pod {name}", call)
+
+    def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
+        def call() -> VolumeInfo:
+            kwargs: dict[str, Any] = {"labels": spec.labels}
+            if spec.options:
+                kwargs["driver"] = "local"
+                kwargs["driver_opts"] = spec.options
+            return volume_from(self.client.volumes.create(spec.name, **kwargs).attrs)
+        return self._call(f"create volume {spec.name}", call)
+
+    def remove_volume(self, name: str) -> None:
+        def call() -> None:
+            response = self.client.api.delete(f"/volumes/{name}")
+            if response.status_code != 404:
+                response.raise_for_status()
+        self._call(f"remove volume {name}", call)
+
+    def _create_kwargs(self, spec: ContainerSpec) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"labels": spec.labels}
+        if spec.name:
+            kwargs["name"] = spec.name
+        if spec.pod:
+            kwargs["pod"] = spec.pod
+        if spec.volumes:
+            kwargs["volumes"] = {v.name: {"bind": v.destination, "mode": "ro" if v.read_only else "rw"}
+                                 for v in spec.volumes}
+        if spec.binds:
+            kwargs["mounts"] = [{"type": "bind", "source": b.source, "target": b.destination,
+                                 "read_only": b.read_only} for b in spec.binds]
+        if spec.env:
+            kwargs["environment"] = dict(spec.env)
+        if spec.command is not None:
+            kwargs["command"] = list(spec.command)
+        if spec.entrypoint is not None:
+            kwargs["entrypoint"] = list(spec.entrypoint)
+        if spec.network:
+            kwargs["network_mode"] = spec.network
+        return kwargs
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        return self._call(f"create container {spec.name}",
+                          lambda: self.client.containers.create(spec.image, **self._create_kwargs(spec)).id)
+
+    def start_container(self, name: str) -> None:
+        def call() -> None:
+            response = self.client.api.post(f"/containers/{name}/start")
+            if response.status_code != 304:  # 304: already running
+                response.raise_for_status()
+        self._call(f"start container {name}", call)
+
+    def remove_container(self, name: str) -> None:
+        def call() -> None:
+            response = self.client.api.delete(f"/containers/{name}", params={"force": True, "t": 0})
+            if response.status_code != 404:
+                response.raise_for_status()
+        self._call(f"remove container {name}", call)
+
+    def run(self, spec: ContainerSpec, timeout: float = 600.0) -> ExecResult:
+        """A throwaway container: create, start, wait, collect output, remove."""
+        def call() -> ExecResult:
+            ctr = self.client.containers.create(spec.image, **self._create_kwargs(spec))
+            try:
+                ctr.start()
+                code = ctr.wait(timeout=timeout)
+                out = b"".join(ctr.logs(stdout=True, stderr=False))
+                err = b"".join(ctr.logs(stdout=False, stderr=True))
+            finally:
+                ctr.remove(force=True)
+            return ExecResult(int(code), out.decode(errors="replace"), err.decode(errors="replace"))
+        return self._call(f"run {spec.name}", call)
+
+    def exec(self, container: str, command: list[str], user: str | None = None) -> ExecResult:
+        def call() -> ExecResult:
+            ctr = self.client.containers.get(container)
+            code, (out, err) = ctr.exec_run(command, demux=True, user=user or "")
+            return ExecResult(int(code), (out or b"").decode(errors="replace"),
+                              (err or b"").decode(errors="replace"))
+        return self._call(f"run a command in {container}", call)
