@@ -1,0 +1,305 @@
+"""Taskspace lifecycle on the real isolated engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.repos import parse_repo
+from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
+from tests.engine.conftest import inventory, make_repo
+from tests.helpers import assert_clean_failure, run_cli
+
+pytestmark = pytest.mark.engine
+
+
+def create(ctx, taskspace: str, repo: Path, **kwargs):
+    return Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), **kwargs))
+
+
+def discard(lifecycle, taskspace: str) -> None:
+    """Remove whatever is left of a taskspace at the end of a test."""
+    if not lifecycle.inventory(taskspace).empty:
+        lifecycle.remove(taskspace, force=True, purge_state=True)
+
+
+def ssh(ctx, host: str, command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ssh", "-F", str(ctx.paths.ssh_config), "-o", "BatchMode=yes", host, command],
+                          capture_output=True, text=True, timeout=60)
+
+
+def inspect(isolated, kind: str, name: str) -> dict:
+    data = json.loads(isolated.cli(kind, "inspect", name).stdout)
+    return data[0] if isinstance(data, list) else data  # `pod inspect` gives an object on 4.x
+
+
+def test_create_makes_a_working_taskspace(isolated, ctx, lifecycle, repo):
+    taskspace = create(ctx, "ts-alpha-1", repo)
+    try:
+        assert taskspace.status == "running"
+        pod = inspect(isolated, "pod", "taskspace-ts-alpha-1")
+        bindings = pod["InfraConfig"]["PortBindings"]
+        assert set(bindings) == {"2222/tcp", "2223/tcp"}
+        assert all(b["HostIp"] == "127.0.0.1" for port in bindings.values() for b in port)
+        assert int(bindings["2222/tcp"][0]["HostPort"]) == taskspace.dev_port
+        assert pod["Hostname"] == "ts-alpha-1"
+        states = {c["Name"]: c["State"] for c in pod["Containers"]}
+        assert states["taskspace-ts-alpha-1-agent"] == "running"
+        assert states["taskspace-ts-alpha-1-dev"] == "running"
+        roles = {}
+        for name in isolated.cli("volume", "ls", "--format", "{{.Name}}").stdout.split():
+            labels = inspect(isolated, "volume", name)["Labels"]
+            if labels.get(L.TASKSPACE) == "ts-alpha-1":
+                assert labels[L.OWNER] == L.OWNER_VALUE
+                roles[labels[L.ROLE]] = name
+        assert set(roles) == {"project", "workspace", "agent-state", "build-cache"}
+        mounts = {m["Destination"]: m for m in inspect(isolated, "container", "taskspace-ts-alpha-1-agent")["Mounts"]}
+        assert mounts["/agent/auth"]["RW"] is False and mounts["/agent/context"]["RW"] is False
+        assert mounts["/agent/config.yaml"]["RW"] is False
+        assert mounts["/agent/state"]["Name"] == roles["agent-state"]
+        dev_mounts = {m["Destination"] for m in inspect(isolated, "container", "taskspace-ts-alpha-1-dev")["Mounts"]}
+        assert {"/workspace", "/workspace/.build-cache"} <= dev_mounts
+        for host, user in (("ts-alpha-1-dev", "developer"), ("ts-alpha-1-agent", "agent")):
+            result = ssh(ctx, host, "id -un; cat /workspace/README.md")
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.split() == [user, "hello"]
+        listed = {t.id: t for t in lifecycle.list().taskspaces}
+        assert listed["ts-alpha-1"].status == "running"
+        assert listed["ts-alpha-1"].project == "demo-project"
+        assert listed["ts-alpha-1"].dev_port == taskspace.dev_port
+    finally:
+        lifecycle.remove("ts-alpha-1", force=True, purge_state=True)
+
+
+def test_workspaces_are_copy_on_write_and_private(isolated, ctx, lifecycle, repo, engine):
+    create(ctx, "cow-a", repo)
+    create(ctx, "cow-b", repo)
+    try:
+        base = engine.volume(parse_repo(str(repo)).base_volume)
+        assert base is not None and base.labels[L.ROLE] == "project-base"
+        a = ssh(ctx, "cow-a-dev", "echo mine > /workspace/only-a.txt && echo changed > /workspace/src.txt")
+        assert a.returncode == 0, a.stderr
+        # The agent of the same taskspace shares the same layer...
+        assert ssh(ctx, "cow-a-agent", "cat /workspace/only-a.txt").stdout == "mine\n"
+        # ...another taskspace of the same repository does not see it...
+        b = ssh(ctx, "cow-b-dev", "ls /workspace; cat /workspace/src.txt")
+        assert "only-a.txt" not in b.stdout and "original" in b.stdout
+        # ...and the base is never written.
+        base_dir = Path(base.mountpoint) / "repo"
+        assert not (base_dir / "only-a.txt").exists()
+        assert (base_dir / "src.txt").read_text() == "original\n"
+    finally:
+        lifecycle.remove("cow-a", force=True, purge_state=True)
+        lifecycle.remove("cow-b", force=True, purge_state=True)
+
+
+class InjectedFailure(Exception):
+    pass
+
+
+@pytest.mark.parametrize("step", [name for name, _ in STEPS])
+def test_a_failure_at_any_step_leaves_nothing_behind(isolated, ctx, step, tmp_path):
+    fresh_repo = make_repo(tmp_path / f"fresh-{step}")  # its base volume does not exist yet
+    registry_before = ctx.registry.path.read_text() if ctx.registry.path.exists() else None
+    before = inventory(isolated)
+
+    def fail_at(progress):
+        if progress.step == step:
+            raise InjectedFailure(step)
+
+    with pytest.raises(InjectedFailure):
+        Creator(ctx, fail_at).create(CreateRequest(f"fail-{step}", parse_repo(str(fresh_repo))))
+    assert inventory(isolated) == before
+    assert (ctx.registry.path.read_text() if ctx.registry.path.exists() else None) == registry_before
+    assert not ctx.taskspace_dir(f"fail-{step}").exists()
+
+
+def test_a_failure_keeps_a_base_volume_that_existed(isolated, ctx, lifecycle, repo):
+    create(ctx, "keeps-base", repo)
+    lifecycle.remove("keeps-base", force=True, purge_state=True)
+    before = inventory(isolated)
+    assert parse_repo(str(repo)).base_volume in before["volumes"]
+
+    def fail_late(progress):
+        if progress.step == "dev":
+            raise InjectedFailure("dev")
+
+    with pytest.raises(InjectedFailure):
+        Creator(ctx, fail_late).create(CreateRequest("keeps-base-2", parse_repo(str(repo))))
+    assert inventory(isolated) == before
+
+
+def test_a_clone_that_fails_is_reported_and_rolled_back(isolated, ctx, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".git").write_text("gitdir: /nowhere\n")
+    before = inventory(isolated)
+    with pytest.raises(SymposiumError, match="preparing project storage .* failed"):
+        create(ctx, "broken-clone", broken)
+    assert inventory(isolated) == before
+
+
+def test_two_concurrent_creates_of_one_id(isolated, ctx, lifecycle, repo):
+    args = ("--url", isolated.uri, "create", "racer", "--repo", str(repo))
+    procs = [subprocess.Popen([sys.executable, "-m", "symposium_tui", *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(120), p.stdout.read(), p.stderr.read()) for p in procs]
+    try:
+        codes = sorted(code for code, _, _ in results)
+        assert codes == [0, 1], results
+        loser = next(err for code, _, err in results if code == 1)
+        assert "racer" in loser and "Traceback" not in loser
+        assert "another create" in loser or "already exists" in loser
+        assert inventory(isolated)["pods"].count("taskspace-racer") == 1
+        assert [t.status for t in lifecycle.list().taskspaces if t.id == "racer"] == ["running"]
+    finally:
+        discard(lifecycle, "racer")
+
+
+def test_rm_keeps_agent_state_and_purge_state_removes_it(isolated, ctx, lifecycle, repo):
+    create(ctx, "keeper", repo)
+    assert ssh(ctx, "keeper-agent", "echo remembered > /agent/state/history/note").returncode == 0
+    removed = lifecycle.remove("keeper")
+    assert "taskspace-keeper-agent-state" in removed["kept"]
+    left = inventory(isolated)
+    assert "taskspace-keeper" not in left["pods"]
+    assert [v for v in left["volumes"] if v.startswith("taskspace-keeper")] == ["taskspace-keeper-agent-state"]
+    assert "keeper" not in ctx.registry.read()
+    assert "Host keeper-dev" not in ctx.paths.ssh_config.read_text()
+    # A new taskspace with the same id finds its agent state again.
+    create(ctx, "keeper", repo)
+    assert ssh(ctx, "keeper-agent", "cat /agent/state/history/note").stdout == "remembered\n"
+    lifecycle.remove("keeper", purge_state=True)
+    assert not [v for v in inventory(isolated)["volumes"] if v.startswith("taskspace-keeper")]
+
+
+def test_rm_refuses_to_lose_unpushed_or_uncommitted_work(isolated, ctx, lifecycle, repo):
+    create(ctx, "unsaved", repo)
+    try:
+        commit = ("cd /workspace && echo new > feature.txt && git add feature.txt && "
+                  "git -c user.email=d@x -c user.name=d commit -qm 'local only'")
+        assert ssh(ctx, "unsaved-dev", commit).returncode == 0
+        result = run_cli("--url", isolated.uri, "rm", "unsaved")
+        assert_clean_failure(result, 1)
+        assert "1 commit(s) on no remote" in result.stderr and "--force" in result.stderr
+        assert "taskspace-unsaved" in inventory(isolated)["pods"]
+        assert ssh(ctx, "unsaved-dev", "cd /workspace && git reset -q --hard origin/main && "
+                                       "echo dirty >> README.md").returncode == 0
+        result = run_cli("--url", isolated.uri, "rm", "unsaved")
+        assert_clean_failure(result, 1)
+        assert "uncommitted change" in result.stderr
+        # A stopped taskspace is checked too, through its workspace volume.
+        lifecycle.stop("unsaved")
+        assert lifecycle.unsaved_work("unsaved", lifecycle.inventory("unsaved")).uncommitted == ("M README.md",)
+        result = run_cli("--url", isolated.uri, "rm", "unsaved", "--force", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["pod"] == ["taskspace-unsaved"]
+    finally:
+        discard(lifecycle, "unsaved")
+
+
+def test_lookalikes_are_never_listed_changed_or_removed(isolated, ctx, lifecycle, repo):
+    isolated.cli("pod", "create", "--name", "taskspace-fake")
+    isolated.cli("volume", "create", "taskspace-fake-agent-state")
+    isolated.cli("volume", "create", "--label", "io.symposium.taskspace=fake", "taskspace-fake-build-cache")
+    try:
+        assert "fake" not in [t.id for t in lifecycle.list().taskspaces]
+        result = run_cli("--url", isolated.uri, "rm", "fake", "--force")
+        assert_clean_failure(result, 1)
+        assert "no taskspace 'fake'" in result.stderr and "did not create it" in result.stderr
+        result = run_cli("--url", isolated.uri, "create", "fake", "--repo", str(repo))
+        assert_clean_failure(result, 1)
+        assert "was not created by symposium-tui" in result.stderr
+        after = inventory(isolated)
+        assert "taskspace-fake" in after["pods"]
+        assert {"taskspace-fake-agent-state", "taskspace-fake-build-cache"} <= set(after["volumes"])
+    finally:
+        isolated.cli("pod", "rm", "-f", "taskspace-fake")
+        isolated.cli("volume", "rm", "taskspace-fake-agent-state", "taskspace-fake-build-cache")
+
+
+def test_stop_start_restart(isolated, ctx, lifecycle, repo):
+    created = create(ctx, "cycle", repo)
+    try:
+        stopped = lifecycle.stop("cycle")
+        assert stopped.status == "stopped" and stopped.reason == "stopped by the user"
+        assert ctx.registry.read()["cycle"]["stopped_by_user"] is True
+        started = lifecycle.start("cycle")
+        assert started.status == "running"
+        assert (started.dev_port, started.agent_port) == (created.dev_port, created.agent_port)
+        assert ssh(ctx, "cycle-dev", "true").returncode == 0
+        restarted = run_cli("--url", isolated.uri, "restart", "cycle", "--json")
+        assert restarted.returncode == 0, restarted.stderr
+        assert json.loads(restarted.stdout)["status"] == "running"
+        assert ssh(ctx, "cycle-agent", "true").returncode == 0
+    finally:
+        lifecycle.remove("cycle", force=True, purge_state=True)
+
+
+def test_ls_shows_drift_and_reconciles(isolated, ctx, lifecycle, repo):
+    create(ctx, "drifty", repo)
+    try:
+        ctx.registry.put("ghost", {"status": "running", "dev_port": 1, "agent_port": 2})
+        ctx.registry.remove("drifty")
+        result = run_cli("--url", isolated.uri, "ls", "--json")
+        data = json.loads(result.stdout)
+        assert data["drift"] == {"registry_only": ["ghost"], "engine_only": ["drifty"]}
+        rows = {t["id"]: t for t in data["taskspaces"]}
+        assert rows["ghost"]["drift"] == "gone from engine" and rows["ghost"]["status"] == "missing"
+        assert rows["drifty"]["drift"] == "not in registry"
+        # The engine is the source of truth: the registry now matches it.
+        assert "ghost" not in ctx.registry.read() and "drifty" in ctx.registry.read()
+        again = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
+        assert again["drift"] == {"registry_only": [], "engine_only": []}
+        text = run_cli("--url", isolated.uri, "ls").stdout
+        assert "drifty" in text and "running" in text
+    finally:
+        lifecycle.remove("drifty", force=True, purge_state=True)
+
+
+def test_ssh_config_command(isolated, ctx, lifecycle, repo):
+    create(ctx, "sshcfg", repo)
+    try:
+        path = run_cli("ssh-config", "--path").stdout.strip()
+        assert path == str(ctx.paths.ssh_config)
+        include = run_cli("--url", isolated.uri, "ssh-config").stdout
+        assert f"Include {path}" in include
+        one = run_cli("--url", isolated.uri, "ssh-config", "sshcfg").stdout
+        assert "Host sshcfg-dev" in one and "StrictHostKeyChecking accept-new" in one
+        data = json.loads(run_cli("--url", isolated.uri, "ssh-config", "--json").stdout)
+        assert {h["host"] for h in data["hosts"]} >= {"sshcfg-dev", "sshcfg-agent"}
+        # Host keys are pinned per taskspace in the product's own known_hosts.
+        assert ssh(ctx, "sshcfg-dev", "true").returncode == 0
+        assert "sshcfg-dev " in ctx.paths.known_hosts.read_text()
+    finally:
+        lifecycle.remove("sshcfg", force=True, purge_state=True)
+    assert "sshcfg-dev " not in ctx.paths.known_hosts.read_text()
+
+
+def test_bad_input_is_refused_before_any_engine_call(tmp_path):
+    dead = f"unix://{tmp_path}/no-engine.sock"  # any engine call would fail with exit 1
+    for args, words in ((["create", "Bad_ID", "--repo", str(tmp_path)], "invalid taskspace id"),
+                        (["create", "ok-id", "--repo", str(tmp_path / "missing")], "no such directory"),
+                        (["create", "ok-id", "--repo", str(tmp_path)], "not a git repository"),
+                        (["create", "ok-id", "--repo", "ext::sh -c touch% /tmp/pwned"], "--repo"),
+                        (["create", "ok-id", "--repo", "--upload-pack=evil"], "--repo"),
+                        (["rm", "../x"], "invalid taskspace id"),
+                        (["start", "a;rm -rf /"], "invalid taskspace id"),
+                        (["stop", "x" * 300], "at most 63")):
+        result = run_cli("--url", dead, *args)
+        assert_clean_failure(result, 2)
+        assert words in result.stderr, (args, result.stderr)
+
+
+def test_tier_the_host_cannot_give_is_refused(isolated, ctx, repo):
+    before = inventory(isolated)
+    result = run_cli("--url", isolated.uri, "create", "too-big", "--repo", str(repo), "--tier", "premium")
+    assert_clean_failure(result, 2)
+    assert "CPUs" in result.stderr
+    assert inventory(isolated) == before
