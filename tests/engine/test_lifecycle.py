@@ -62,6 +62,8 @@ def test_create_makes_a_working_taskspace(isolated, ctx, lifecycle, repo):
         mounts = {m["Destination"]: m for m in inspect(isolated, "container", "taskspace-ts-alpha-1-agent")["Mounts"]}
         assert mounts["/agent/auth"]["RW"] is False and mounts["/agent/context"]["RW"] is False
         assert mounts["/agent/config.yaml"]["RW"] is False
+        assert mounts["/agent/config.yaml"]["Source"] == str(ctx.paths.config_dir / "agent" / "config.yaml")
+        assert mounts["/agent/taskspace.yaml"]["RW"] is False
         assert mounts["/agent/state"]["Name"] == roles["agent-state"]
         dev_mounts = {m["Destination"] for m in inspect(isolated, "container", "taskspace-ts-alpha-1-dev")["Mounts"]}
         assert {"/workspace", "/workspace/.build-cache"} <= dev_mounts
@@ -69,6 +71,10 @@ def test_create_makes_a_working_taskspace(isolated, ctx, lifecycle, repo):
             result = ssh(ctx, host, "id -un; cat /workspace/README.md")
             assert result.returncode == 0, result.stderr
             assert result.stdout.split() == [user, "hello"]
+        facts = ssh(ctx, "ts-alpha-1-agent", "cat /agent/taskspace.yaml; "
+                                             "awk '$2 ~ /^\\/agent\\/(auth|context)$/ {print $2, $4}' /proc/mounts")
+        assert f"dev: {taskspace.dev_port}" in facts.stdout
+        assert [line.split(" ")[1].split(",")[0] for line in facts.stdout.splitlines()[-2:]] == ["ro", "ro"]
         listed = {t.id: t for t in lifecycle.list().taskspaces}
         assert listed["ts-alpha-1"].status == "running"
         assert listed["ts-alpha-1"].project == "demo-project"

@@ -9,10 +9,19 @@ from typing import Any
 
 from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
+from symposium_tui.core.fsutil import atomic_write
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, builtin_policy
 from symposium_tui.core.registry import Registry
 from symposium_tui.core.taskspace import LifecycleEngine
+
+
+AGENT_CONFIG_TEMPLATE = """\
+# The agent's configuration, mounted read-only at /agent/config.yaml in every taskspace.
+# Files in auth/ and context/ beside it are mounted read-only at /agent/auth and /agent/context.
+# Facts about the taskspace itself (id, project, ports) are in /agent/taskspace.yaml.
+{}
+"""
 
 
 @dataclass
@@ -31,12 +40,16 @@ class LifecycleContext:
     def remove_taskspace_files(self, taskspace: str) -> None:
         shutil.rmtree(self.taskspace_dir(taskspace), ignore_errors=True)
 
-    def agent_mounts(self) -> tuple[Path, Path]:
-        """The person's agent auth and context dirs, mounted read-only; made empty if missing."""
-        auth, context = self.paths.config_dir / "auth", self.paths.config_dir / "context"
+    def agent_mounts(self) -> tuple[Path, Path, Path]:
+        """The person's agent config.yaml, auth and context dirs (mounted read-only), made if missing."""
+        config = self.paths.config_dir / "agent" / "config.yaml"
+        auth, context = self.paths.config_dir / "agent" / "auth", self.paths.config_dir / "agent" / "context"
         for directory in (auth, context):
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return auth, context
+            # Readable by the container's `agent` user (uid 1000); the files' own modes decide the rest.
+            directory.mkdir(parents=True, exist_ok=True, mode=0o755)
+        if not config.exists():
+            atomic_write(config, AGENT_CONFIG_TEMPLATE, mode=0o644)
+        return config, auth, context
 
     def write_ssh_config(self, entries: dict[str, dict[str, Any]]) -> None:
         sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts)

@@ -207,16 +207,16 @@ class Creator:
             self._init_storage(repo, base, layer, state, cache, request.project_type, dev_image)
         workspace = self._workspace_volume(taskspace, base, layer, rollback)
 
-        agent_config = self._agent_config(taskspace, request, tier, dev_port, agent_port)
-        rollback.add("agent config", lambda: self.ctx.remove_taskspace_files(taskspace))
+        facts = self._taskspace_facts(taskspace, request, tier, dev_port, agent_port)
+        rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
         agent = container_name(taskspace, "agent")
         self._report("agent")
-        auth, context = self.ctx.agent_mounts()
+        config, auth, context = self.ctx.agent_mounts()
         self._container(ContainerSpec(
             agent, agent_image, L.ours("agent", taskspace) | common, pod=pod,
             volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(state.name, "/agent/state")),
-            binds=(BindMount(str(agent_config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
-                   BindMount(str(context), "/agent/context")),
+            binds=(BindMount(str(config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
+                   BindMount(str(context), "/agent/context"), BindMount(str(facts), "/agent/taskspace.yaml")),
             env={"SYMPOSIUM_TASKSPACE": taskspace}), rollback)
         self._report("agent-ready")
         self._wait_ready(agent, agent_port)
@@ -299,9 +299,9 @@ class Creator:
         rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
 
-    def _agent_config(self, taskspace: str, request: CreateRequest, tier: str, dev_port: int,
-                      agent_port: int) -> Path:
-        path = self.ctx.taskspace_dir(taskspace) / "config.yaml"
+    def _taskspace_facts(self, taskspace: str, request: CreateRequest, tier: str, dev_port: int,
+                         agent_port: int) -> Path:
+        path = self.ctx.taskspace_dir(taskspace) / "taskspace.yaml"
         document = {"taskspace": taskspace, "project": request.repo.project, "repo": request.repo.source,
                     "tier": tier, "project_type": request.project_type, "security": request.security,
                     "ports": {"dev": dev_port, "agent": agent_port}}

@@ -1,0 +1,123 @@
+"""The command set: every command and option, with its help."""
+
+from __future__ import annotations
+
+import argparse
+
+from symposium_tui import __version__
+from symposium_tui.cli import system, taskspaces
+from symposium_tui.cli.common import Handler, not_yet
+
+PROG = "symposium-tui"
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def _id_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", help="taskspace id (a DNS label, e.g. fix-login-bug)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run taskspaces (an agent and a dev container per task) on podman. "
+                    "With no command, open the dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--url", metavar="URL",
+                        help="podman service to use (unix:///path.sock, ssh://user@host/path); "
+                             "default: CONTAINER_HOST, podman's default connection, the local "
+                             "sockets, else a private service started for this command")
+    parser.set_defaults(handler=system.cmd_dashboard, json=False)
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    def add(name: str, help_text: str, handler: Handler, *, json_flag: bool = True
+            ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if json_flag:
+            _json_flag(p)
+        return p
+
+    add("doctor", "check podman, the engine, the OCI runtime, images, dirs and ssh", system.cmd_doctor)
+
+    images = add("images", "build or list the default agent and dev images", system.cmd_images_usage,
+                 json_flag=False)
+    images_sub = images.add_subparsers(dest="images_command", metavar="ACTION")
+    build = images_sub.add_parser("build", help="build the agent and dev images (no registry needed)",
+                                  description="Build the base, dev and agent images locally. The "
+                                  "Debian root filesystem is cached; up-to-date images are kept.")
+    build.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    build.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    _json_flag(build)
+    build.set_defaults(handler=system.cmd_images_build)
+    lst = images_sub.add_parser("list", help="show the configured images and whether they exist",
+                                description="Show the configured agent and dev images.")
+    _json_flag(lst)
+    lst.set_defaults(handler=system.cmd_images_list)
+
+    p = add("create", "create and start a taskspace", taskspaces.cmd_create)
+    _id_arg(p)
+    p.add_argument("--repo", required=True, help="repository to clone: a path, file:// or any git URL")
+    p.add_argument("--image", metavar="BASE", help="dev image to use instead of the default")
+    p.add_argument("--project-type", choices=["rust", "node", "python", "none"], default="none",
+                   help="prepares the build cache's folders (default: none)")
+    p.add_argument("--tier", metavar="NAME", help="resource tier from resource-policies.yaml")
+    p.add_argument("--security", choices=["isolated", "restricted", "open"],
+                   help="network security level (default: open)")
+
+    add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift", taskspaces.cmd_ls)
+    for name, text in (("start", "start a stopped taskspace and wait until its SSH answers"),
+                       ("stop", "stop a taskspace (kept; health checks leave it stopped)"),
+                       ("restart", "restart a taskspace's containers and wait until SSH answers")):
+        _id_arg(add(name, text, taskspaces.cmd_drive))
+    p = add("rm", "remove a taskspace; its agent state volume is kept unless --purge-state", taskspaces.cmd_rm)
+    _id_arg(p)
+    p.add_argument("--purge-state", action="store_true", help="also remove the agent state volume")
+    p.add_argument("--force", action="store_true",
+                   help="remove even if the project holds uncommitted or unpushed work")
+
+    p = add("adjust", "change a running taskspace's memory/CPU limits live", not_yet("adjust", 5))
+    _id_arg(p)
+    p.add_argument("--tier", metavar="NAME", help="apply a tier's limits")
+    p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 2Gi, 512Mi")
+    p.add_argument("--cpu", metavar="CPU", help="CPU limit, e.g. 1.5 or 1500m")
+
+    p = add("health", "check every taskspace once; exit 0 only when all are healthy",
+            not_yet("health", 4))
+    p.add_argument("--repair", action="store_true", help="restart dead containers (with backoff)")
+
+    p = add("monitor", "watch health and stats continuously, repairing what dies",
+            not_yet("monitor", 4))
+    p.add_argument("--interval", metavar="SECONDS", type=float, default=2.0, help="tick interval")
+
+    p = add("logs", "show a taskspace's agent or dev logs", not_yet("logs", 7), json_flag=False)
+    _id_arg(p)
+    p.add_argument("--container", choices=["agent", "dev"], default="dev")
+    p.add_argument("--follow", "-f", action="store_true", help="follow live output")
+    p.add_argument("--tail", metavar="N", type=int, default=200, help="last N lines (default 200)")
+    p.add_argument("--timestamps", "-t", action="store_true", help="show timestamps")
+
+    p = add("cleanup", "preview (or --apply) removal of inactive taskspaces", not_yet("cleanup", 6))
+    p.add_argument("--inactive-days", metavar="N", type=float, help="inactive for N days")
+    p.add_argument("--inactive-for", metavar="DURATION", help="inactive for e.g. 90m, 2h, 0s")
+    p.add_argument("--include-running", action="store_true", help="consider running taskspaces too")
+    p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
+    p.add_argument("--force", action="store_true", help="also remove layers with unpushed work")
+
+    p = add("gc-volumes", "preview (or --apply) removal of orphaned taskspace volumes",
+            not_yet("gc-volumes", 6))
+    p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
+
+    p = add("ssh-config", "show how to reach taskspaces with ssh (the Include line for ~/.ssh/config)",
+            taskspaces.cmd_ssh_config)
+    p.add_argument("id", metavar="ID", nargs="?", help="print this taskspace's entries")
+    p.add_argument("--path", action="store_true", help="print only the SSH config file's path")
+
+    p = add("export-kube", "export a taskspace as Kubernetes YAML", not_yet("export-kube", 10),
+            json_flag=False)
+    _id_arg(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    return parser

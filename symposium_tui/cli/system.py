@@ -1,0 +1,107 @@
+"""doctor, images and the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+
+from symposium_tui.cli.common import load_settings, open_connection
+from symposium_tui.cli.output import emit_json, note, say, table
+from symposium_tui.core.errors import SymposiumError, UsageError
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from symposium_tui.core import doctor
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.engine.connection import podman_binary, podman_cli_version
+
+    paths = app_paths()
+    settings = load_settings()
+    binary = podman_binary()
+    connection, error = None, None
+    try:
+        connection = open_connection(args)
+    except UsageError:
+        raise
+    except SymposiumError as exc:
+        error = exc
+    try:
+        facts = doctor.DoctorFacts(binary, podman_cli_version(binary) if binary else None,
+                                   connection.host_fixes if connection else ())
+        engine = connection.engine if connection else None
+        remote = doctor.is_remote(connection.target.uri if connection else args.url)
+        checks = doctor.run_checks(facts, engine, error, settings, paths, remote)
+    finally:
+        if connection:
+            connection.close()
+    ok = all(c.ok for c in checks)
+    if args.json:
+        emit_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
+    else:
+        for check in checks:
+            mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}[check.status.value]
+            say(f"[{mark}] {check.name}: {check.detail}")
+            if check.fix and not check.status.value == "ok":
+                say(f"       fix: {check.fix}")
+        say("all checks passed" if ok else "some checks failed")
+    return 0 if ok else 1
+
+
+# -- images -------------------------------------------------------------------------------------
+def cmd_images_list(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    connection = open_connection(args)
+    try:
+        found = {role: connection.engine.image(name) for role, name in settings.images.by_role().items()}
+    finally:
+        connection.close()
+    names = settings.images.by_role()
+    if args.json:
+        details = {role: {"name": names[role], "present": image is not None,
+                          "id": image.id if image else None, "size": image.size if image else None,
+                          "created": image.created.isoformat() if image and image.created else None}
+                   for role, image in found.items()}
+        emit_json({**names, "details": details})
+        return 0
+    import humanize
+
+    rows = [[role, names[role], "yes" if image else "no — run `symposium-tui images build`",
+             image.id[:12] if image else "", humanize.naturalsize(image.size) if image else ""]
+            for role, image in found.items()]
+    say(table(rows, ["ROLE", "IMAGE", "PRESENT", "ID", "SIZE"]))
+    return 0
+
+
+def cmd_images_build(args: argparse.Namespace) -> int:
+    import time
+
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.engine.images import ImageBuilder
+
+    settings = load_settings()
+    connection = open_connection(args)
+    started = time.monotonic()
+    progress = note if not args.quiet else (lambda line: None)
+    try:
+        steps = ImageBuilder(connection.engine, app_paths(), settings, progress).build_all(args.force)
+    finally:
+        connection.close()
+    elapsed = time.monotonic() - started
+    if args.json:
+        emit_json({"images": [{"role": s.role, "name": s.image, "built": s.built, "id": s.image_id}
+                              for s in steps], "seconds": round(elapsed, 2)})
+    else:
+        for step in steps:
+            say(f"{step.role:6} {step.image}  {'built' if step.built else 'up to date'}  {step.image_id[:12]}")
+        say(f"done in {elapsed:.1f} s")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from symposium_tui.ui.app import run_dashboard
+
+    return run_dashboard(url=args.url)
+
+
+def cmd_images_usage(args: argparse.Namespace) -> int:
+    raise UsageError("images needs an action: `symposium-tui images build` or "
+                     "`symposium-tui images list`")
