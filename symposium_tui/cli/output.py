@@ -12,6 +12,12 @@ def emit_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+def emit_json_line(data: Any) -> None:
+    """One JSON object per line (NDJSON), flushed: for streams such as `monitor --json`."""
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from symposium_tui import __version__
-from symposium_tui.cli import system, taskspaces
+from symposium_tui.cli import health, system, taskspaces
 from symposium_tui.cli.common import Handler, not_yet
 
 PROG = "symposium-tui"
@@ -85,13 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 2Gi, 512Mi")
     p.add_argument("--cpu", metavar="CPU", help="CPU limit, e.g. 1.5 or 1500m")
 
-    p = add("health", "check every taskspace once; exit 0 only when all are healthy",
-            not_yet("health", 4))
-    p.add_argument("--repair", action="store_true", help="restart dead containers (with backoff)")
+    p = add("health", "check every taskspace once; exit 0 only when all are healthy "
+                      "(or stopped on purpose)", health.cmd_health)
+    p.add_argument("--repair", action="store_true",
+                   help="restart dead containers (same backoff and cap as the monitor) and report")
 
-    p = add("monitor", "watch health and stats continuously, repairing what dies",
-            not_yet("monitor", 4))
-    p.add_argument("--interval", metavar="SECONDS", type=float, default=2.0, help="tick interval")
+    p = add("monitor", "watch health and stats continuously, restarting what dies; Ctrl-C stops",
+            health.cmd_monitor)
+    p.add_argument("--interval", metavar="SECONDS", type=float, default=2.0,
+                   help="seconds between ticks (default 2)")
+    p.add_argument("--no-repair", action="store_true", help="report only; never restart containers")
 
     p = add("logs", "show a taskspace's agent or dev logs", not_yet("logs", 7), json_flag=False)
     _id_arg(p)

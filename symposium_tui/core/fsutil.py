@@ -49,3 +49,19 @@ def locked(lock_path: Path, *, blocking: bool = True, busy_message: str = "") ->
         yield
     finally:
         handle.close()
+
+
+def is_locked(lock_path: Path) -> bool:
+    """True while another process holds the lock (a create or remove in progress)."""
+    if not lock_path.exists():
+        return False
+    try:
+        with open(lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False

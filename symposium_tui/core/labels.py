@@ -26,6 +26,8 @@ REPO = "io.symposium.repo"
 TIER = "io.symposium.tier"
 SECURITY = "io.symposium.security"
 PROJECT_TYPE = "io.symposium.project-type"
+MEMORY = "io.symposium.memory"  # bytes at creation; the registry holds the effective limit
+CPU = "io.symposium.cpu"  # millicores at creation
 
 
 def of_taskspace(taskspace: str) -> dict[str, str]:

@@ -79,6 +79,7 @@ class ContainerInfo:
     created: datetime | None = None
     started: datetime | None = None
     ports: tuple[PortBinding, ...] = ()
+    finished: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -147,3 +148,32 @@ class CheckResult:
             "detail": self.detail,
             "fix": self.fix,
         }
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    """One raw sample of a running container, from the batch stats call."""
+
+    id: str
+    name: str
+    cpu_nano: int  # CPU time used since start, ns
+    system_nano: int  # wall clock at the sample, ns
+    mem_usage: int
+    mem_limit: int
+    net_in: int
+    net_out: int
+    pids: int
+    avg_cpu: float = 0.0  # podman's average CPU % since start (host-wide)
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """A container event we care about: start, died, exec, restart ..."""
+
+    action: str
+    container_id: str
+    container_name: str
+    taskspace: str
+    role: str
+    time: datetime | None
+    exit_code: int | None = None

@@ -7,12 +7,21 @@ import time
 from collections.abc import Callable
 
 
+PROBE_IDENT = b"SSH-2.0-symposium-health\r\n"
+
+
 def ssh_banner(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> str | None:
-    """The server's identification line, or None when nothing SSH answers on the port."""
+    """The server's identification line, or None when nothing SSH answers on the port.
+
+    The probe answers with an identification of its own before closing, so sshd sees an orderly
+    version exchange rather than a broken one.
+    """
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
             data = sock.recv(256)
+            if data.startswith(b"SSH-"):
+                sock.sendall(PROBE_IDENT)
     except OSError:
         return None
     return data.split(b"\r\n", 1)[0].decode(errors="replace") if data.startswith(b"SSH-") else None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterator
 from typing import Protocol
 
 from symposium_tui.core.models import (
     ContainerInfo,
+    ContainerStats,
+    EngineEvent,
     EngineInfo,
     ExecResult,
     ImageInfo,
@@ -76,6 +79,12 @@ class ContainerSpec:
     network: str | None = None  # for throwaway containers: "none" or None (default)
 
 
+class EventFeed(Protocol):
+    """Engine events as they happen; close() from another thread ends the iteration."""
+
+    def __iter__(self) -> Iterator[EngineEvent]: ...
+    def close(self) -> None: ...
+
 class LifecycleEngine(Protocol):
     """What the lifecycle service needs from an engine; the podman adapter provides it."""
 
@@ -100,6 +109,10 @@ class LifecycleEngine(Protocol):
     def remove_container(self, name: str) -> None: ...
     def run(self, spec: ContainerSpec, timeout: float = 600.0) -> ExecResult: ...
     def exec(self, container: str, command: list[str], user: str | None = None) -> ExecResult: ...
+    def stats(self) -> list[ContainerStats]: ...
+    def restart_container(self, name: str, timeout: int = 2) -> None: ...
+    def events(self, since: float | None = None) -> EventFeed: ...
+
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class Engine(TaskspaceEngineMixin):
         self.uri = uri
         self.source = source
         self.timeout = timeout
+        self.calls = 0  # engine calls made, for tests and benchmarks
         kwargs: dict[str, Any] = {"base_url": uri, "timeout": timeout}
         if identity:
             kwargs["identity"] = identity
@@ -68,12 +69,16 @@ class Engine(TaskspaceEngineMixin):
 
     # -- calls -----------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        self.calls += 1
         try:
             return fn()
         except podman_errors.NotFound:
             raise
         except podman_errors.APIError as exc:
             if exc.response is None:
+                if _timed_out(exc):
+                    raise EngineUnavailable(f"podman at {self.uri} did not answer within "
+                                            f"{self.timeout:g} s ({what})") from exc
                 raise EngineUnavailable(f"podman at {self.uri} is unreachable ({what})") from exc
             explanation = str(exc.explanation or exc)
             if exc.response.status_code == 409 or "already in use" in explanation \
@@ -199,3 +204,12 @@ class Engine(TaskspaceEngineMixin):
 
     def remove_image(self, name: str) -> None:
         self._call(f"remove image {name}", lambda: self.client.images.remove(name, force=True))
+
+
+def _timed_out(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

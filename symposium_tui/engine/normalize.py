@@ -6,9 +6,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from symposium_tui.core import labels as L
 from symposium_tui.core.models import (
     ContainerInfo,
     ContainerState,
+    ContainerStats,
+    EngineEvent,
     ImageInfo,
     PodInfo,
     PortBinding,
@@ -77,6 +80,7 @@ def container_from_list(attrs: dict[str, Any]) -> ContainerInfo:
         created=parse_time(attrs.get("Created")),
         started=parse_time(attrs.get("StartedAt")),
         ports=_ports(attrs.get("Ports")),
+        finished=parse_time(attrs.get("ExitedAt")),
     )
 
 
@@ -144,6 +148,7 @@ def container_from_inspect(attrs: dict[str, Any]) -> ContainerInfo:
         exit_code=state.get("ExitCode"),
         created=parse_time(attrs.get("Created")),
         started=parse_time(state.get("StartedAt")),
+        finished=parse_time(state.get("FinishedAt")),
     )
 
 
@@ -180,3 +185,36 @@ def matching(items: list[Any], selector: dict[str, str] | None) -> list[Any]:
     if not selector:
         return items
     return [i for i in items if all(i.labels.get(k) == v for k, v in selector.items())]
+
+
+def stats_from(raw: dict[str, Any]) -> ContainerStats:
+    return ContainerStats(
+        id=raw.get("ContainerID", ""), name=raw.get("Name", ""),
+        cpu_nano=int(raw.get("CPUNano") or 0), system_nano=int(raw.get("SystemNano") or 0),
+        mem_usage=int(raw.get("MemUsage") or 0), mem_limit=int(raw.get("MemLimit") or 0),
+        net_in=int(raw.get("NetInput") or 0), net_out=int(raw.get("NetOutput") or 0),
+        pids=int(raw.get("PIDs") or 0), avg_cpu=float(raw.get("AvgCPU") or raw.get("CPU") or 0.0),
+    )
+
+
+def event_from(raw: dict[str, Any]) -> EngineEvent | None:
+    """A container event of ours, or None for anything else (infra containers included)."""
+    if raw.get("Type") != "container":
+        return None
+    actor = raw.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    if attributes.get(L.OWNER) != L.OWNER_VALUE or attributes.get(L.ROLE) not in ("agent", "dev"):
+        return None
+    code = attributes.get("containerExitCode")
+    when = raw.get("timeNano") or raw.get("time")
+    if isinstance(when, int) and when > 10**12:
+        when = when / 1e9
+    return EngineEvent(
+        action=str(raw.get("Action") or raw.get("status") or ""),
+        container_id=str(actor.get("ID") or raw.get("id") or ""),
+        container_name=str(attributes.get("name") or ""),
+        taskspace=str(attributes.get(L.TASKSPACE) or ""),
+        role=str(attributes.get(L.ROLE)),
+        time=parse_time(when),
+        exit_code=int(code) if code not in (None, "") else None,
+    )

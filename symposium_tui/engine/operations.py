@@ -8,14 +8,22 @@ from typing import Any
 from podman import errors as podman_errors
 
 from symposium_tui.core.errors import EngineError
-from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo, VolumeInfo
+from symposium_tui.core.models import (
+    ContainerInfo,
+    ContainerStats,
+    ExecResult,
+    PodInfo,
+    VolumeInfo,
+)
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
+from symposium_tui.engine.events import EventStream
 from symposium_tui.engine.normalize import (
     container_from_inspect,
     filter_params,
     matching,
     pod_from_inspect,
     port_bindings,
+    stats_from,
     volume_from,
 )
 
@@ -24,6 +32,7 @@ class TaskspaceEngineMixin:
     """The calls the lifecycle service composes (see core.taskspace.LifecycleEngine)."""
 
     client: Any
+    calls: int
     _call: Callable[..., Any]
     _get_json: Callable[..., Any]
 
@@ -167,3 +176,19 @@ class TaskspaceEngineMixin:
             return ExecResult(int(code), (out or b"").decode(errors="replace"),
                               (err or b"").decode(errors="replace"))
         return self._call(f"run a command in {container}", call)
+
+    def stats(self) -> list[ContainerStats]:
+        """CPU and memory of every running container in one call."""
+        data = self._get_json("read container stats", "/containers/stats", stream=False)
+        return [stats_from(raw) for raw in (data.get("Stats") or [])]
+
+    def restart_container(self, name: str, timeout: int = 2) -> None:
+        def call() -> None:
+            response = self.client.api.post(f"/containers/{name}/restart", params={"t": timeout})
+            response.raise_for_status()
+        self._call(f"restart container {name}", call)
+
+    def events(self, since: float | None = None) -> EventStream:
+        """Container events of ours as they happen; close() the stream to stop following."""
+        self.calls += 1
+        return EventStream(self.uri, since)

@@ -184,7 +184,8 @@ class Creator:
         self._report("pod")
         pod = pod_name(taskspace)
         try:
-            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common,
+            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu)}
+            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common | limit_labels,
                                            (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu))
         except EngineConflict:
             raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
@@ -235,7 +236,8 @@ class Creator:
         fields = {"status": "running", "dev_port": dev_port, "agent_port": agent_port,
                   "project": repo.project, "repo": repo.source, "tier": tier,
                   "security": request.security, "created": created.isoformat(timespec="seconds"),
-                  "last_activity": created.isoformat(timespec="seconds"), "stopped_by_user": False}
+                  "last_activity": created.isoformat(timespec="seconds"), "stopped_by_user": False,
+                  "memory_limit": limits.memory, "cpu_millis": limits.cpu, "storage_limit": limits.storage}
         self.ctx.forget_host_keys(taskspace)
         self.ctx.registry.put(taskspace, fields, after=self.ctx.write_ssh_config)
         return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
@@ -69,6 +69,32 @@ class UnsavedWork:
         return " and ".join(parts)
 
 
+@dataclass
+class TaskspaceGroup:
+    """One taskspace's engine objects, from the batch list calls."""
+
+    pod: PodInfo | None = None
+    members: dict[str, ContainerInfo] = field(default_factory=dict)
+    ports: dict[int, int] = field(default_factory=dict)
+
+
+def group_taskspaces(pods: list[PodInfo], containers: list[ContainerInfo]) -> dict[str, TaskspaceGroup]:
+    """Group labelled pods and containers by taskspace; ports come from the infra container."""
+    groups: dict[str, TaskspaceGroup] = defaultdict(TaskspaceGroup)
+    for pod in pods:
+        if pod.labels.get(L.ROLE) == "pod" and pod.labels.get(L.TASKSPACE):
+            groups[pod.labels[L.TASKSPACE]].pod = pod
+    for ctr in containers:
+        taskspace = ctr.labels.get(L.TASKSPACE)
+        if not taskspace:
+            continue
+        if ctr.is_infra:
+            groups[taskspace].ports = {b.container_port: b.host_port for b in ctr.ports}
+        elif ctr.labels.get(L.ROLE) in ("agent", "dev"):
+            groups[taskspace].members[ctr.labels[L.ROLE]] = ctr
+    return dict(sorted(groups.items()))
+
+
 def derive_status(pod: PodInfo | None, containers: dict[str, ContainerInfo]) -> tuple[str, str]:
     """running / stopped / degraded / missing, with the reason when it is not plain."""
     if pod is None:
@@ -100,33 +126,23 @@ class Lifecycle:
                          tuple(self.engine.volumes(selector)))
 
     def list(self) -> Listing:
-        """Every taskspace in three engine calls, reconciled with the registry."""
-        pods = {p.labels[L.TASKSPACE]: p for p in self.engine.pods(L.ALL_OURS)
-                if p.labels.get(L.ROLE) == "pod" and p.labels.get(L.TASKSPACE)}
-        members: dict[str, dict[str, ContainerInfo]] = defaultdict(dict)
-        ports: dict[str, dict[int, int]] = defaultdict(dict)
-        for ctr in self.engine.containers(L.ALL_OURS):
-            taskspace = ctr.labels.get(L.TASKSPACE)
-            if not taskspace:
-                continue
-            if ctr.is_infra:
-                ports[taskspace] = {b.container_port: b.host_port for b in ctr.ports}
-            elif ctr.labels.get(L.ROLE) in ("agent", "dev"):
-                members[taskspace][ctr.labels[L.ROLE]] = ctr
+        """Every taskspace in two engine calls, reconciled with the registry."""
+        groups = group_taskspaces(self.engine.pods(L.ALL_OURS), self.engine.containers(L.ALL_OURS))
         seen: dict[str, dict[str, object]] = {}
-        for taskspace in sorted(set(pods) | set(members)):
-            status, _ = derive_status(pods.get(taskspace), members[taskspace])
+        for taskspace, group in groups.items():
+            status, _ = derive_status(group.pod, group.members)
             fields: dict[str, object] = {"status": status}
-            if ports[taskspace]:
-                fields["dev_port"] = ports[taskspace].get(DEV_SSH_PORT)
-                fields["agent_port"] = ports[taskspace].get(AGENT_SSH_PORT)
+            if group.ports:
+                fields["dev_port"] = group.ports.get(DEV_SSH_PORT)
+                fields["agent_port"] = group.ports.get(AGENT_SSH_PORT)
             seen[taskspace] = fields
         before = self.ctx.registry.read()
         drift = self.ctx.registry.reconcile(seen, after=self.ctx.write_ssh_config)
         rows = []
         for taskspace in sorted(set(seen) | set(drift.registry_only)):
-            rows.append(self._row(taskspace, pods.get(taskspace), members[taskspace],
-                                  ports[taskspace], before.get(taskspace, {}), drift))
+            group = groups.get(taskspace, TaskspaceGroup())
+            rows.append(self._row(taskspace, group.pod, group.members, group.ports,
+                                  before.get(taskspace, {}), drift))
         return Listing(tuple(rows), drift)
 
     def _row(self, taskspace: str, pod: PodInfo | None, containers: dict[str, ContainerInfo],

@@ -1,0 +1,118 @@
+"""health and monitor: the poller from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from datetime import datetime
+from typing import Any
+
+from symposium_tui.cli.output import ago, emit_json, emit_json_line, note, say, table
+from symposium_tui.cli.taskspaces import Services
+from symposium_tui.core.errors import EngineUnavailable, UsageError
+from symposium_tui.core.net import ssh_banner, wait_for
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "-"
+    import humanize
+
+    return humanize.naturalsize(value, binary=True, format="%.0f")
+
+
+def stats_text(t: Any) -> str:
+    cpu = "-" if t.cpu_percent is None else f"{t.cpu_percent:.1f}%"
+    memory = _size(t.mem_bytes) + ("/" + _size(t.mem_limit) if t.mem_limit else "")
+    quota = f"of {t.cpu_millis / 1000:g} CPUs" if t.cpu_millis else "of one core"
+    return f"cpu {cpu} {quota}, mem {memory}"
+
+
+def _wait_restarted(services: Services, snapshot: Any, timeout: float = 60.0) -> None:
+    """After repairs, wait until the restarted containers' SSH answers (or the timeout)."""
+    names = {r.container for r in snapshot.restarts if r.result == "restarted"}
+    for status in snapshot.taskspaces:
+        for role, ctr in status.containers.items():
+            port = status.dev_port if role == "dev" else status.agent_port
+            if ctr.name in names and port:
+                wait_for(lambda p=port: ssh_banner(p) is not None, timeout, lambda: None)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from symposium_tui.core.services.poller import Poller, PollerSettings
+
+    with Services(args) as services:
+        poller = Poller(services.ctx, PollerSettings(repair=args.repair))
+        snapshot = poller.tick()
+        actions = list(snapshot.restarts)
+        if args.repair and actions:
+            _wait_restarted(services, snapshot)
+            poller.settings = PollerSettings(repair=False)
+            snapshot = poller.tick()
+    if snapshot.engine_error:
+        raise EngineUnavailable(snapshot.engine_error)
+    ok = snapshot.all_ok
+    if args.json:
+        emit_json({"ok": ok, "taskspaces": [t.as_dict() for t in snapshot.taskspaces],
+                   "repairs": [r.as_dict() for r in actions]})
+        return 0 if ok else 1
+    if not snapshot.taskspaces:
+        say("no taskspaces")
+    else:
+        rows = [[t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
+                 str(t.agent_port or "-"), _size(t.mem_bytes), ago(t.last_activity)]
+                for t in snapshot.taskspaces]
+        say(table(rows, ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "ACTIVITY"]))
+    for record in actions:
+        say(f"repair: {record.container}: {record.reason} -> {record.result}")
+    unhealthy = [t.id for t in snapshot.taskspaces if not t.health.state.ok]
+    if unhealthy:
+        say(f"unhealthy: {', '.join(unhealthy)}" + ("" if args.repair else " (try --repair)"))
+    return 0 if ok else 1
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from symposium_tui.core.services.poller import Poller, PollerSettings
+
+    if not 0.2 <= args.interval <= 3600:
+        raise UsageError(f"--interval {args.interval:g}: expected between 0.2 and 3600 seconds")
+    with Services(args) as services:
+        poller = Poller(services.ctx, PollerSettings(interval=args.interval, repair=not args.no_repair))
+        previous = signal.signal(signal.SIGTERM, lambda *_: poller.stop())
+        if not args.json:
+            note(f"monitoring every {args.interval:g} s (Ctrl-C stops)")
+        try:
+            poller.run(lambda snap: _print_tick(snap, args.json))
+        except KeyboardInterrupt:
+            poller.stop()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    if not args.json:
+        note("monitor stopped")
+    return 0
+
+
+def _print_tick(snapshot: Any, as_json: bool) -> None:
+    clock = datetime.fromtimestamp(snapshot.time).strftime("%H:%M:%S")
+    if snapshot.engine_error:
+        if as_json:
+            emit_json_line({"type": "engine", "time": snapshot.time, "error": snapshot.engine_error})
+        else:
+            say(f"{clock} engine unreachable: {snapshot.engine_error}")
+        return
+    for transition in snapshot.transitions:
+        if as_json:
+            emit_json_line({"type": "transition", **transition.as_dict()})
+        else:
+            before = transition.before.state.value if transition.before else "new"
+            say(f"{clock} {transition.taskspace}: {before} -> {transition.after}")
+    for record in snapshot.restarts:
+        if as_json:
+            emit_json_line({"type": "restart", **record.as_dict()})
+        else:
+            say(f"{clock} {record.taskspace}: restart {record.container} ({record.reason}): {record.result}")
+    for status in snapshot.taskspaces:
+        if as_json:
+            emit_json_line({"type": "stats", "time": snapshot.time, **status.as_dict()})
+        else:
+            say(f"{clock} {status.id} {status.health.state.value} {stats_text(status)}")

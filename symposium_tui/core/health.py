@@ -1,0 +1,91 @@
+"""Health of a taskspace, from facts the poller gathered. Pure rules, no engine calls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+
+from symposium_tui.core.models import ContainerInfo
+
+
+class HealthState(str, Enum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    CREATING = "creating"
+    STOPPED = "stopped"  # stopped on purpose by the person: not a fault, never auto-restarted
+
+    @property
+    def ok(self) -> bool:
+        return self in (HealthState.HEALTHY, HealthState.STOPPED)
+
+
+@dataclass(frozen=True)
+class Health:
+    state: HealthState
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.state.value + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    pod_exists: bool
+    containers: dict[str, ContainerInfo]
+    ssh_ok: dict[str, bool]  # role -> the SSH port answered on 127.0.0.1 (checked only when running)
+    creating: bool = False
+    stopped_by_user: bool = False
+    gave_up: dict[str, str] | None = None  # role -> why auto-restart stopped trying
+
+
+def evaluate(facts: HealthFacts) -> Health:
+    if facts.creating:
+        return Health(HealthState.CREATING, "being created")
+    if not facts.pod_exists:
+        return Health(HealthState.DOWN, "the pod is gone")
+    running = {role for role, c in facts.containers.items() if c.running}
+    if not running and facts.stopped_by_user:
+        return Health(HealthState.STOPPED, "stopped by the user")
+    problems = []
+    for role in ("agent", "dev"):
+        container = facts.containers.get(role)
+        if container is None:
+            problems.append(f"{role} container missing")
+        elif not container.running:
+            code = f" (exit code {container.exit_code})" if container.exit_code not in (None, 0) else ""
+            problems.append(f"{role} {container.state.value}{code}")
+        elif not facts.ssh_ok.get(role, False):
+            problems.append(f"{role} SSH not answering on 127.0.0.1")
+    for role, why in (facts.gave_up or {}).items():
+        problems.append(f"{role}: {why}")
+    if not problems:
+        return Health(HealthState.HEALTHY)
+    state = HealthState.DOWN if not running else HealthState.DEGRADED
+    return Health(state, "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Transition:
+    time: datetime
+    taskspace: str
+    before: Health | None
+    after: Health
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"time": self.time.isoformat(timespec="seconds"), "taskspace": self.taskspace,
+                "from": self.before.state.value if self.before else None,
+                "to": self.after.state.value, "reason": self.after.reason}
+
+
+def append_jsonl(path: Path, record: dict[str, object]) -> None:
+    """One structured line per record; a log that cannot be written never stops the poller."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(record, sort_keys=True) + "\n")
+    except OSError:
+        pass

@@ -1,0 +1,364 @@
+"""One poller for every taskspace: health, stats, activity and auto-restart.
+
+Each tick reads pods, containers and stats of ALL taskspaces in three engine calls, whatever their
+number; SSH ports are probed on 127.0.0.1 in parallel. Between ticks the engine's event stream is
+followed, and a container that dies or starts wakes the loop at once. Ticks never overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.errors import EngineUnavailable, SymposiumError
+from symposium_tui.core.fsutil import is_locked
+from symposium_tui.core.health import Health, HealthFacts, HealthState, Transition, append_jsonl, evaluate
+from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
+from symposium_tui.core.net import ssh_banner
+from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
+from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.lifecycle import TaskspaceGroup, group_taskspaces
+from symposium_tui.core.stats import StatsHistory, StatsSample
+from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
+
+SSH_PORTS = {"dev": DEV_SSH_PORT, "agent": AGENT_SSH_PORT}
+ACTIVITY_EVENTS = {"start", "exec", "restart"}
+WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"}
+ACTIVITY_WRITE_EVERY = 30.0  # seconds: last activity is written at most this often per taskspace
+
+
+@dataclass(frozen=True)
+class PollerSettings:
+    interval: float = 2.0
+    history_seconds: float = 600.0
+    repair: bool = True
+    idle_cpu_percent: float = 5.0  # of the taskspace's CPU quota
+    net_activity_bytes: int = 65536  # per tick, beyond health probes
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+
+
+@dataclass(frozen=True)
+class TaskspaceStatus:
+    id: str
+    health: Health
+    project: str = ""
+    tier: str = ""
+    dev_port: int | None = None
+    agent_port: int | None = None
+    cpu_percent: float | None = None  # of the quota, agent + dev
+    mem_bytes: int | None = None
+    mem_limit: int = 0
+    cpu_millis: int = 0
+    last_activity: str | None = None
+    containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
+                "project": self.project, "tier": self.tier, "dev_port": self.dev_port,
+                "agent_port": self.agent_port,
+                "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 2),
+                "mem_bytes": self.mem_bytes, "mem_limit": self.mem_limit, "cpu_millis": self.cpu_millis,
+                "last_activity": self.last_activity,
+                "containers": {r: c.state.value for r, c in sorted(self.containers.items())}}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    time: float
+    taskspaces: tuple[TaskspaceStatus, ...] = ()
+    engine_error: str | None = None
+    transitions: tuple[Transition, ...] = ()
+    restarts: tuple[RestartRecord, ...] = ()
+    calls: int = 0  # engine calls this tick made
+
+    @property
+    def all_ok(self) -> bool:
+        return self.engine_error is None and all(t.health.state.ok for t in self.taskspaces)
+
+
+class Poller:
+    def __init__(self, ctx: LifecycleContext, settings: PollerSettings | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.settings = settings or PollerSettings()
+        self.clock = clock
+        self.history = StatsHistory(int(self.settings.history_seconds / max(self.settings.interval, 0.1)))
+        self.book = RestartBook(ctx.paths.state_dir / "restarts.json", self.settings.restart)
+        self.restart_log: dict[str, deque[RestartRecord]] = defaultdict(lambda: deque(maxlen=50))
+        self.last: Snapshot | None = None
+        self._health: dict[str, Health] = {}
+        self._gave_up: dict[str, str] = {}  # container -> why
+        self._dead_since: dict[str, float] = {}
+        self._activity_seen: dict[str, float] = {}
+        self._activity_written: dict[str, float] = {}
+        self._tick_lock = threading.Lock()
+        self._events_lock = threading.Lock()
+        self._pending_events: list[EngineEvent] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._stream = None
+        self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self, on_snapshot: Callable[[Snapshot], None], follow_events: bool = True) -> None:
+        """Tick until stop(); the next tick starts `interval` after the last one ended, or at once
+        when an event arrives."""
+        events = threading.Thread(target=self._follow_events, name="poller-events", daemon=True)
+        if follow_events:
+            events.start()
+        try:
+            while not self._stop.is_set():
+                on_snapshot(self.tick())
+                self._wake.wait(self.settings.interval)
+                self._wake.clear()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def _follow_events(self) -> None:
+        since: float | None = None
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                self._stream = self.engine.events(since)
+                for event in self._stream:
+                    delay = 0.5
+                    since = event.time.timestamp() if event.time else self.clock()
+                    with self._events_lock:
+                        self._pending_events.append(event)
+                    if event.action in WAKING_EVENTS:
+                        self._wake.set()
+            except SymposiumError:
+                pass  # the tick reports the engine as unreachable; reconnect below
+            if self._stop.wait(delay):
+                return
+            delay = min(delay * 2, 10.0)
+
+    # -- one tick --------------------------------------------------------------------------------
+    def tick(self) -> Snapshot:
+        with self._tick_lock:
+            calls_before = getattr(self.engine, "calls", 0)
+            now = self.clock()
+            try:
+                pods = self.engine.pods(L.ALL_OURS)
+                containers = self.engine.containers(L.ALL_OURS)
+                stats = self.engine.stats()
+            except EngineUnavailable as exc:
+                snapshot = Snapshot(now, self.last.taskspaces if self.last else (), engine_error=exc.message)
+                self.last = snapshot
+                return snapshot
+            groups = group_taskspaces(pods, containers)
+            registry = self.ctx.registry.read()
+            self._absorb_events(now)
+            samples = self._sample(groups, registry, stats, now)
+            probes = self._probe(groups)
+            restarts: list[RestartRecord] = []
+            if self.settings.repair:
+                restarts = self._repair(groups, registry, now)
+            statuses, transitions = [], []
+            for taskspace, group in groups.items():
+                entry = registry.get(taskspace, {})
+                health = self._evaluate(taskspace, group, entry, probes)
+                before = self._health.get(taskspace) or remembered_health(entry)
+                if before != health:
+                    transition = Transition(datetime.fromtimestamp(now, timezone.utc), taskspace, before, health)
+                    transitions.append(transition)
+                    append_jsonl(self.ctx.paths.log_dir / "health.log", transition.as_dict())
+                self._health[taskspace] = health
+                statuses.append(self._status(taskspace, group, entry, health, samples))
+            self._remember(transitions)
+            self._record_activity(groups, samples, now)
+            for gone in set(self._health) - set(groups):
+                del self._health[gone]
+            self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
+            snapshot = Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
+                                getattr(self.engine, "calls", 0) - calls_before)
+            self.last = snapshot
+            return snapshot
+
+    def _absorb_events(self, now: float) -> None:
+        with self._events_lock:
+            events, self._pending_events = self._pending_events, []
+        for event in events:
+            if event.action in ACTIVITY_EVENTS and event.taskspace:
+                when = event.time.timestamp() if event.time else now
+                self._activity_seen[event.taskspace] = max(self._activity_seen.get(event.taskspace, 0), when)
+
+    def _limits(self, group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
+        labels = group.pod.labels if group.pod else {}
+        cpu = entry.get("cpu_millis") or labels.get(L.CPU) or 0
+        memory = entry.get("memory_limit") or labels.get(L.MEMORY) or 0
+        return int(cpu), int(memory)
+
+    def _sample(self, groups: dict[str, TaskspaceGroup], registry: dict, stats: list[ContainerStats],
+                now: float) -> dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]]:
+        by_id = {s.id: s for s in stats}
+        samples: dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]] = {}
+        for taskspace, group in groups.items():
+            cpu, memory = self._limits(group, registry.get(taskspace, {}))
+            samples[taskspace] = {}
+            for role, ctr in group.members.items():
+                raw = by_id.get(ctr.id)
+                previous = self.history.previous_raw(ctr.name)
+                sample = self.history.add(ctr.name, raw, cpu, memory, now) if raw else None
+                samples[taskspace][role] = (sample, previous)
+        return samples
+
+    def _probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
+        wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
+                  for role, c in g.members.items() if c.running]
+        futures = {(t, role): self._probe_pool.submit(lambda p=port: bool(p) and ssh_banner(p) is not None)
+                   for t, role, port in wanted}
+        return {key: future.result() for key, future in futures.items()}
+
+    def _evaluate(self, taskspace: str, group: TaskspaceGroup, entry: dict,
+                  probes: dict[tuple[str, str], bool]) -> Health:
+        creating = is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock") and \
+            taskspace not in self._health
+        gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
+        return evaluate(HealthFacts(
+            pod_exists=group.pod is not None, containers=group.members,
+            ssh_ok={role: probes.get((taskspace, role), False) for role in group.members},
+            creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up))
+
+    def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
+                samples: dict) -> TaskspaceStatus:
+        cpu_millis, memory = self._limits(group, entry)
+        latest = [s for s, _ in samples.get(taskspace, {}).values() if s is not None]
+        labels = group.pod.labels if group.pod else {}
+        running = [c for c in group.members.values() if c.running]
+        return TaskspaceStatus(
+            id=taskspace, health=health, project=labels.get(L.PROJECT, entry.get("project", "")),
+            tier=labels.get(L.TIER, entry.get("tier", "")),
+            dev_port=group.ports.get(DEV_SSH_PORT), agent_port=group.ports.get(AGENT_SSH_PORT),
+            cpu_percent=sum(s.cpu_percent for s in latest) if latest else (0.0 if not running else None),
+            mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
+            mem_limit=memory, cpu_millis=cpu_millis,
+            last_activity=self._activity_iso(taskspace, entry), containers=dict(group.members))
+
+    # -- repair ----------------------------------------------------------------------------------
+    def _repair(self, groups: dict[str, TaskspaceGroup], registry: dict, now: float) -> list[RestartRecord]:
+        records = []
+        for taskspace, group in groups.items():
+            entry = registry.get(taskspace, {})
+            if group.pod is None or entry.get("stopped_by_user") or \
+                    is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+                continue
+            for role, ctr in sorted(group.members.items()):
+                if ctr.running:
+                    self._dead_since.pop(ctr.name, None)
+                    self._gave_up.pop(ctr.name, None)
+                    continue
+                if ctr.state.value not in ("exited", "stopped", "dead", "created"):
+                    continue  # stopping, removing, paused: not ours to fight
+                died = self._dead_since.setdefault(
+                    ctr.name, ctr.finished.timestamp() if ctr.finished else now)
+                decision = self.book.decide(ctr.name, died, now)
+                code = f" with exit code {ctr.exit_code}" if ctr.exit_code is not None else ""
+                reason = f"{role} container {ctr.state.value}{code}"
+                if decision.action == "give-up":
+                    if ctr.name not in self._gave_up:
+                        self._gave_up[ctr.name] = decision.reason
+                        records.append(self._log(RestartRecord(now, taskspace, ctr.name, reason,
+                                                               "gave up: " + decision.reason)))
+                    continue
+                if decision.action == "wait":
+                    continue
+                self.book.record(ctr.name, now)
+                try:
+                    self.engine.restart_container(ctr.name)
+                    result = "restarted"
+                except SymposiumError as exc:
+                    result = f"failed: {exc.message}"
+                self._dead_since.pop(ctr.name, None)
+                records.append(self._log(RestartRecord(now, taskspace, ctr.name, reason, result)))
+        return records
+
+    def _log(self, record: RestartRecord) -> RestartRecord:
+        self.restart_log[record.taskspace].append(record)
+        append_jsonl(self.ctx.paths.log_dir / "restarts.log",
+                     record.as_dict() | {"time": datetime.fromtimestamp(record.time, timezone.utc)
+                                         .isoformat(timespec="seconds")})
+        return record
+
+    def _remember(self, transitions: list[Transition]) -> None:
+        """Keep the last health in the registry, so transitions are real across processes."""
+        if not transitions:
+            return
+
+        def change(entries: dict) -> None:
+            for transition in transitions:
+                if transition.taskspace in entries:
+                    entries[transition.taskspace]["health"] = transition.after.state.value
+                    entries[transition.taskspace]["health_reason"] = transition.after.reason
+        try:
+            self.ctx.registry.update(change)
+        except SymposiumError:
+            pass
+
+    # -- activity --------------------------------------------------------------------------------
+    def _record_activity(self, groups: dict[str, TaskspaceGroup], samples: dict, now: float) -> None:
+        for taskspace, roles in samples.items():
+            for sample, previous in roles.values():
+                if sample is None:
+                    continue
+                busy = sample.cpu_percent >= self.settings.idle_cpu_percent
+                new_processes = previous is not None and sample.pids > previous.pids
+                traffic = previous is not None and \
+                    sample.net_bytes - (previous.net_in + previous.net_out) >= self.settings.net_activity_bytes
+                if busy or new_processes or traffic:
+                    self._activity_seen[taskspace] = max(self._activity_seen.get(taskspace, 0), now)
+        due = {t: when for t, when in self._activity_seen.items() if t in groups and
+               when - self._activity_written.get(t, 0) >= ACTIVITY_WRITE_EVERY}
+        if not due:
+            return
+
+        def change(entries: dict) -> None:
+            for taskspace, when in due.items():
+                if taskspace in entries:
+                    stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
+                    if (entries[taskspace].get("last_activity") or "") < stamp:
+                        entries[taskspace]["last_activity"] = stamp
+        try:
+            self.ctx.registry.update(change)
+        except SymposiumError:
+            return  # a read-only state dir must not stop the poller; the next tick tries again
+        self._activity_written.update(due)
+
+    def _activity_iso(self, taskspace: str, entry: dict) -> str | None:
+        seen = self._activity_seen.get(taskspace)
+        stored = entry.get("last_activity")
+        if seen is None:
+            return stored
+        stamp = datetime.fromtimestamp(seen, timezone.utc).isoformat(timespec="seconds")
+        return max(stamp, stored) if stored else stamp
+
+
+def remembered_health(entry: dict) -> Health | None:
+    try:
+        return Health(HealthState(entry["health"]), entry.get("health_reason") or "")
+    except (KeyError, ValueError):
+        return None
+
+
+def health_counts(snapshot: Snapshot) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for status in snapshot.taskspaces:
+        counts[status.health.state.value] += 1
+    return dict(counts)
+
+
+__all__ = ["HealthState", "Poller", "PollerSettings", "Snapshot", "TaskspaceStatus", "health_counts"]
