@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import time
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,9 @@ from symposium_tui.cli.output import ago, emit_json, emit_json_line, note, say, 
 from symposium_tui.cli.taskspaces import Services
 from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.net import ssh_banner, wait_for
+
+
+REPAIR_PATIENCE = 60.0  # seconds `health --repair` waits for backoff delays before reporting
 
 
 def _size(value: int | None) -> str:
@@ -45,6 +49,13 @@ def cmd_health(args: argparse.Namespace) -> int:
         poller = Poller(services.ctx, PollerSettings(repair=args.repair))
         snapshot = poller.tick()
         actions = list(snapshot.restarts)
+        deadline = time.time() + REPAIR_PATIENCE
+        while args.repair and poller.next_due is not None and poller.next_due < deadline:
+            if not args.json:
+                note(f"waiting {max(poller.next_due - time.time(), 0):.1f} s for a restart's backoff")
+            time.sleep(max(poller.next_due - time.time(), 0))
+            snapshot = poller.tick()
+            actions += snapshot.restarts
         if args.repair and actions:
             _wait_restarted(services, snapshot)
             poller.settings = PollerSettings(repair=False)

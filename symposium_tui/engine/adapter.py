@@ -9,6 +9,7 @@ a timeout: a socket that accepts but never answers would otherwise block forever
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from symposium_tui.engine.normalize import (
 from symposium_tui.engine.operations import TaskspaceEngineMixin
 
 DEFAULT_TIMEOUT = 30.0
+LIST_RETRIES = 4
 BUILD_TIMEOUT = 1800.0
 
 
@@ -97,7 +99,16 @@ class Engine(TaskspaceEngineMixin):
             response = self.client.api.get(path, params=params or None)
             response.raise_for_status()
             return response.json()
-        return self._call(what, call)
+        for attempt in range(LIST_RETRIES):
+            try:
+                return self._call(what, call)
+            except EngineError as exc:
+                # podman 4.3 fails a whole list when one object vanishes while it is listing
+                # ("no such volume"); listing again a moment later is correct.
+                if "no such" not in exc.message or attempt == LIST_RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def ping(self) -> bool:
         try:

@@ -9,7 +9,7 @@ from tests.helpers import assert_clean_failure, run_cli
 COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
 NOT_YET = {
-    "adjust": ["adjust", "demo", "--memory", "1Gi"], "health": ["health"], "monitor": ["monitor"],
+    "adjust": ["adjust", "demo", "--memory", "1Gi"],
     "logs": ["logs", "demo"], "cleanup": ["cleanup"], "gc-volumes": ["gc-volumes"],
     "export-kube": ["export-kube", "demo"],
 }
@@ -64,7 +64,7 @@ def test_bad_url_is_a_usage_error(url):
 def test_json_errors_are_json_too():
     import json
 
-    result = run_cli("health", "--json")
+    result = run_cli("cleanup", "--json")
     assert result.returncode == 2
     assert json.loads(result.stdout)["exit_code"] == 2
 

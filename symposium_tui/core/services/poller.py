@@ -104,6 +104,7 @@ class Poller:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._stream = None
+        self._next_due: float | None = None
         self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
 
     # -- the loop --------------------------------------------------------------------------------
@@ -116,10 +117,18 @@ class Poller:
         try:
             while not self._stop.is_set():
                 on_snapshot(self.tick())
-                self._wake.wait(self.settings.interval)
+                wait = self.settings.interval
+                if self._next_due is not None:  # a restart is due before the next regular tick
+                    wait = max(min(wait, self._next_due - self.clock()), 0.05)
+                self._wake.wait(wait)
                 self._wake.clear()
         finally:
             self.stop()
+
+    @property
+    def next_due(self) -> float | None:
+        """When a restart that had to wait for its backoff becomes due (None: nothing waits)."""
+        return self._next_due
 
     def stop(self) -> None:
         self._stop.set()
@@ -252,6 +261,7 @@ class Poller:
     # -- repair ----------------------------------------------------------------------------------
     def _repair(self, groups: dict[str, TaskspaceGroup], registry: dict, now: float) -> list[RestartRecord]:
         records = []
+        self._next_due = None
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
             if group.pod is None or entry.get("stopped_by_user") or \
@@ -276,6 +286,7 @@ class Poller:
                                                                "gave up: " + decision.reason)))
                     continue
                 if decision.action == "wait":
+                    self._next_due = min(self._next_due or decision.when, decision.when)
                     continue
                 self.book.record(ctr.name, now)
                 try:

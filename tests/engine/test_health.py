@@ -1,0 +1,222 @@
+"""The poller on the real engine: events, auto-restart, backoff, SSH checks, constant calls."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from symposium_tui.core.health import HealthState
+from symposium_tui.core.restarts import RestartPolicy
+from symposium_tui.core.services.poller import Poller, PollerSettings
+from tests.engine.test_lifecycle import create, discard, ssh
+from tests.helpers import assert_clean_failure, run_cli, wait_until
+
+pytestmark = pytest.mark.engine
+
+FAST = RestartPolicy(base_delay=0.3, factor=2.0, max_delay=5.0, max_attempts=3, window=120.0)
+
+
+class Running:
+    """A poller running its loop in a thread, its snapshots collected with their arrival times."""
+
+    def __init__(self, ctx, settings: PollerSettings) -> None:
+        self.poller = Poller(ctx, settings)
+        self.snapshots: list = []
+        self.thread = threading.Thread(target=self.poller.run,
+                                       args=(lambda s: self.snapshots.append((time.monotonic(), s)),),
+                                       daemon=True)
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.poller.stop()
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the poller did not stop"
+
+    def health(self, taskspace: str):
+        for _, snapshot in reversed(self.snapshots):
+            for status in snapshot.taskspaces:
+                if status.id == taskspace:
+                    return status.health
+        return None
+
+    def wait_health(self, taskspace: str, state: HealthState, timeout: float):
+        return wait_until(lambda: (h := self.health(taskspace)) is not None and h.state is state and h,
+                          timeout, f"{taskspace} to be {state.value}")
+
+
+def test_a_killed_dev_container_is_seen_at_once_restarted_and_recorded(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-kill", repo)
+    try:
+        # A long interval: only the event stream can make the poller notice within seconds.
+        with Running(ctx, PollerSettings(interval=60.0, restart=FAST)) as run:
+            run.wait_health("hl-kill", HealthState.HEALTHY, 30)
+            time.sleep(0.5)  # let the event stream connect
+            killed_at = time.monotonic()
+            isolated.cli("kill", "taskspace-hl-kill-dev")
+            down = wait_until(lambda: next(((t, s) for t, s in run.snapshots if t > killed_at and any(
+                x.id == "hl-kill" and x.health.state is not HealthState.HEALTHY for x in s.taskspaces)), None),
+                10, "the death to be seen")
+            assert down[0] - killed_at < 5  # far sooner than the 60 s tick
+            reason = next(x for x in down[1].taskspaces if x.id == "hl-kill").health.reason
+            assert "dev exited" in reason
+            run.wait_health("hl-kill", HealthState.HEALTHY, 30)
+            records = list(run.poller.restart_log["hl-kill"])
+            assert [(r.container, r.result) for r in records] == [("taskspace-hl-kill-dev", "restarted")]
+            assert "exit code 137" in records[0].reason
+        logged = [json.loads(line) for line in (ctx.paths.log_dir / "restarts.log").read_text().splitlines()]
+        assert any(r["container"] == "taskspace-hl-kill-dev" and r["result"] == "restarted" for r in logged)
+        health_log = [json.loads(line) for line in (ctx.paths.log_dir / "health.log").read_text().splitlines()]
+        mine = [(r["from"], r["to"]) for r in health_log if r["taskspace"] == "hl-kill"]
+        assert ("healthy", "down") in mine or ("healthy", "degraded") in mine
+        assert mine[-1][1] == "healthy"
+        assert ssh(ctx, "hl-kill-dev", "true").returncode == 0
+    finally:
+        discard(lifecycle, "hl-kill")
+
+
+def test_a_crash_loop_backs_off_and_gives_up_with_the_reason(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-loop", repo)
+    try:
+        broken = ssh(ctx, "hl-loop-dev", "true")
+        assert broken.returncode == 0
+        # Break sshd's configuration: from now on the container exits as soon as it starts.
+        isolated.cli("exec", "taskspace-hl-loop-dev", "sh", "-c",
+                     "echo 'NoSuchOption yes' >> /etc/ssh/sshd_config.d/00-symposium.conf")
+        with Running(ctx, PollerSettings(interval=60.0, restart=FAST)) as run:
+            run.wait_health("hl-loop", HealthState.HEALTHY, 30)
+            isolated.cli("kill", "taskspace-hl-loop-dev")
+            wait_until(lambda: any(r.result.startswith("gave up") for r in run.poller.restart_log["hl-loop"]),
+                       30, "the poller to give up")
+            records = list(run.poller.restart_log["hl-loop"])
+            restarts = [r for r in records if r.result == "restarted"]
+            assert len(restarts) == FAST.max_attempts
+            gaps = [b.time - a.time for a, b in zip(restarts, restarts[1:])]
+            assert gaps == sorted(gaps) and gaps[-1] > gaps[0]  # growing delays
+            assert gaps[0] >= FAST.delay(1) * 0.9
+            health = wait_until(lambda: (h := run.health("hl-loop")) and "gave up" in h.reason and h, 10,
+                                "the reason to show")
+            assert health.state is HealthState.DOWN or health.state is HealthState.DEGRADED
+            assert "auto-restart gave up after 3 restarts" in health.reason
+    finally:
+        discard(lifecycle, "hl-loop")
+
+
+def test_a_stopped_ssh_server_is_degraded_with_that_reason(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-ssh", repo)
+    try:
+        poller = Poller(ctx, PollerSettings(repair=False))
+        assert next(t for t in poller.tick().taskspaces if t.id == "hl-ssh").health.state is HealthState.HEALTHY
+        isolated.cli("exec", "taskspace-hl-ssh-dev", "sh", "-c", "kill $(cat /run/sshd.pid)")
+        status = next(t for t in poller.tick().taskspaces if t.id == "hl-ssh")
+        assert status.health.state is HealthState.DEGRADED
+        assert status.health.reason == "dev SSH not answering on 127.0.0.1"
+        assert status.containers["dev"].running  # the container itself is up
+    finally:
+        discard(lifecycle, "hl-ssh")
+
+
+def test_one_tick_costs_the_same_engine_calls_for_1_and_20_taskspaces(isolated, ctx, lifecycle, repo):
+    ids = [f"many-{n}" for n in range(20)]
+    try:
+        create(ctx, ids[0], repo)
+        poller = Poller(ctx, PollerSettings(repair=False))
+        poller.tick()
+        one = poller.tick()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: create(ctx, i, repo), ids[1:]))
+        poller.tick()
+        twenty = poller.tick()
+        ours = [t for t in twenty.taskspaces if t.id.startswith("many-")]
+        assert len(ours) == 20 and all(t.health.state is HealthState.HEALTHY for t in ours)
+        assert all(t.cpu_percent is not None for t in ours)
+        assert one.calls == twenty.calls == 3
+    finally:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: discard(lifecycle, i), ids))
+
+
+def test_stats_history_and_activity(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-busy", repo)
+    try:
+        ctx.registry.put("hl-busy", {"last_activity": "2000-01-01T00:00:00+00:00"})
+        poller = Poller(ctx, PollerSettings(repair=False, interval=0.5))
+        poller.tick()
+        ssh(ctx, "hl-busy-dev", "timeout 3 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
+        time.sleep(1.5)
+        status = next(t for t in poller.tick().taskspaces if t.id == "hl-busy")
+        # one busy core of a two-CPU quota is about 50 %
+        assert status.cpu_percent is not None and 25 < status.cpu_percent <= 110
+        assert status.mem_bytes and status.mem_limit == 4 * 2**30
+        samples = poller.history.samples("taskspace-hl-busy-dev")
+        assert samples and samples[-1].cpu_percent > 20
+        assert ctx.registry.read()["hl-busy"]["last_activity"] > "2026"
+    finally:
+        discard(lifecycle, "hl-busy")
+
+
+def test_health_command_exit_codes_json_and_repair(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-cli", repo)
+    try:
+        ok = run_cli("--url", isolated.uri, "health", "--json")
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        data = json.loads(ok.stdout)
+        assert data["ok"] is True
+        assert {t["id"]: t["health"] for t in data["taskspaces"]}["hl-cli"] == "healthy"
+        isolated.cli("kill", "taskspace-hl-cli-dev")
+        bad = run_cli("--url", isolated.uri, "health", "--json")
+        assert bad.returncode == 1
+        row = {t["id"]: t for t in json.loads(bad.stdout)["taskspaces"]}["hl-cli"]
+        assert row["health"] == "degraded" and "dev exited" in row["reason"]
+        text = run_cli("--url", isolated.uri, "health")
+        assert text.returncode == 1 and "try --repair" in text.stdout
+        repaired = run_cli("--url", isolated.uri, "health", "--repair", "--json")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        repair = json.loads(repaired.stdout)
+        assert [(r["container"], r["result"]) for r in repair["repairs"]] == [("taskspace-hl-cli-dev", "restarted")]
+        # Stopped on purpose: reported, not a failure, and never restarted.
+        lifecycle.stop("hl-cli")
+        stopped = run_cli("--url", isolated.uri, "health", "--repair", "--json")
+        assert stopped.returncode == 0
+        payload = json.loads(stopped.stdout)
+        assert payload["repairs"] == []
+        assert {t["id"]: t["health"] for t in payload["taskspaces"]}["hl-cli"] == "stopped"
+    finally:
+        discard(lifecycle, "hl-cli")
+
+
+def test_monitor_prints_ticks_and_stops_on_ctrl_c(isolated, ctx, lifecycle, repo):
+    create(ctx, "hl-mon", repo)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, "monitor",
+                                 "--interval", "0.5", "--json"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(json.loads(line))
+            if sum(1 for x in lines if x["type"] == "stats" and x["id"] == "hl-mon"
+                   and x["cpu_percent"] is not None) >= 2:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        assert any(x["type"] == "transition" and x["taskspace"] == "hl-mon" for x in lines)
+        assert any(x["type"] == "stats" and x["id"] == "hl-mon" and x["health"] == "healthy" for x in lines)
+    finally:
+        discard(lifecycle, "hl-mon")
+
+
+def test_monitor_refuses_a_silly_interval():
+    assert_clean_failure(run_cli("--url", "unix:///nowhere.sock", "monitor", "--interval", "0"), 2)
