@@ -46,7 +46,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     from symposium_tui.core.services.poller import Poller, PollerSettings
 
     with Services(args) as services:
-        poller = Poller(services.ctx, PollerSettings(repair=args.repair))
+        poller = Poller(services.ctx, PollerSettings(repair=args.repair, storage_every=1e-9))
         snapshot = poller.tick()
         actions = list(snapshot.restarts)
         deadline = time.time() + REPAIR_PATIENCE
@@ -58,7 +58,7 @@ def cmd_health(args: argparse.Namespace) -> int:
             actions += snapshot.restarts
         if args.repair and actions:
             _wait_restarted(services, snapshot)
-            poller.settings = PollerSettings(repair=False)
+            poller.settings = PollerSettings(repair=False, storage_every=1e-9)
             snapshot = poller.tick()
     if snapshot.engine_error:
         raise EngineUnavailable(snapshot.engine_error)
@@ -71,9 +71,10 @@ def cmd_health(args: argparse.Namespace) -> int:
         say("no taskspaces")
     else:
         rows = [[t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
-                 str(t.agent_port or "-"), _size(t.mem_bytes), ago(t.last_activity)]
+                 str(t.agent_port or "-"), _size(t.mem_bytes), t.storage.describe() if t.storage else "-",
+                 ago(t.last_activity)]
                 for t in snapshot.taskspaces]
-        say(table(rows, ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "ACTIVITY"]))
+        say(table(rows, ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE", "ACTIVITY"]))
     for record in actions:
         say(f"repair: {record.container}: {record.reason} -> {record.result}")
     unhealthy = [t.id for t in snapshot.taskspaces if not t.health.state.ok]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from symposium_tui import __version__
-from symposium_tui.cli import health, system, taskspaces
+from symposium_tui.cli import health, resources, system, taskspaces
 from symposium_tui.cli.common import Handler, not_yet
 
 PROG = "symposium-tui"
@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="remove even if the project holds uncommitted or unpushed work")
 
-    p = add("adjust", "change a running taskspace's memory/CPU limits live", not_yet("adjust", 5))
+    p = add("adjust", "change a taskspace's memory/CPU limits live, without restarting it",
+            resources.cmd_adjust)
     _id_arg(p)
-    p.add_argument("--tier", metavar="NAME", help="apply a tier's limits")
+    p.add_argument("--tier", metavar="NAME", help="apply a tier's limits (from resource-policies.yaml)")
     p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 2Gi, 512Mi")
     p.add_argument("--cpu", metavar="CPU", help="CPU limit, e.g. 1.5 or 1500m")
 

@@ -69,10 +69,16 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    from symposium_tui.core import labels as L
+    from symposium_tui.core.services.storage import limits_from, measure
+
     with Services(args) as services:
         listing = services.lifecycle.list()
+        engine = services.connection.engine
+        storage = measure(engine, limits_from(services.ctx.registry.read(), engine.pods(L.ALL_OURS)))
     if args.json:
-        emit_json({"taskspaces": [t.as_dict() for t in listing.taskspaces],
+        emit_json({"taskspaces": [t.as_dict() | {"storage": storage[t.id].as_dict() if t.id in storage else None}
+                                  for t in listing.taskspaces],
                    "drift": {"registry_only": list(listing.drift.registry_only),
                              "engine_only": list(listing.drift.engine_only)}})
         return 0
@@ -86,9 +92,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
         status = t.status + (f" ({t.reason})" if t.reason else "")
         created = humanize.naturaltime(t.created) if t.created else "-"
         activity = ago(t.last_activity)
+        disk = storage[t.id].describe() if t.id in storage else "-"
         rows.append([t.id, t.project or "-", status, str(t.dev_port or "-"), str(t.agent_port or "-"),
-                     t.tier or "-", created, activity, t.drift or ""])
-    say(table(rows, ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "CREATED", "ACTIVITY", "DRIFT"]))
+                     t.tier or "-", disk, created, activity, t.drift or ""])
+    say(table(rows, ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "STORAGE", "CREATED", "ACTIVITY",
+                     "DRIFT"]))
+    over = [u.taskspace for u in storage.values() if u.over]
+    if over:
+        say(f"over their storage limit: {', '.join(over)}")
     return 0
 
 

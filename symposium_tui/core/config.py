@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from symposium_tui.core.errors import ConfigError
+from symposium_tui.core.yamldoc import YamlDoc
 
 DEFAULT_AGENT_IMAGE = "localhost/symposium/agent:latest"
 DEFAULT_DEV_IMAGE = "localhost/symposium/dev:latest"
@@ -42,30 +41,6 @@ class Settings:
     debian_suite: str = "bookworm"
 
 
-def _line_of(path: Path, text: str, keys: list[str]) -> int | None:
-    """The 1-based line of a nested key in a YAML mapping, for error messages."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        for k, v in node.value:
-            if k.value == key:
-                node = v
-                break
-        else:
-            return None
-    return node.start_mark.line + 1
-
-
-def _fail(path: Path, text: str, keys: list[str], expected: str) -> ConfigError:
-    line = _line_of(path, text, keys)
-    where = f"{path}:{line}" if line else str(path)
-    return ConfigError(f"{where}: key '{'.'.join(keys)}': expected {expected}")
-
-
 def _validate_image_name(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip()) and not any(c.isspace() for c in value)
 
@@ -89,12 +64,8 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    doc = YamlDoc(text, str(path))
+    data = doc.data
     if data is None:
         return settings
     if not isinstance(data, dict):
@@ -102,18 +73,18 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     known = {"images", "debian_suite"}
     for key in data:
         if key not in known:
-            raise _fail(path, text, [str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
+            raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
     images = data.get("images", {})
     if images is None:
         images = {}
     if not isinstance(images, dict):
-        raise _fail(path, text, ["images"], "a mapping with keys agent, dev, base")
+        raise doc.fail(["images"], "a mapping with keys agent, dev, base")
     for role, value in images.items():
         if role not in ("agent", "dev", "base"):
-            raise _fail(path, text, ["images", str(role)], "one of agent, dev, base (unknown key)")
+            raise doc.fail(["images", str(role)], "one of agent, dev, base (unknown key)")
         if not _validate_image_name(value):
-            raise _fail(path, text, ["images", role], "an image name such as registry.example/symposium/dev:1")
+            raise doc.fail(["images", role], "an image name such as registry.example/symposium/dev:1")
     suite = data.get("debian_suite", settings.debian_suite)
     if not isinstance(suite, str) or not suite.isalnum():
-        raise _fail(path, text, ["debian_suite"], "a Debian suite name such as bookworm")
+        raise doc.fail(["debian_suite"], "a Debian suite name such as bookworm")
     return Settings(images=replace(settings.images, **images), debian_suite=suite)

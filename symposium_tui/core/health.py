@@ -40,6 +40,7 @@ class HealthFacts:
     creating: bool = False
     stopped_by_user: bool = False
     gave_up: dict[str, str] | None = None  # role -> why auto-restart stopped trying
+    storage_over: str | None = None  # e.g. "storage 12.0Gi over its 10.0Gi limit"
 
 
 def evaluate(facts: HealthFacts) -> Health:
@@ -62,6 +63,8 @@ def evaluate(facts: HealthFacts) -> Health:
             problems.append(f"{role} SSH not answering on 127.0.0.1")
     for role, why in (facts.gave_up or {}).items():
         problems.append(f"{role}: {why}")
+    if facts.storage_over:
+        problems.append(facts.storage_over)
     if not problems:
         return Health(HealthState.HEALTHY)
     state = HealthState.DOWN if not running else HealthState.DEGRADED

@@ -28,6 +28,7 @@ SECURITY = "io.symposium.security"
 PROJECT_TYPE = "io.symposium.project-type"
 MEMORY = "io.symposium.memory"  # bytes at creation; the registry holds the effective limit
 CPU = "io.symposium.cpu"  # millicores at creation
+STORAGE = "io.symposium.storage"  # bytes at creation
 
 
 def of_taskspace(taskspace: str) -> dict[str, str]:

@@ -55,6 +55,7 @@ class EngineInfo:
     network_backend: str = ""
     cpus: int = 0
     memory: int = 0
+    backing_fs: str = ""
 
 
 @dataclass(frozen=True)

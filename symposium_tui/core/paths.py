@@ -29,6 +29,10 @@ class AppPaths:
         return self.data_dir / "ssh" / "id_ed25519"
 
     @property
+    def policy_file(self) -> Path:
+        return self.config_dir / "resource-policies.yaml"
+
+    @property
     def registry_file(self) -> Path:
         return self.state_dir / "taskspace-registry.json"
 

@@ -52,6 +52,8 @@ class Engine(TaskspaceEngineMixin):
         self.source = source
         self.timeout = timeout
         self.calls = 0  # engine calls made, for tests and benchmarks
+        # A unix socket engine runs on this machine: its cgroups and volume paths are ours to read.
+        self.local = uri.startswith("unix:")
         kwargs: dict[str, Any] = {"base_url": uri, "timeout": timeout}
         if identity:
             kwargs["identity"] = identity
@@ -139,6 +141,7 @@ class Engine(TaskspaceEngineMixin):
             network_backend=host.get("networkBackend", ""),
             cpus=int(host.get("cpus") or 0),
             memory=int(host.get("memTotal") or 0),
+            backing_fs=str((store.get("graphStatus") or {}).get("Backing Filesystem", "")),
         )
 
     def containers(self, selector: dict[str, str] | None = None) -> list[ContainerInfo]:

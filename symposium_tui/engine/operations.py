@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from symposium_tui.core.models import (
     VolumeInfo,
 )
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
+from symposium_tui.engine import cgroups
 from symposium_tui.engine.events import EventStream
 from symposium_tui.engine.normalize import (
     container_from_inspect,
@@ -33,6 +35,7 @@ class TaskspaceEngineMixin:
 
     client: Any
     calls: int
+    local: bool
     _call: Callable[..., Any]
     _get_json: Callable[..., Any]
 
@@ -135,6 +138,11 @@ class TaskspaceEngineMixin:
             kwargs["entrypoint"] = list(spec.entrypoint)
         if spec.network:
             kwargs["network_mode"] = spec.network
+        if spec.memory:
+            kwargs["mem_limit"] = spec.memory
+        if spec.cpu_millis:
+            kwargs["cpu_quota"] = spec.cpu_millis * 100
+            kwargs["cpu_period"] = 100000
         return kwargs
 
     def create_container(self, spec: ContainerSpec) -> str:
@@ -192,3 +200,49 @@ class TaskspaceEngineMixin:
         """Container events of ours as they happen; close() the stream to stop following."""
         self.calls += 1
         return EventStream(self.uri, since)
+
+    def set_pod_limits(self, name: str, memory: int, cpu_millis: int) -> str:
+        """Change a pod's limits: the engine's pod update where it has one, else the pod's cgroup
+        on this host. Returns how it was done."""
+        body = {"memory": {"limit": memory}, "cpu": {"quota": cpu_millis * 100, "period": 100000}}
+
+        def update() -> bool:
+            response = self.client.api.post(f"/pods/{name}/update", data=json.dumps(body),
+                                            headers={"Content-Type": "application/json"})
+            if response.status_code in (404, 405):
+                return False  # podman before 5: no pod update
+            response.raise_for_status()
+            return True
+        if self._call(f"update pod {name}", update):
+            return "pod update API"
+        data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
+        path = data.get("CgroupPath") or ""
+        if not self.local or not path or not cgroups.pod_cgroup_exists(path):
+            raise EngineError(f"cannot change the limits of pod {name}: this engine has no pod update "
+                              "and its cgroup is not on this machine")
+        cgroups.write_limits(path, memory, cpu_millis)
+        return "pod cgroup"
+
+    def pod_limits(self, name: str) -> tuple[int | None, int | None]:
+        """The pod's limits as its cgroup holds them (local engines), else as created."""
+        data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
+        path = data.get("CgroupPath") or ""
+        if self.local and path and cgroups.pod_cgroup_exists(path):
+            return cgroups.read_limits(path)
+        infra = data.get("InfraConfig") or {}
+        quota, period = infra.get("cpu_quota"), infra.get("cpu_period") or 100000
+        return None, (quota * 1000 // period if quota else None)
+
+    def update_container(self, name: str, memory: int, cpu_millis: int) -> None:
+        body = {"memory": {"limit": memory}, "cpu": {"quota": cpu_millis * 100, "period": 100000}}
+
+        def call() -> None:
+            response = self.client.api.post(f"/containers/{name}/update", data=json.dumps(body),
+                                            headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+        self._call(f"update the limits of {name}", call)
+
+    def volume_sizes(self) -> dict[str, int]:
+        """Disk use of every volume, in one call (podman walks them: not for every tick)."""
+        data = self._get_json("measure volumes", "/system/df")
+        return {v.get("VolumeName", ""): int(v.get("Size") or 0) for v in data.get("Volumes") or []}

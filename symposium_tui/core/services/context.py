@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
 from symposium_tui.core.fsutil import atomic_write
 from symposium_tui.core.paths import AppPaths
-from symposium_tui.core.policy import Policy, builtin_policy
+from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
 from symposium_tui.core.taskspace import LifecycleEngine
 
@@ -29,10 +29,19 @@ class LifecycleContext:
     engine: LifecycleEngine
     paths: AppPaths
     settings: Settings
-    policy: Policy = field(default_factory=builtin_policy)
+    given_policy: Policy | None = None
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.paths.registry_file)
+        self._policy = self.given_policy
+
+    @property
+    def policy(self) -> Policy:
+        """resource-policies.yaml, read when first needed: only commands that use tiers fail on a
+        broken file."""
+        if self._policy is None:
+            self._policy = load_policy(self.paths.policy_file)
+        return self._policy
 
     def taskspace_dir(self, taskspace: str) -> Path:
         return self.paths.state_dir / "taskspaces" / taskspace

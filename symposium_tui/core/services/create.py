@@ -184,7 +184,8 @@ class Creator:
         self._report("pod")
         pod = pod_name(taskspace)
         try:
-            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu)}
+            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
+                            L.STORAGE: str(limits.storage)}
             self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common | limit_labels,
                                            (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu))
         except EngineConflict:
@@ -218,7 +219,7 @@ class Creator:
             volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(state.name, "/agent/state")),
             binds=(BindMount(str(config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
                    BindMount(str(context), "/agent/context"), BindMount(str(facts), "/agent/taskspace.yaml")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}), rollback)
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
         self._report("agent-ready")
         self._wait_ready(agent, agent_port)
 
@@ -227,7 +228,7 @@ class Creator:
         self._container(ContainerSpec(
             dev, dev_image, L.ours("dev", taskspace) | common, pod=pod,
             volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(cache.name, "/workspace/.build-cache")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}), rollback)
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
         self._report("dev-ready")
         self._wait_ready(dev, dev_port)
 

@@ -199,6 +199,8 @@ class Lifecycle:
         return self._one(taskspace)
 
     def _after_start(self, taskspace: str) -> Taskspace:
+        from symposium_tui.core.services.resources import Resources  # it builds on this module
+
         ports = self.engine.pod_ports(pod_name(taskspace))
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
             name = container_name(taskspace, role)
@@ -211,6 +213,7 @@ class Lifecycle:
             if why is not None:
                 raise SymposiumError(f"{name} did not become ready: {why}",
                                      hint=f"see its log: podman logs {name}")
+        Resources(self.ctx).reapply(taskspace)
         self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
                                           "dev_port": ports.get(DEV_SSH_PORT),
                                           "agent_port": ports.get(AGENT_SSH_PORT)},

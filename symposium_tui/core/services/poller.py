@@ -24,6 +24,7 @@ from symposium_tui.core.net import ssh_banner
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import TaskspaceGroup, group_taskspaces
+from symposium_tui.core.services.storage import StorageUse, limits_from, measure
 from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
@@ -40,6 +41,7 @@ class PollerSettings:
     repair: bool = True
     idle_cpu_percent: float = 5.0  # of the taskspace's CPU quota
     net_activity_bytes: int = 65536  # per tick, beyond health probes
+    storage_every: float = 60.0  # seconds between disk-use measurements (0: never)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
@@ -57,6 +59,7 @@ class TaskspaceStatus:
     cpu_millis: int = 0
     last_activity: str | None = None
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
+    storage: StorageUse | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
@@ -65,6 +68,7 @@ class TaskspaceStatus:
                 "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 2),
                 "mem_bytes": self.mem_bytes, "mem_limit": self.mem_limit, "cpu_millis": self.cpu_millis,
                 "last_activity": self.last_activity,
+                "storage": self.storage.as_dict() if self.storage else None,
                 "containers": {r: c.state.value for r, c in sorted(self.containers.items())}}
 
 
@@ -105,6 +109,9 @@ class Poller:
         self._stop = threading.Event()
         self._stream = None
         self._next_due: float | None = None
+        self._storage: dict[str, StorageUse] = {}
+        self._storage_at: float | None = None
+        self._started: list[EngineEvent] = []
         self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
 
     # -- the loop --------------------------------------------------------------------------------
@@ -172,6 +179,8 @@ class Poller:
             groups = group_taskspaces(pods, containers)
             registry = self.ctx.registry.read()
             self._absorb_events(now)
+            self._measure_storage(registry, pods, now)
+            self._reapply_limits()
             samples = self._sample(groups, registry, stats, now)
             probes = self._probe(groups)
             restarts: list[RestartRecord] = []
@@ -202,9 +211,35 @@ class Poller:
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
         for event in events:
+            if event.action == "start" and event.taskspace:
+                self._started.append(event)
             if event.action in ACTIVITY_EVENTS and event.taskspace:
                 when = event.time.timestamp() if event.time else now
                 self._activity_seen[event.taskspace] = max(self._activity_seen.get(event.taskspace, 0), when)
+
+    def _measure_storage(self, registry: dict, pods: list, now: float) -> None:
+        every = self.settings.storage_every
+        if not every or (self._storage_at is not None and now - self._storage_at < every):
+            return
+        try:
+            self._storage = measure(self.engine, limits_from(registry, pods))
+        except SymposiumError:
+            return  # disk use is a nicety: keep the last figures
+        self._storage_at = now
+
+    def _reapply_limits(self) -> None:
+        """podman forgets container limit updates on restart; put the recorded ones back."""
+        started, self._started = self._started, []
+        if not started:
+            return
+        from symposium_tui.core.services.resources import Resources
+
+        resources = Resources(self.ctx, via="poller")
+        for taskspace in sorted({e.taskspace for e in started}):
+            try:
+                resources.reapply(taskspace, [e.container_name for e in started if e.taskspace == taskspace])
+            except SymposiumError:
+                pass  # shown by the next adjust or health check; never stops the poller
 
     def _limits(self, group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
         labels = group.pod.labels if group.pod else {}
@@ -238,10 +273,13 @@ class Poller:
         creating = is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock") and \
             taskspace not in self._health
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
+        use = self._storage.get(taskspace)
+        over = f"storage {use.describe().replace(' OVER', '')} is over its limit" if use and use.over else None
         return evaluate(HealthFacts(
             pod_exists=group.pod is not None, containers=group.members,
             ssh_ok={role: probes.get((taskspace, role), False) for role in group.members},
-            creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up))
+            creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up,
+            storage_over=over))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
                 samples: dict) -> TaskspaceStatus:
@@ -256,7 +294,8 @@ class Poller:
             cpu_percent=sum(s.cpu_percent for s in latest) if latest else (0.0 if not running else None),
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
-            last_activity=self._activity_iso(taskspace, entry), containers=dict(group.members))
+            last_activity=self._activity_iso(taskspace, entry), containers=dict(group.members),
+            storage=self._storage.get(taskspace))
 
     # -- repair ----------------------------------------------------------------------------------
     def _repair(self, groups: dict[str, TaskspaceGroup], registry: dict, now: float) -> list[RestartRecord]:

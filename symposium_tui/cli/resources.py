@@ -1,0 +1,29 @@
+"""adjust: live resource changes."""
+
+from __future__ import annotations
+
+import argparse
+
+from symposium_tui.cli.output import emit_json, note, say
+from symposium_tui.cli.taskspaces import Services
+
+
+def cmd_adjust(args: argparse.Namespace) -> int:
+    from symposium_tui.core.ids import validate_id
+    from symposium_tui.core.services.resources import Resources, describe_change
+
+    validate_id(args.id)
+    with Services(args) as services:
+        services.ctx.policy  # noqa: B018 - an invalid policy file fails here, before any change
+        result = Resources(services.ctx).adjust(args.id, tier=args.tier, memory=args.memory, cpu=args.cpu)
+    if args.json:
+        emit_json(result.as_dict())
+        return 0
+    say(f"{args.id}: {describe_change(result.old, result.new)}")
+    if result.applied:
+        felt = ", ".join(f"{role} reads memory {f.memory}, cpu {f.cpu_millis}m"
+                         for role, f in sorted((result.felt or {}).items()))
+        say(f"applied live through the {result.method}, no restart; confirmed from the cgroups: {felt}")
+    else:
+        note(f"{args.id} is not running: the new limits are recorded and applied when it starts")
+    return 0

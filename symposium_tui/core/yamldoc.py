@@ -1,0 +1,43 @@
+"""YAML files read for people: errors point at the file, line and key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from symposium_tui.core.errors import ConfigError
+
+
+class YamlDoc:
+    """Parsed data plus the node tree, to find the line of any key."""
+
+    def __init__(self, text: str, source: str, hint: str = "") -> None:
+        self.source = source
+        try:
+            self.data: Any = yaml.safe_load(text)
+            self.root = yaml.compose(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            where = f"{source}:{mark.line + 1}" if mark else source
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(f"{where}: not valid YAML ({problem}){hint}") from exc
+
+    def line(self, keys: list[str]) -> int | None:
+        """The line of the deepest of `keys` that exists (1-based), or None."""
+        node, found = self.root, None
+        for key in keys:
+            if not isinstance(node, yaml.MappingNode):
+                break
+            for k, v in node.value:
+                if str(k.value) == key:
+                    node, found = v, k.start_mark.line + 1
+                    break
+            else:
+                break
+        return found
+
+    def fail(self, keys: list[str], expected: str) -> ConfigError:
+        line = self.line(keys)
+        where = f"{self.source}:{line}" if line else self.source
+        return ConfigError(f"{where}: {'.'.join(keys)}: expected {expected}")
