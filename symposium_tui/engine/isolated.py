@@ -6,6 +6,8 @@ Tests and benchmarks run against one of these, never the person's own pods. Ever
 
 from __future__ import annotations
 
+import json
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +21,7 @@ from symposium_tui.engine.service import PodmanService
 
 
 class IsolatedEngine:
-    def __init__(self, base_dir: Path | None = None, *, subnet: str = "10.89.240.0/24") -> None:
+    def __init__(self, base_dir: Path | None = None) -> None:
         binary = podman_binary()
         if binary is None:
             raise EngineUnavailable("podman is not installed", hint="apt-get install podman runc")
@@ -30,8 +32,9 @@ class IsolatedEngine:
         fix = hostfix.fixes_for(hostfix.HostQuirks.detect())
         if fix.problems:
             raise EngineUnavailable("; ".join(fix.problems))
+        self.network = self._private_network()
         overrides = hostfix.deep_merge(fix.overrides, {
-            "network": {"network_config_dir": str(self.dir / "networks"), "default_subnet": subnet},
+            "network": {"network_config_dir": str(self.dir / "networks"), "default_network": self.network},
             "engine": {"tmp_dir": str(self.dir / "tmp"), "volume_path": str(self.root / "volumes")},
         })
         self.conf.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +42,25 @@ class IsolatedEngine:
         self.service = PodmanService(binary, socket_dir=self.dir, containers_conf=self.conf,
                                      root=self.root, runroot=self.runroot)
         self.binary = binary
+
+    def _private_network(self) -> str:
+        """A default network of this engine's own: podman's implicit default ("podman", bridge
+        podman0, a fixed id) would share its bridge and firewall chains with the host's engine,
+        and setting it up or tearing it down would disturb the person's own pods."""
+        token = secrets.token_hex(3)
+        name = f"symtest-{token}"
+        third = 100 + secrets.randbelow(150)
+        config = {
+            "name": name, "id": secrets.token_hex(32), "driver": "bridge",
+            "network_interface": f"symt{token}", "created": "2026-01-01T00:00:00Z",
+            "subnets": [{"subnet": f"10.89.{third}.0/24", "gateway": f"10.89.{third}.1"}],
+            "ipv6_enabled": False, "internal": False, "dns_enabled": False,
+            "ipam_options": {"driver": "host-local"},
+        }
+        networks = self.dir / "networks"
+        networks.mkdir(parents=True, exist_ok=True)
+        (networks / f"{name}.json").write_text(json.dumps(config, indent=1))
+        return name
 
     @property
     def uri(self) -> str:
@@ -61,8 +83,7 @@ class IsolatedEngine:
         """Remove every pod, container, volume and network on this engine (not images)."""
         for args in (["pod", "rm", "--all", "--force", "--time", "0"],
                      ["rm", "--all", "--force", "--time", "0"],
-                     ["volume", "rm", "--all", "--force"],
-                     ["network", "prune", "--force"]):
+                     ["volume", "rm", "--all", "--force"]):
             self.cli(*args, check=False)
 
     def destroy(self) -> None:

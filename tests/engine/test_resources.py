@@ -1,0 +1,121 @@
+"""Live resource changes, policy tiers and storage use on the real isolated engine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from symposium_tui.core.policy import SEED_POLICY
+from tests.engine.test_lifecycle import create, discard, inspect
+from tests.helpers import assert_clean_failure, run_cli
+
+pytestmark = pytest.mark.engine
+
+READ = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "
+        "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max")
+
+
+def felt(isolated, container: str) -> tuple[int, int]:
+    memory, quota = isolated.cli("exec", container, "sh", "-c", READ).stdout.split()
+    return int(memory), int(quota)
+
+
+def test_adjust_changes_what_the_processes_feel_without_a_restart(isolated, ctx, lifecycle, repo):
+    create(ctx, "rs-live", repo)
+    try:
+        dev = "taskspace-rs-live-dev"
+        assert felt(isolated, dev) == (4 * 2**30, 200000)  # the default tier, read inside
+        pid = inspect(isolated, "container", dev)["State"]["Pid"]
+        result = run_cli("--url", isolated.uri, "adjust", "rs-live", "--memory", "1536Mi", "--cpu", "0.5", "--json")
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["applied"] is True and data["new"]["memory"] == 1536 * 2**20
+        assert felt(isolated, dev) == (1536 * 2**20, 50000)
+        assert felt(isolated, "taskspace-rs-live-agent") == (1536 * 2**20, 50000)
+        assert inspect(isolated, "container", dev)["State"]["Pid"] == pid  # not restarted
+        # Raising above what the pod was created with works too (the pod's limit moves first).
+        result = run_cli("--url", isolated.uri, "adjust", "rs-live", "--tier", "default", "--memory", "6Gi")
+        assert result.returncode == 0, result.stderr
+        assert "memory 1536Mi -> 6Gi" in result.stdout and "cpu 500m -> 2" in result.stdout
+        assert felt(isolated, dev) == (6 * 2**30, 200000)
+        log = [json.loads(x) for x in (ctx.paths.log_dir / "resource-changes.log").read_text().splitlines()]
+        mine = [x for x in log if x["taskspace"] == "rs-live"]
+        assert [x["new"]["memory"] for x in mine] == [1536 * 2**20, 6 * 2**30]
+        assert mine[0]["old"]["memory"] == 4 * 2**30 and "via cli" in mine[0]["who"]
+        # podman forgets container updates on restart; the product puts them back.
+        lifecycle.restart("rs-live")
+        assert felt(isolated, dev) == (6 * 2**30, 200000)
+        assert ctx.registry.read()["rs-live"]["memory_limit"] == 6 * 2**30
+    finally:
+        discard(lifecycle, "rs-live")
+
+
+def test_adjust_of_a_stopped_taskspace_applies_at_start(isolated, ctx, lifecycle, repo):
+    create(ctx, "rs-later", repo)
+    try:
+        lifecycle.stop("rs-later")
+        result = run_cli("--url", isolated.uri, "adjust", "rs-later", "--memory", "768Mi")
+        assert result.returncode == 0 and "applied when it starts" in result.stderr
+        lifecycle.start("rs-later")
+        assert felt(isolated, "taskspace-rs-later-dev")[0] == 768 * 2**20
+    finally:
+        discard(lifecycle, "rs-later")
+
+
+def test_adjust_refuses_what_the_host_cannot_give(isolated, ctx, lifecycle, repo):
+    create(ctx, "rs-refuse", repo)
+    try:
+        for args, words in ((["--memory", "100Ti"], "more than the host has"),
+                            (["--cpu", "64"], "more than the host has"),
+                            (["--memory", "lots"], "--memory 'lots'"),
+                            (["--tier", "gold"], "unknown tier 'gold'"),
+                            ([], "needs --tier, --memory or --cpu")):
+            result = run_cli("--url", isolated.uri, "adjust", "rs-refuse", *args)
+            assert_clean_failure(result, 2)
+            assert words in result.stderr, (args, result.stderr)
+        assert felt(isolated, "taskspace-rs-refuse-dev") == (4 * 2**30, 200000)
+    finally:
+        discard(lifecycle, "rs-refuse")
+
+
+def test_tiers_come_from_the_policy_file_and_a_bad_file_fails_cleanly(isolated, ctx, lifecycle, repo):
+    policy = ctx.paths.policy_file
+    saved = policy.read_text() if policy.exists() else SEED_POLICY
+    try:
+        policy.write_text(SEED_POLICY.replace("  minimal:\n", '  tiny:\n    memory: "512Mi"\n    cpu: "250m"\n'
+                                              '    storage: "1Mi"\n\n  minimal:\n'))
+        ctx._policy = None  # re-read
+        result = run_cli("--url", isolated.uri, "create", "rs-tiny", "--repo", str(repo), "--tier", "tiny")
+        assert result.returncode == 0, result.stderr
+        assert felt(isolated, "taskspace-rs-tiny-dev") == (512 * 2**20, 25000)
+        # Disk use is measured; over its 1Mi limit the taskspace is flagged in ls and health.
+        isolated.cli("exec", "taskspace-rs-tiny-dev", "sh", "-c",
+                     "head -c 3000000 /dev/urandom > /workspace/blob.bin")
+        listing = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
+        row = {t["id"]: t for t in listing["taskspaces"]}["rs-tiny"]
+        assert row["storage"]["over"] is True and row["storage"]["used"] >= 3000000
+        assert row["storage"]["limit"] == 2**20
+        assert "OVER" in run_cli("--url", isolated.uri, "ls").stdout
+        health = run_cli("--url", isolated.uri, "health", "--json")
+        assert health.returncode == 1
+        status = {t["id"]: t for t in json.loads(health.stdout)["taskspaces"]}["rs-tiny"]
+        assert status["health"] == "degraded" and "over its limit" in status["reason"]
+        # A broken policy file: create fails naming the line; commands without tiers still work.
+        policy.write_text("taskspace_limits:\n  default:\n    memory: lots\n    cpu: 1\n    storage: 1Gi\n")
+        bad = run_cli("--url", isolated.uri, "create", "rs-never", "--repo", str(repo))
+        assert_clean_failure(bad, 2)
+        assert f"{policy}:3: taskspace_limits.default.memory" in bad.stderr
+        assert run_cli("--url", isolated.uri, "ls").returncode == 0
+        assert "rs-never" not in run_cli("--url", isolated.uri, "ls").stdout
+    finally:
+        policy.write_text(saved)
+        ctx._policy = None
+        discard(lifecycle, "rs-tiny")
+
+
+def test_storage_enforcement_is_stated_plainly(engine):
+    from symposium_tui.core.services.storage import enforcement
+
+    text = enforcement(engine.info())
+    assert text.startswith("not enforceable on ext4") or "xfs" in text
