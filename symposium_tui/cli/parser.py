@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from symposium_tui import __version__
-from symposium_tui.cli import health, resources, system, taskspaces
+from symposium_tui.cli import cleanup, health, resources, system, taskspaces
 from symposium_tui.cli.common import Handler, not_yet
 
 PROG = "symposium-tui"
@@ -104,15 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tail", metavar="N", type=int, default=200, help="last N lines (default 200)")
     p.add_argument("--timestamps", "-t", action="store_true", help="show timestamps")
 
-    p = add("cleanup", "preview (or --apply) removal of inactive taskspaces", not_yet("cleanup", 6))
-    p.add_argument("--inactive-days", metavar="N", type=float, help="inactive for N days")
-    p.add_argument("--inactive-for", metavar="DURATION", help="inactive for e.g. 90m, 2h, 0s")
+    p = add("cleanup", "preview (or --apply) removal of inactive taskspaces; agent state is kept",
+            cleanup.cmd_cleanup)
+    p.add_argument("--inactive-days", metavar="N", type=float, help="inactive for N days (default 7)")
+    p.add_argument("--inactive-for", metavar="DURATION", help="inactive for e.g. 90m, 2h, 3d, 0s")
     p.add_argument("--include-running", action="store_true", help="consider running taskspaces too")
     p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
     p.add_argument("--force", action="store_true", help="also remove layers with unpushed work")
 
-    p = add("gc-volumes", "preview (or --apply) removal of orphaned taskspace volumes",
-            not_yet("gc-volumes", 6))
+    p = add("gc-volumes", "preview (or --apply) removal of labelled volumes whose taskspace is gone",
+            cleanup.cmd_gc_volumes)
     p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
 
     p = add("ssh-config", "show how to reach taskspaces with ssh (the Include line for ~/.ssh/config)",

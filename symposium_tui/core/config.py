@@ -39,6 +39,7 @@ class ImageNames:
 class Settings:
     images: ImageNames = ImageNames()
     debian_suite: str = "bookworm"
+    state_retention_days: float = 30.0  # agent state outlives its taskspace this long
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -70,7 +71,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite"}
+    known = {"images", "debian_suite", "state_retention_days"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -87,4 +88,8 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     suite = data.get("debian_suite", settings.debian_suite)
     if not isinstance(suite, str) or not suite.isalnum():
         raise doc.fail(["debian_suite"], "a Debian suite name such as bookworm")
-    return Settings(images=replace(settings.images, **images), debian_suite=suite)
+    retention = data.get("state_retention_days", settings.state_retention_days)
+    if isinstance(retention, bool) or not isinstance(retention, (int, float)) or retention < 0:
+        raise doc.fail(["state_retention_days"], "a number of days, 0 or more")
+    return Settings(images=replace(settings.images, **images), debian_suite=suite,
+                    state_retention_days=float(retention))

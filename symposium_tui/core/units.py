@@ -51,3 +51,23 @@ def format_size(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
+
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)\s*")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, what: str = "duration") -> float:
+    """Seconds from '90m', '2h', '3d', '1w' or '0s'."""
+    match = _DURATION.fullmatch(str(text)) if isinstance(text, str) else None
+    if not match:
+        raise UsageError(f"{what} {text!r}: expected a number and a unit, such as 90m, 2h, 3d or 0s")
+    return float(Decimal(match.group(1)) * _SECONDS[match.group(2)])
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}".replace(".0", "")
+    return f"{seconds}s"

@@ -9,7 +9,7 @@ from tests.helpers import assert_clean_failure, run_cli
 COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
 NOT_YET = {
-    "logs": ["logs", "demo"], "cleanup": ["cleanup"], "gc-volumes": ["gc-volumes"],
+    "logs": ["logs", "demo"],
     "export-kube": ["export-kube", "demo"],
 }
 
@@ -63,7 +63,7 @@ def test_bad_url_is_a_usage_error(url):
 def test_json_errors_are_json_too():
     import json
 
-    result = run_cli("cleanup", "--json")
+    result = run_cli("--url", "unix:///nowhere.sock", "cleanup", "--inactive-for", "soon", "--json")
     assert result.returncode == 2
     assert json.loads(result.stdout)["exit_code"] == 2
 

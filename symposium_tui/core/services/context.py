@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
-from symposium_tui.core.fsutil import atomic_write
+from symposium_tui.core.fsutil import atomic_write, locked
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
@@ -62,6 +64,21 @@ class LifecycleContext:
 
     def write_ssh_config(self, entries: dict[str, dict[str, Any]]) -> None:
         sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts)
+
+    def mark_removed(self, taskspace: str) -> None:
+        """Remember when a taskspace went: its kept agent state is retained from then on."""
+        path = self.paths.state_dir / "removed.json"
+        with locked(path.with_name(path.name + ".lock")):
+            removed = self.removed_at()
+            removed[taskspace] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            atomic_write(path, json.dumps(removed, indent=2, sort_keys=True))
+
+    def removed_at(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.paths.state_dir / "removed.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def forget_host_keys(self, taskspace: str) -> None:
         sshconfig.forget_host_keys(self.paths.known_hosts, taskspace)

@@ -273,6 +273,8 @@ class Lifecycle:
                     removed["volumes"].append(volume.name)
             removed["kept"] = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) not in roles]
             self.ctx.registry.remove(taskspace, after=self.ctx.write_ssh_config)
+            if removed["kept"]:
+                self.ctx.mark_removed(taskspace)
             self.ctx.forget_host_keys(taskspace)
             self.ctx.remove_taskspace_files(taskspace)
             return removed

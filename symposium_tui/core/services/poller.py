@@ -354,6 +354,7 @@ class Poller:
                 if transition.taskspace in entries:
                     entries[transition.taskspace]["health"] = transition.after.state.value
                     entries[transition.taskspace]["health_reason"] = transition.after.reason
+                    entries[transition.taskspace]["health_since"] = transition.time.isoformat(timespec="seconds")
         try:
             self.ctx.registry.update(change)
         except SymposiumError:

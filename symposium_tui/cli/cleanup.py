@@ -1,0 +1,104 @@
+"""cleanup and gc-volumes: a plan first, always; --apply carries it out."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from symposium_tui.cli.output import emit_json, note, say
+from symposium_tui.cli.taskspaces import Services
+from symposium_tui.core.errors import UsageError
+
+
+def _size(value: int) -> str:
+    import humanize
+
+    return humanize.naturalsize(value, binary=True)
+
+
+def _threshold(args: argparse.Namespace) -> timedelta:
+    from symposium_tui.core.units import parse_duration
+
+    if args.inactive_days is not None and args.inactive_for is not None:
+        raise UsageError("give --inactive-days or --inactive-for, not both")
+    if args.inactive_for is not None:
+        return timedelta(seconds=parse_duration(args.inactive_for, "--inactive-for"))
+    days = 7.0 if args.inactive_days is None else args.inactive_days
+    if days < 0:
+        raise UsageError(f"--inactive-days {days:g}: must be 0 or more")
+    return timedelta(days=days)
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from symposium_tui.core.services.cleanup import Cleanup
+    from symposium_tui.core.units import format_duration
+
+    threshold = _threshold(args)
+    with Services(args) as services:
+        cleanup = Cleanup(services.ctx)
+        plan = cleanup.plan(threshold, include_running=args.include_running)
+        if not args.apply:
+            if args.json:
+                emit_json(plan.as_dict())
+                return 0
+            say(f"Cleanup plan (dry run; nothing has been changed): taskspaces inactive for more than "
+                f"{format_duration(threshold.total_seconds())}"
+                + ("" if args.include_running else ", running ones left out (--include-running)"))
+            if not plan.items:
+                say("  nothing to clean up")
+                return 0
+            for item in plan.items:
+                say(f"  {item.taskspace}  {item.status}  {item.why}")
+                say("    remove: " + ", ".join(f"{t.kind} {t.name}" + (f" ({_size(t.bytes)})" if t.bytes else "")
+                                              for t in item.remove))
+                if item.keep:
+                    say("    keep:   " + ", ".join(f"{t.name} ({t.role})" for t in item.keep))
+                say(f"    frees:  {_size(item.bytes_reclaimed)}")
+                say("    podman: " + "; ".join(item.commands()))
+                if item.warning:
+                    say(f"    WARNING: {item.warning}")
+            say(f"{len(plan.items)} taskspace(s), {_size(plan.bytes_reclaimed)} would be freed. "
+                "Run again with --apply to carry it out.")
+            return 0
+        outcomes = cleanup.apply(plan, force=args.force,
+                                 progress=None if args.json else (lambda item, what: note(f"{item}: {what}")))
+    return _report(args, outcomes, "cleanup")
+
+
+def cmd_gc_volumes(args: argparse.Namespace) -> int:
+    from symposium_tui.core.services.cleanup import Cleanup
+
+    with Services(args) as services:
+        cleanup = Cleanup(services.ctx)
+        plan = cleanup.plan_gc()
+        if not args.apply:
+            if args.json:
+                emit_json(plan.as_dict())
+                return 0
+            say("Volume GC plan (dry run; nothing has been changed): labelled volumes whose taskspace is gone")
+            for item in plan.items:
+                say(f"  remove {item.volume.name} ({_size(item.volume.bytes)}): {item.why}")
+            for item in plan.kept:
+                say(f"  keep   {item.volume.name}: {item.why}")
+            if not plan.items:
+                say("  nothing to remove")
+            else:
+                say(f"{len(plan.items)} volume(s), {_size(plan.bytes_reclaimed)} would be freed. "
+                    "Run again with --apply to carry it out.")
+            return 0
+        outcomes = cleanup.apply_gc(plan, progress=None if args.json else
+                                    (lambda item, what: note(f"{item}: {what}")))
+    return _report(args, outcomes, "gc")
+
+
+def _report(args: argparse.Namespace, outcomes: list, what: str) -> int:
+    freed = sum(o.bytes for o in outcomes if o.removed)
+    failed = [o for o in outcomes if o.result.startswith("failed")]
+    if args.json:
+        emit_json({"dry_run": False, "results": [o.as_dict() for o in outcomes], "bytes_reclaimed": freed})
+    else:
+        for outcome in outcomes:
+            say(f"  {outcome.item}: {outcome.result}")
+        removed = sum(1 for o in outcomes if o.removed)
+        say(f"{what}: {removed} removed, {len(outcomes) - removed} not, {_size(freed)} freed")
+    return 1 if failed else 0

@@ -1,0 +1,197 @@
+"""Plan and apply cleanup of inactive taskspaces and GC of orphaned volumes.
+
+A plan changes nothing. Apply works through the plan in parallel and re-checks each item just
+before removing it: a taskspace that became active since the plan, or a volume whose taskspace came
+back, is skipped and reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.cleanup import (
+    CleanupItem,
+    GcItem,
+    TaskspaceFacts,
+    last_activity,
+    plan_cleanup,
+    plan_gc,
+    status_of,
+)
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.lifecycle import Lifecycle
+
+Progress = Callable[[str, str], None]  # (item, what happened)
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    items: tuple[CleanupItem, ...]
+    inactive_for: timedelta
+    include_running: bool
+    made_at: datetime
+
+    @property
+    def bytes_reclaimed(self) -> int:
+        return sum(i.bytes_reclaimed for i in self.items)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"dry_run": True, "inactive_for_seconds": self.inactive_for.total_seconds(),
+                "include_running": self.include_running, "made_at": self.made_at.isoformat(timespec="seconds"),
+                "items": [i.as_dict() for i in self.items], "bytes_reclaimed": self.bytes_reclaimed}
+
+
+@dataclass(frozen=True)
+class GcPlan:
+    items: tuple[GcItem, ...]
+    kept: tuple[GcItem, ...]
+
+    @property
+    def bytes_reclaimed(self) -> int:
+        return sum(i.volume.bytes for i in self.items)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"dry_run": True, "items": [i.as_dict() for i in self.items],
+                "kept": [i.as_dict() for i in self.kept], "bytes_reclaimed": self.bytes_reclaimed}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: str
+    result: str  # "removed", "skipped: ...", "failed: ..."
+    bytes: int = 0
+
+    @property
+    def removed(self) -> bool:
+        return self.result == "removed"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"item": self.item, "result": self.result, "bytes": self.bytes if self.removed else 0}
+
+
+class Cleanup:
+    def __init__(self, ctx: LifecycleContext, now: Callable[[], datetime] | None = None) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.lifecycle = Lifecycle(ctx)
+        self.now = now or (lambda: datetime.now(timezone.utc))
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.ctx.settings.state_retention_days)
+
+    # -- facts -----------------------------------------------------------------------------------
+    def _facts(self) -> tuple[dict[str, TaskspaceFacts], list, dict[str, int]]:
+        pods = self.engine.pods(L.ALL_OURS)
+        containers = self.engine.containers(L.ALL_OURS)
+        volumes = self.engine.volumes(L.ALL_OURS)
+        registry = self.ctx.registry.read()
+        grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"pod": [], "containers": [], "volumes": []})
+        for pod in pods:
+            if pod.labels.get(L.ROLE) == "pod" and pod.labels.get(L.TASKSPACE):
+                grouped[pod.labels[L.TASKSPACE]]["pod"].append(pod)
+        for ctr in containers:
+            if ctr.labels.get(L.TASKSPACE) and not ctr.is_infra and ctr.labels.get(L.ROLE) in ("agent", "dev"):
+                grouped[ctr.labels[L.TASKSPACE]]["containers"].append(ctr)
+        for volume in volumes:
+            if volume.labels.get(L.TASKSPACE):
+                grouped[volume.labels[L.TASKSPACE]]["volumes"].append(volume)
+        facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
+                                   tuple(g["volumes"]), registry.get(t, {}))
+                 for t, g in grouped.items() if g["pod"]}
+        return facts, volumes, self.engine.volume_sizes()
+
+    # -- cleanup ---------------------------------------------------------------------------------
+    def plan(self, inactive_for: timedelta, include_running: bool = False) -> CleanupPlan:
+        facts, _, sizes = self._facts()
+        now = self.now()
+        items = plan_cleanup(list(facts.values()), sizes, now, inactive_for, self.retention, include_running)
+        warned = []
+        for item in items:
+            work = self.lifecycle.unsaved_work(item.taskspace, self.lifecycle.inventory(item.taskspace))
+            warning = f"holds {work.describe()}: skipped on apply unless --force" if work.any else ""
+            warned.append(CleanupItem(item.taskspace, item.status, item.inactive_seconds, item.why,
+                                      item.remove, item.keep, item.purge_state, warning))
+        return CleanupPlan(tuple(warned), inactive_for, include_running, now)
+
+    def apply(self, plan: CleanupPlan, *, force: bool = False, progress: Progress | None = None,
+              workers: int = 4) -> list[Outcome]:
+        report = progress or (lambda item, what: None)
+
+        def one(item: CleanupItem) -> Outcome:
+            report(item.taskspace, "re-checking")
+            why_not = self._still_inactive(item, plan)
+            if why_not:
+                outcome = Outcome(item.taskspace, f"skipped: {why_not}")
+            else:
+                try:
+                    self.lifecycle.remove(item.taskspace, purge_state=item.purge_state, force=force)
+                    outcome = Outcome(item.taskspace, "removed", item.bytes_reclaimed)
+                except SymposiumError as exc:
+                    verb = "skipped" if "exists nowhere else" in exc.message else "failed"
+                    outcome = Outcome(item.taskspace, f"{verb}: {exc.message}")
+            report(item.taskspace, outcome.result)
+            return outcome
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(one, plan.items))
+
+    def _still_inactive(self, item: CleanupItem, plan: CleanupPlan) -> str:
+        facts, _, _ = self._facts_for(item.taskspace)
+        if facts is None:
+            return "it no longer exists"
+        if status_of(facts) == "running" and not plan.include_running:
+            return "it is running again"
+        when, _ = last_activity(facts)
+        if when is not None and self.now() - when < plan.inactive_for:
+            return f"it became active since the plan (last activity {when:%Y-%m-%d %H:%M:%S} UTC)"
+        return ""
+
+    def _facts_for(self, taskspace: str) -> tuple[TaskspaceFacts | None, None, None]:
+        inventory = self.lifecycle.inventory(taskspace)
+        if inventory.pod is None:
+            return None, None, None
+        entry = self.ctx.registry.read().get(taskspace, {})
+        return TaskspaceFacts(taskspace, inventory.pod, inventory.containers, inventory.volumes, entry), None, None
+
+    # -- volume GC -------------------------------------------------------------------------------
+    def plan_gc(self) -> GcPlan:
+        facts, volumes, sizes = self._facts()
+        repos = {f.pod.labels.get(L.REPO) for f in facts.values() if f.pod}
+        goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
+                              self.retention)
+        return GcPlan(tuple(goes), tuple(stays))
+
+    def apply_gc(self, plan: GcPlan, progress: Progress | None = None, workers: int = 4) -> list[Outcome]:
+        report = progress or (lambda item, what: None)
+
+        def one(item: GcItem) -> Outcome:
+            name = item.volume.name
+            volume = self.engine.volume(name)
+            if volume is None:
+                outcome = Outcome(name, "skipped: already gone")
+            elif not L.is_ours(volume.labels):
+                outcome = Outcome(name, "skipped: not created by symposium-tui")
+            elif item.taskspace and self.engine.pod(f"taskspace-{item.taskspace}") is not None:
+                outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
+            elif item.volume.role == "project-base" and self._repo_in_use(volume.labels.get(L.REPO)):
+                outcome = Outcome(name, "skipped: a taskspace uses this repository again")
+            else:
+                try:
+                    self.engine.remove_volume(name)
+                    outcome = Outcome(name, "removed", item.volume.bytes)
+                except SymposiumError as exc:
+                    outcome = Outcome(name, f"failed: {exc.message}")
+            report(name, outcome.result)
+            return outcome
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(one, plan.items))
+
+    def _repo_in_use(self, repo: str | None) -> bool:
+        return any(p.labels.get(L.REPO) == repo for p in self.engine.pods(L.ALL_OURS)
+                   if p.labels.get(L.ROLE) == "pod")
