@@ -18,7 +18,7 @@ from symposium_tui.core.models import (
 )
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
 from symposium_tui.engine import cgroups
-from symposium_tui.engine.events import EventStream
+from symposium_tui.engine.streams import EventStream, LogStream
 from symposium_tui.engine.normalize import (
     container_from_inspect,
     filter_params,
@@ -246,3 +246,16 @@ class TaskspaceEngineMixin:
         """Disk use of every volume, in one call (podman walks them: not for every tick)."""
         data = self._get_json("measure volumes", "/system/df")
         return {v.get("VolumeName", ""): int(v.get("Size") or 0) for v in data.get("Volumes") or []}
+
+    def logs(self, container: str, tail: int = 200, timestamps: bool = False) -> list[str]:
+        """The last `tail` lines a container printed (never the whole history)."""
+        def call() -> list[str]:
+            ctr = self.client.containers.get(container)
+            data = b"".join(ctr.logs(stdout=True, stderr=True, tail=tail, timestamps=timestamps))
+            return data.decode(errors="replace").splitlines()
+        return self._call(f"read the logs of {container}", call)
+
+    def follow_logs(self, container: str, since: float | None = None, timestamps: bool = False) -> LogStream:
+        """New output of a container as it comes; close() the stream to stop."""
+        self.calls += 1
+        return LogStream(self.uri, container, since, timestamps)

@@ -8,10 +8,17 @@ from symposium_tui.ui.screens.help import HelpScreen
 pytestmark = pytest.mark.engine
 
 
-async def _wait_for_status(app, pilot) -> str:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    return str(app.screen.query_one("#engine-status").render())
+async def _wait_for_status(app, pilot, timeout: float = 20.0) -> str:
+    """The engine line once it says more than 'connecting' (the poller worker never completes)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        text = str(app.screen.query_one("#engine-status").render())
+        if "connecting" not in text:
+            return text
+    raise AssertionError("the dashboard never reported the engine")
 
 
 async def test_dashboard_connects_to_the_engine(isolated):
@@ -20,6 +27,7 @@ async def test_dashboard_connects_to_the_engine(isolated):
         status = await _wait_for_status(app, pilot)
         assert "podman 4." in status and isolated.uri in status
         assert not app.screen.query_one("#engine-status").has_class("-error")
+        await pilot.press("q")
     app.close_engine()
 
 
@@ -29,7 +37,8 @@ async def test_dashboard_says_when_the_engine_is_unreachable(tmp_path):
         status = await _wait_for_status(app, pilot)
         assert "engine unreachable" in status and "no such socket" in status
         assert app.screen.query_one("#engine-status").has_class("-error")
-        assert app.is_running  # it keeps running
+        assert app.is_running  # it keeps running, and retries
+        app.workers.cancel_all()
 
 
 async def test_question_mark_lists_keys_and_escape_closes(tmp_path):

@@ -80,6 +80,7 @@ class Snapshot:
     transitions: tuple[Transition, ...] = ()
     restarts: tuple[RestartRecord, ...] = ()
     calls: int = 0  # engine calls this tick made
+    registry_only: tuple[str, ...] = ()  # drift: in the registry, gone from the engine
 
     @property
     def all_ok(self) -> bool:
@@ -203,7 +204,8 @@ class Poller:
                 del self._health[gone]
             self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
             snapshot = Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
-                                getattr(self.engine, "calls", 0) - calls_before)
+                                getattr(self.engine, "calls", 0) - calls_before,
+                                tuple(sorted(set(registry) - set(groups))))
             self.last = snapshot
             return snapshot
 

@@ -1,25 +1,162 @@
-"""The taskspace list: the home screen. Rows arrive with the lifecycle issue; the shell is here."""
+"""The taskspace list: one row per taskspace as a unit, refreshed by the poller."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
-COLUMNS = ("ID", "PROJECT", "STATUS", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "ACTIVITY")
+from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
+from symposium_tui.ui import format as fmt
+
+COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 30s", "ACTIVITY")
+HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
+                "stopped": "dim", "gone from engine": "magenta"}
 
 
 class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("enter", "app.details", "Details"),
+        Binding("slash", "filter", "Filter"),
+        Binding("l", "app.logs", "Logs"),
+        Binding("n", "app.create", "New"),
+        Binding("a", "app.adjust", "Adjust"),
+        Binding("C", "app.cleanup", "Cleanup"),
+        Binding("s", "app.ssh('dev')", "SSH dev", show=False),
+        Binding("S", "app.ssh('agent')", "SSH agent", show=False),
+        Binding("r", "app.restart", "Restart", show=False),
+        Binding("x", "app.stop", "Stop", show=False),
+        Binding("g", "app.start", "Start", show=False),
+        Binding("d", "app.remove", "Remove", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, TaskspaceStatus] = {}
+        self.filter_text = ""
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("connecting to podman…", id="engine-status")
+        yield Static(self.app.engine_text, id="engine-status")
         table: DataTable[str] = DataTable(id="taskspaces", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
         yield table
-        yield Static("No taskspaces yet.", id="empty-hint")
+        yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
+        yield Input(placeholder="filter by id, project, health…", id="filter")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    def on_screen_resume(self) -> None:
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    def key_help(self) -> list[tuple[str, str]]:
+        keys = [("j / k, ↑ / ↓", "move"), ("enter", "details and live stats"), ("/", "filter"),
+                ("l", "logs"), ("s / S", "SSH into dev / agent"), ("n", "create a taskspace"),
+                ("a", "adjust resources"), ("C", "cleanup preview"), ("r", "restart"), ("x", "stop"),
+                ("g", "start"), ("d", "remove (asks first)")]
+        mutating = {"n", "a", "C", "r", "x", "g", "d"}
+        return [k for k in keys if not (self.app.read_only and k[0] in mutating)]
+
+    # -- engine and rows -------------------------------------------------------------------------
     def show_engine(self, text: str, *, ok: bool) -> None:
         status = self.query_one("#engine-status", Static)
         status.update(text)
         status.set_class(not ok, "-error")
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.rows = {t.id: t for t in snapshot.taskspaces}
+        self.gone = list(snapshot.registry_only)
+        self._render_rows()
+
+    def _cells(self, status: TaskspaceStatus) -> tuple[str, ...]:
+        history = getattr(self.app.services, "poller", None)
+        cpu_values = []
+        if history is not None:
+            names = [c.name for c in status.containers.values()]
+            series = [history.history.samples(n) for n in names]
+            length = max((len(s) for s in series), default=0)
+            for i in range(length):
+                cpu_values.append(sum(s[i - length + len(s)].cpu_percent for s in series
+                                      if i - length + len(s) >= 0))
+        health = status.health.state.value
+        style = HEALTH_STYLE.get(health, "")
+        label = health + (f": {status.health.reason}" if status.health.reason else "")
+        return (status.id, status.project or "-", f"[{style}]{label}[/]" if style else label,
+                status.tier or "-", str(status.dev_port or "-"), str(status.agent_port or "-"),
+                fmt.percent(status.cpu_percent), fmt.memory(status.mem_bytes, status.mem_limit),
+                fmt.sparkline(cpu_values[-15:], width=15), fmt.ago(status.last_activity))
+
+    def _render_rows(self) -> None:
+        table = self.query_one("#taskspaces", DataTable)
+        wanted = [t for t in self.rows.values() if self._matches(t)]
+        keys = [t.id for t in wanted] + [f"gone:{g}" for g in getattr(self, "gone", []) if self._matches_text(g)]
+        selected = self.selected_id()
+        current = [str(k.value) for k in table.rows]
+        if current == keys:
+            for status in wanted:
+                for column, value in zip(COLUMNS, self._cells(status)):
+                    table.update_cell(status.id, column, value)
+        else:
+            table.clear()
+            for status in wanted:
+                table.add_row(*self._cells(status), key=status.id)
+            for gone in getattr(self, "gone", []):
+                if self._matches_text(gone):
+                    table.add_row(gone, "-", "[magenta]gone from engine (drift)[/]", *["-"] * 7,
+                                  key=f"gone:{gone}")
+            if selected in keys:
+                table.move_cursor(row=keys.index(selected))
+        self.query_one("#empty-hint", Static).display = not keys
+
+    def _matches_text(self, text: str) -> bool:
+        return not self.filter_text or self.filter_text in text.lower()
+
+    def _matches(self, status: TaskspaceStatus) -> bool:
+        return self._matches_text(f"{status.id} {status.project} {status.health} {status.tier}")
+
+    def selected_id(self) -> str | None:
+        table = self.query_one("#taskspaces", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key).removeprefix("gone:") if key else None
+
+    # -- keys ------------------------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self.query_one("#taskspaces", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#taskspaces", DataTable).action_cursor_up()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one("#taskspaces", DataTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip().lower()
+            self._render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one("#taskspaces", DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.action_details()

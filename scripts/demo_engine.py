@@ -1,0 +1,69 @@
+"""Start an isolated podman engine with the product's images and a few taskspaces, for trying the
+dashboard (or taking screenshots) without touching your own pods.
+
+    .venv/bin/python scripts/demo_engine.py      # prints the --url to use; Ctrl-C removes it all
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "README.md").write_text("# demo\n")
+    for cmd in (["init", "-q", "-b", "main"], ["add", "."],
+                ["-c", "user.email=demo@example.com", "-c", "user.name=Demo", "commit", "-q", "-m", "init"]):
+        subprocess.run(["git", *cmd], cwd=path, check=True, capture_output=True)
+    return path
+
+
+def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        os.environ[var] = str(home / var.lower())
+    from symposium_tui.core.config import load_settings
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.core.repos import parse_repo
+    from symposium_tui.core.services.context import LifecycleContext
+    from symposium_tui.core.services.create import CreateRequest, Creator
+    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.engine.isolated import IsolatedEngine
+
+    iso = IsolatedEngine().start()
+    engine = iso.engine()
+    paths = app_paths()
+    ImageBuilder(engine, paths, load_settings(paths.config_file), lambda line: None).build_all()
+    ctx = LifecycleContext(engine, paths, load_settings(paths.config_file))
+    web = make_repo(home / "src" / "web-shop")
+    api = make_repo(home / "src" / "payments-api")
+    for taskspace, repo, tier in (("fix-login-2", web, "default"), ("checkout-v2", web, "minimal"),
+                                  ("ledger-sync", api, "default")):
+        Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), tier=tier))
+    return iso
+
+
+def main() -> int:
+    home = Path(tempfile.mkdtemp(prefix="symposium-demo-"))
+    iso = start(home)
+    print(f"engine ready: --url {iso.uri}")
+    print(f"use the same files: export XDG_CONFIG_HOME={home}/xdg_config_home XDG_DATA_HOME={home}/xdg_data_home "
+          f"XDG_STATE_HOME={home}/xdg_state_home", flush=True)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        iso.destroy()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

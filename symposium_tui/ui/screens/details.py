@@ -1,0 +1,100 @@
+"""Details and live stats of one taskspace: CPU and memory over the stats history, limits,
+restarts, volumes, ports and the SSH commands to copy."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
+from symposium_tui.ui import format as fmt
+
+
+class DetailsScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("l", "app.logs", "Logs")]
+
+    def __init__(self, taskspace: str) -> None:
+        super().__init__()
+        self.taskspace = taskspace
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="details"):
+            yield Static(id="summary")
+            for role in ("agent", "dev"):
+                yield Static(id=f"{role}-title", classes="graph-title")
+                yield Static(id=f"{role}-cpu", classes="graph")
+                yield Static(id=f"{role}-mem", classes="graph")
+            yield Static(id="volumes")
+            yield Static(id="restarts")
+            yield Static(id="ssh")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.taskspace
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        status = next((t for t in snapshot.taskspaces if t.id == self.taskspace), None)
+        if status is None:
+            self.query_one("#summary", Static).update(f"{self.taskspace}: gone from the engine")
+            return
+        self._summary(status)
+        poller = self.app.services.poller if self.app.services else None
+        for role in ("agent", "dev"):
+            container = status.containers.get(role)
+            samples = poller.history.samples(container.name) if poller and container else []
+            cpu = [s.cpu_percent for s in samples]
+            mem = [s.mem_bytes for s in samples]
+            latest = samples[-1] if samples else None
+            limit = status.mem_limit
+            self.query_one(f"#{role}-title", Static).update(
+                f"[b]{role}[/] {container.state.value if container else 'missing'} · "
+                f"CPU {fmt.percent(latest.cpu_percent if latest else None)} of "
+                f"{status.cpu_millis / 1000:g} CPUs (limit 100%) · memory "
+                f"{fmt.memory(latest.mem_bytes if latest else None, limit)}")
+            # Scaled to the limits: a full bar means the limit is reached.
+            width = max(self.size.width - 24, 20)
+            self.query_one(f"#{role}-cpu", Static).update(
+                f"cpu    │{fmt.sparkline(cpu, width=width, top=100.0):<{width}}│ limit")
+            self.query_one(f"#{role}-mem", Static).update(
+                f"memory │{fmt.sparkline(mem, width=width, top=float(limit or max(mem or [1]))):<{width}}│ "
+                f"{fmt.size(limit) if limit else 'no limit'}")
+        self._volumes(status)
+        self._restarts(poller)
+
+    def _summary(self, status: TaskspaceStatus) -> None:
+        health = status.health.state.value + (f" — {status.health.reason}" if status.health.reason else "")
+        self.query_one("#summary", Static).update(
+            f"[b]{status.id}[/]  project {status.project or '-'}  tier {status.tier or '-'}\n"
+            f"health: {health}\n"
+            f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
+            f"limits: memory {fmt.size(status.mem_limit)}, cpu {status.cpu_millis / 1000:g}  ·  "
+            f"last activity {fmt.ago(status.last_activity)}")
+
+    def _volumes(self, status: TaskspaceStatus) -> None:
+        if status.storage is None:
+            text = "volumes: measuring…"
+        else:
+            parts = ", ".join(f"{role} {fmt.size(size)}" for role, size in sorted(status.storage.by_role.items()))
+            text = f"volumes: {parts} — {status.storage.describe()}"
+        self.query_one("#volumes", Static).update(text)
+
+    def _restarts(self, poller: object) -> None:
+        records = list(getattr(poller, "restart_log", {}).get(self.taskspace, [])) if poller else []
+        if not records:
+            text = "restarts: none"
+        else:
+            import datetime
+
+            text = "restarts:\n" + "\n".join(
+                f"  {datetime.datetime.fromtimestamp(r.time):%H:%M:%S} {r.container}: {r.reason} → {r.result}"
+                for r in records[-8:])
+        self.query_one("#restarts", Static).update(text)
+        config = self.app.services.ctx.paths.ssh_config if self.app.services else "SSH_CONFIG"
+        self.query_one("#ssh", Static).update(
+            f"ssh -F {config} {self.taskspace}-dev\nssh -F {config} {self.taskspace}-agent")
