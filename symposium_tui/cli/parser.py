@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="podman service to use (unix:///path.sock, ssh://user@host/path); "
                              "default: CONTAINER_HOST, podman's default connection, the local "
                              "sockets, else a private service started for this command")
+    parser.add_argument("--read-only", action="store_true",
+                        help="dashboard only: every action that changes something is disabled and hidden")
     parser.set_defaults(handler=system.cmd_dashboard, json=False)
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
 

@@ -99,7 +99,7 @@ def cmd_images_build(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from symposium_tui.ui.app import run_dashboard
 
-    return run_dashboard(url=args.url)
+    return run_dashboard(url=args.url, read_only=args.read_only)
 
 
 def cmd_images_usage(args: argparse.Namespace) -> int:

@@ -211,8 +211,8 @@ class SymposiumApp(App[None]):
     def action_details(self) -> None:
         from symposium_tui.ui.screens.details import DetailsScreen
 
-        if (taskspace := self._need_selection()) and self._need_services():
-            self.push_screen(DetailsScreen(taskspace))
+        if taskspace := self._need_selection():
+            self.push_screen(DetailsScreen(taskspace))  # stats fill in once the poller runs
 
     def action_logs(self) -> None:
         from symposium_tui.ui.screens.logs import LogsScreen

@@ -1,11 +1,106 @@
-"""Deterministic pictures of the dashboard: fixed size, no engine, no clock."""
+"""Deterministic pictures of the dashboard: fixed data, fixed sizes, no engine, no clock."""
 
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from symposium_tui.core.cleanup import CleanupItem, Thing
+from symposium_tui.core.health import Health, HealthState
+from symposium_tui.core.models import ContainerInfo, ContainerState
+from symposium_tui.core.services.cleanup import CleanupPlan
+from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
+from symposium_tui.core.services.storage import StorageUse
 from symposium_tui.ui.app import SymposiumApp
+from symposium_tui.ui.messages import SnapshotTaken
+
+SIZES = [(80, 24), (120, 40)]
 
 
-def test_empty_dashboard(snap_compare):
-    assert snap_compare(SymposiumApp(connect=False), terminal_size=(80, 24))
+def containers(ts: str, dev_state: str = "running") -> dict[str, ContainerInfo]:
+    return {"agent": ContainerInfo("a", f"taskspace-{ts}-agent", "", ContainerState.RUNNING),
+            "dev": ContainerInfo("d", f"taskspace-{ts}-dev", "", ContainerState(dev_state))}
 
 
-def test_keys_dialog(snap_compare):
-    assert snap_compare(SymposiumApp(connect=False), press=["question_mark"], terminal_size=(80, 24))
+FIXED = Snapshot(time=0.0, taskspaces=(
+    TaskspaceStatus("checkout-v2", Health(HealthState.HEALTHY), "web-shop", "minimal", 37919, 39517, 12.5,
+                    180 * 2**20, 2**30, 500, None, containers("checkout-v2"),
+                    StorageUse("checkout-v2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20})),
+    TaskspaceStatus("fix-login-2", Health(HealthState.DEGRADED, "dev exited (exit code 137)"), "web-shop",
+                    "default", 34335, 41281, 3.0, 95 * 2**20, 4 * 2**30, 2000, None,
+                    containers("fix-login-2", "exited")),
+    TaskspaceStatus("ledger-sync", Health(HealthState.STOPPED, "stopped by the user"), "payments-api",
+                    "default", 44581, 46587, 0.0, None, 4 * 2**30, 2000, None, {}),
+), registry_only=("old-spike",))
+
+
+def fixed_app() -> SymposiumApp:
+    app = SymposiumApp(connect=False)
+    app.engine_text = "podman 4.3.1 · unix:///run/podman/podman.sock (rootful socket)"
+    return app
+
+
+async def show(pilot) -> None:
+    pilot.app.post_message(SnapshotTaken(FIXED))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare, size):
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=show)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_details(snap_compare, size):
+    async def details(pilot):
+        await show(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=details)
+
+
+def test_keys(snap_compare):
+    async def keys(pilot):
+        await show(pilot)
+        await pilot.press("question_mark")
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=keys)
+
+
+def test_filter(snap_compare):
+    async def filtered(pilot):
+        await show(pilot)
+        await pilot.press("slash", *"ledger")
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=filtered)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_create_form(snap_compare, size):
+    async def form(pilot):
+        await show(pilot)
+        pilot.app.services = object()  # the form opens only when connected; it reads no engine here
+        from symposium_tui.ui.screens.create import CreateScreen
+
+        pilot.app.services = None
+        await pilot.app.push_screen(CreateScreen())
+        await pilot.press(*"Bad_Id")
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=form)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cleanup_preview(snap_compare, size):
+    plan = CleanupPlan((CleanupItem(
+        "old-spike", "stopped", 3 * 86400, "last activity 3d ago (2026-11-25 09:12 UTC); stopped since 2026-11-25 09:40 UTC",
+        (Thing("pod", "taskspace-old-spike", "pod"), Thing("volume", "taskspace-old-spike-project", "project", 48 * 2**20),
+         Thing("volume", "taskspace-old-spike-build-cache", "build-cache", 310 * 2**20)),
+        (Thing("volume", "taskspace-old-spike-agent-state", "agent-state"),)),), timedelta(days=1), False, None)
+
+    async def preview(pilot):
+        from symposium_tui.ui.screens.cleanup import CleanupScreen
+
+        screen = CleanupScreen("1d")
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        screen.show_plan(plan)
+        await pilot.pause()
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=preview)

@@ -54,6 +54,9 @@ class CleanupScreen(Screen[None]):
             self.query_one("#cleanup-summary", Static).update(exc.message)
             return
         self.query_one("#apply", Button).disabled = True
+        if self.app.services is None:
+            self.query_one("#cleanup-summary", Static).update("not connected to podman yet")
+            return
         self.make_plan(timedelta(seconds=seconds), self.query_one("#running", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="cleanup", exit_on_error=False)

@@ -21,27 +21,32 @@ class CreateScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
-        tiers = []
-        try:
-            policy = self.app.services.ctx.policy
-            tiers = sorted(policy.tiers)
-            default_tier = policy.default_tier
-        except SymposiumError as exc:
-            default_tier = None
-            self.policy_error = exc.message
+        tiers: list[str] = []
+        default_tier = None
+        if self.app.services is None:
+            self.policy_error = "not connected to podman yet"
+        else:
+            try:
+                policy = self.app.services.ctx.policy
+                tiers = sorted(policy.tiers)
+                default_tier = policy.default_tier
+            except SymposiumError as exc:
+                self.policy_error = exc.message
         with Vertical(id="create-dialog", classes="dialog"):
             yield Static("New taskspace", classes="dialog-title")
-            yield Label("id (lower-case letters, digits, dashes)")
-            yield Input(placeholder="fix-login-2", id="id")
-            yield Label("repository (path, file:// or git URL)")
-            yield Input(placeholder="/home/me/src/project or https://…", id="repo")
-            yield Label("dev image (empty: the default)")
-            yield Input(placeholder="localhost/symposium/dev:latest", id="image")
+            yield Label("id: lower-case letters, digits, dashes")
+            yield Input(placeholder="fix-login-2", id="id", compact=True)
+            yield Label("repository: a path, file:// or a git URL")
+            yield Input(placeholder="/home/me/src/project or https://…", id="repo", compact=True)
+            yield Label("dev image (empty: the default) · project type · tier · security")
+            yield Input(placeholder="localhost/symposium/dev:latest", id="image", compact=True)
             with Horizontal(classes="row"):
-                yield Select([(t, t) for t in PROJECT_TYPES], value="none", allow_blank=False, id="type")
+                yield Select([(t, t) for t in PROJECT_TYPES], value="none", allow_blank=False, id="type",
+                             compact=True)
                 yield Select([(t, t) for t in tiers], value=default_tier if tiers else Select.NULL,
-                             allow_blank=not tiers, id="tier")
-                yield Select([("open", "open")], value="open", allow_blank=False, id="security")
+                             allow_blank=not tiers, id="tier", compact=True, prompt="tier")
+                yield Select([("open", "open")], value="open", allow_blank=False, id="security",
+                             compact=True)
             yield Static("", id="create-error", classes="error")
             yield ProgressBar(total=len(STEPS), show_eta=False, id="create-progress")
             yield Static("", id="create-step")

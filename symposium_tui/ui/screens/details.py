@@ -53,7 +53,7 @@ class DetailsScreen(Screen[None]):
             latest = samples[-1] if samples else None
             limit = status.mem_limit
             self.query_one(f"#{role}-title", Static).update(
-                f"[b]{role}[/] {container.state.value if container else 'missing'} · "
+                f"{role}: {container.state.value if container else 'missing'} · "
                 f"CPU {fmt.percent(latest.cpu_percent if latest else None)} of "
                 f"{status.cpu_millis / 1000:g} CPUs (limit 100%) · memory "
                 f"{fmt.memory(latest.mem_bytes if latest else None, limit)}")
@@ -70,7 +70,7 @@ class DetailsScreen(Screen[None]):
     def _summary(self, status: TaskspaceStatus) -> None:
         health = status.health.state.value + (f" — {status.health.reason}" if status.health.reason else "")
         self.query_one("#summary", Static).update(
-            f"[b]{status.id}[/]  project {status.project or '-'}  tier {status.tier or '-'}\n"
+            f"{status.id} · project {status.project or '-'}  tier {status.tier or '-'}\n"
             f"health: {health}\n"
             f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
             f"limits: memory {fmt.size(status.mem_limit)}, cpu {status.cpu_millis / 1000:g}  ·  "

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.ui import format as fmt
 
-COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 30s", "ACTIVITY")
+COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
 HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
                 "stopped": "dim", "gone from engine": "magenta"}
 
@@ -47,6 +47,7 @@ class HomeScreen(Screen[None]):
             table.add_column(column, key=column)
         yield table
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
+        yield Static("", id="selected")
         yield Input(placeholder="filter by id, project, health…", id="filter")
         yield Footer()
 
@@ -90,11 +91,11 @@ class HomeScreen(Screen[None]):
                                       if i - length + len(s) >= 0))
         health = status.health.state.value
         style = HEALTH_STYLE.get(health, "")
-        label = health + (f": {status.health.reason}" if status.health.reason else "")
-        return (status.id, status.project or "-", f"[{style}]{label}[/]" if style else label,
+        flag = "!" if status.storage is not None and status.storage.over else ""
+        return (status.id, status.project or "-", f"[{style}]{health}[/]{flag}" if style else health,
                 status.tier or "-", str(status.dev_port or "-"), str(status.agent_port or "-"),
                 fmt.percent(status.cpu_percent), fmt.memory(status.mem_bytes, status.mem_limit),
-                fmt.sparkline(cpu_values[-15:], width=15), fmt.ago(status.last_activity))
+                fmt.sparkline(cpu_values[-10:], width=10), fmt.ago(status.last_activity))
 
     def _render_rows(self) -> None:
         table = self.query_one("#taskspaces", DataTable)
@@ -112,11 +113,27 @@ class HomeScreen(Screen[None]):
                 table.add_row(*self._cells(status), key=status.id)
             for gone in getattr(self, "gone", []):
                 if self._matches_text(gone):
-                    table.add_row(gone, "-", "[magenta]gone from engine (drift)[/]", *["-"] * 7,
-                                  key=f"gone:{gone}")
+                    table.add_row(gone, "-", "[magenta]gone[/]", *["-"] * 7, key=f"gone:{gone}")
             if selected in keys:
                 table.move_cursor(row=keys.index(selected))
         self.query_one("#empty-hint", Static).display = not keys
+        self._describe_selected()
+
+    def _describe_selected(self) -> None:
+        """The selected row's whole story: reasons are too long for a column at 80×24."""
+        taskspace = self.selected_id()
+        line = ""
+        if taskspace in self.rows:
+            status = self.rows[taskspace]
+            line = f"{taskspace}: {status.health}"
+            if status.storage is not None:
+                line += f" · storage {status.storage.describe()}"
+        elif taskspace:
+            line = f"{taskspace}: in the registry but gone from the engine (drift); `ls` reconciles it"
+        self.query_one("#selected", Static).update(line)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe_selected()
 
     def _matches_text(self, text: str) -> bool:
         return not self.filter_text or self.filter_text in text.lower()

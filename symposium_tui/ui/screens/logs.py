@@ -56,7 +56,7 @@ class LogsScreen(Screen[None]):
         flags = [f"follow{' (paused)' if self.paused else ''}", "timestamps" if self.timestamps else ""]
         search = f" · search /{self.pattern}/" if self.pattern else ""
         self.query_one("#logs-title", Static).update(
-            f"[b]{self.taskspace}[/] {self.role} · {' · '.join(f for f in flags if f)}{search}")
+            f"{self.taskspace} · {self.role} · {' · '.join(f for f in flags if f)}{search}")
 
     def load(self) -> None:
         self._stop_stream()
