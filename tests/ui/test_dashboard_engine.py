@@ -1,0 +1,158 @@
+"""The dashboard driven by Pilot against the real isolated engine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from textual.widgets import Button, DataTable, Input, RichLog
+
+from symposium_tui.ui.app import SymposiumApp
+from symposium_tui.ui.screens.help import HelpScreen
+from tests.engine.conftest import inventory
+from tests.engine.test_lifecycle import create, discard
+from tests.engine.test_resources import felt
+
+pytestmark = pytest.mark.engine
+
+
+async def until(pilot, predicate, timeout: float = 30.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows(app) -> dict[str, list[str]]:
+    from symposium_tui.ui.screens.home import HomeScreen
+
+    home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+    table = home.query_one("#taskspaces", DataTable)
+    return {str(key.value): [str(c) for c in table.get_row(key)] for key in table.rows}
+
+
+def select(app, taskspace: str) -> None:
+    from symposium_tui.ui.screens.home import HomeScreen
+
+    home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+    table = home.query_one("#taskspaces", DataTable)
+    table.move_cursor(row=[str(k.value) for k in table.rows].index(taskspace))
+
+
+@pytest.fixture(scope="module")
+def shown(ctx, lifecycle, repo):
+    create(ctx, "ui-one", repo)
+    yield "ui-one"
+    discard(lifecycle, "ui-one")
+
+
+async def test_list_logs_adjust_and_responsiveness(isolated, ctx, shown):
+    app = SymposiumApp(isolated.uri, interval=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # The list shows the taskspace with a CPU figure from the poller.
+        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[6].endswith("%") and r, 30,
+                          "a CPU figure")
+        assert "healthy" in row[2] and row[1] == "demo-project"
+        # `l` shows a line the dev container printed, then follows new output.
+        isolated.cli("exec", f"taskspace-{shown}-dev", "sh", "-c", "echo hello-from-dev > /proc/1/fd/1")
+        select(app, shown)
+        await pilot.press("l")
+        log = await until(pilot, lambda: app.screen.query("#log") and app.screen.query_one("#log", RichLog))
+        await until(pilot, lambda: any("hello-from-dev" in line for line in app.screen.lines), 20, "the dev line")
+        isolated.cli("exec", f"taskspace-{shown}-dev", "sh", "-c", "echo followed-line > /proc/1/fd/1")
+        await until(pilot, lambda: any("followed-line" in line for line in app.screen.lines), 20, "a followed line")
+        assert log.lines
+        await pilot.press("escape")
+        # `a` changes a limit that the container then feels.
+        select(app, shown)
+        await pilot.press("a")
+        await until(pilot, lambda: app.screen.query("#memory"))
+        memory = app.screen.query_one("#memory", Input)
+        memory.value = "1280Mi"
+        await pilot.pause(0.2)
+        assert "memory 4Gi -> 1280Mi" in str(app.screen.query_one("#change").render())
+        app.screen.query_one("#apply", Button).press()
+        await until(pilot, lambda: not app.screen.query("#memory"), 30, "the adjust dialog to close")
+        assert felt(isolated, f"taskspace-{shown}-dev")[0] == 1280 * 2**20
+        # A deliberately slow engine call: the app keeps answering keys while it runs.
+        lifecycle = app.services.lifecycle
+        original = lifecycle.restart
+        started = threading.Event()
+
+        def slow_restart(taskspace):
+            started.set()
+            time.sleep(4)
+            return original(taskspace)
+        lifecycle.restart = slow_restart
+        select(app, shown)
+        await pilot.press("r")
+        await until(pilot, started.is_set, 5, "the slow call to start")
+        began = time.monotonic()
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), 2, "the keys dialog")
+        assert time.monotonic() - began < 2 and not any(w.is_finished for w in app.workers
+                                                        if w.group == "operations")
+        await pilot.press("escape", "q")
+
+
+async def test_n_creates_through_the_form(isolated, ctx, lifecycle, repo):
+    app = SymposiumApp(isolated.uri, interval=0.5)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.services is not None, 20, "the connection")
+            await pilot.press("n")
+            await until(pilot, lambda: app.screen.query("#repo"))
+            app.screen.query_one("#id", Input).value = "ui-formed"
+            app.screen.query_one("#repo", Input).value = str(repo)
+            await pilot.pause(0.1)
+            assert str(app.screen.query_one("#create-error").render()).strip() == ""
+            app.screen.query_one("#create", Button).press()
+            await until(pilot, lambda: "ui-formed" in rows(app), 60, "the new row")
+            assert "taskspace-ui-formed" in inventory(isolated)["pods"]
+            await pilot.press("q")
+    finally:
+        discard(lifecycle, "ui-formed")
+
+
+async def test_C_previews_and_then_removes_a_stopped_taskspace(isolated, ctx, lifecycle, repo):
+    create(ctx, "ui-old", repo)
+    try:
+        lifecycle.stop("ui-old")
+        ctx.registry.put("ui-old", {"last_activity": (datetime.now(timezone.utc) - timedelta(days=9)).isoformat()})
+        app = SymposiumApp(isolated.uri, interval=0.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "ui-old" in rows(app), 30, "the list")
+            before = inventory(isolated)
+            await pilot.press("C")
+            table = await until(pilot, lambda: app.screen.query("#plan") and app.screen.query_one("#plan", DataTable))
+            await until(pilot, lambda: table.row_count >= 1, 30, "the plan")
+            assert "ui-old" in [str(k.value) for k in table.rows]
+            assert inventory(isolated) == before  # the preview deleted nothing
+            app.screen.query_one("#apply", Button).press()
+            await pilot.pause(0.2)
+            await pilot.press("y")
+            await until(pilot, lambda: "taskspace-ui-old" not in inventory(isolated)["pods"], 60, "the removal")
+            assert "taskspace-ui-old-agent-state" in inventory(isolated)["volumes"]
+            await until(pilot, lambda: "removed" in str(app.screen.query_one("#cleanup-summary").render()), 10)
+            await pilot.press("escape", "q")
+    finally:
+        discard(lifecycle, "ui-old")
+
+
+async def test_read_only_mode_hides_every_change(isolated, shown):
+    app = SymposiumApp(isolated.uri, read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: shown in rows(app), 30, "the list")
+        names = [name for name, _, _ in app.palette_actions()]
+        assert "Create taskspace" not in names and "Remove taskspace" not in names and "Logs" in names
+        select(app, shown)
+        await pilot.press("d", "x", "n")
+        await pilot.pause(0.3)
+        assert app.screen.__class__.__name__ == "HomeScreen"
+        assert "taskspace-ui-one" in inventory(isolated)["pods"]
+        await pilot.press("q")
