@@ -56,6 +56,7 @@ def main() -> int:
     print(f"engine ready: --url {iso.uri}")
     print(f"use the same files: export XDG_CONFIG_HOME={home}/xdg_config_home XDG_DATA_HOME={home}/xdg_data_home "
           f"XDG_STATE_HOME={home}/xdg_state_home", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         signal.pause()
     except KeyboardInterrupt:

@@ -1,42 +1,75 @@
-"""Export SVG screenshots of the dashboard from a real run against an isolated podman engine.
+"""Export SVG screenshots of the dashboard from a real run: an isolated podman engine (never your
+own pods) with the product's images and three taskspaces, removed afterwards.
 
     .venv/bin/python scripts/screenshots.py
 
-Writes screenshots/*.svg. The engine is private (never your own pods) and removed afterwards.
+Writes screenshots/*.svg.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
-from symposium_tui.engine.isolated import IsolatedEngine  # noqa: E402
-from symposium_tui.ui.app import SymposiumApp  # noqa: E402
+from demo_engine import start  # noqa: E402
 
 OUT = REPO / "screenshots"
 
 
-async def capture(uri: str) -> None:
-    app = SymposiumApp(uri)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+async def until(pilot, predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        await pilot.pause(0.2)
+
+
+async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
+    from symposium_tui.ui.app import SymposiumApp
+
+    app = SymposiumApp(uri, interval=1.0)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and len(app.snapshot.taskspaces) == 3)
+        engine_cli("exec", "-d", "taskspace-fix-login-2-dev", "sh", "-c",
+                   "timeout 20 sh -c 'while :; do :; done'")
+        engine_cli("exec", "taskspace-fix-login-2-dev", "sh", "-c",
+                   "echo 'building web-shop… 42 tests passed' > /proc/1/fd/1")
+        await pilot.pause(8)  # a few ticks of stats history
         app.save_screenshot("dashboard.svg", str(OUT))
+        await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause(3)
+        app.save_screenshot("details.svg", str(OUT))
+        await pilot.press("l")
+        await pilot.pause(3)
+        app.save_screenshot("logs.svg", str(OUT))
+        await pilot.press("escape", "escape")
+        await pilot.press("C")
+        await pilot.pause(3)
+        app.save_screenshot("cleanup.svg", str(OUT))
+        await pilot.press("escape")
+        await pilot.press("n")
+        await pilot.pause(1)
+        await pilot.press(*"Fix_Login")
+        app.save_screenshot("create.svg", str(OUT))
+        await pilot.press("escape")
         await pilot.press("question_mark")
-        await pilot.pause()
+        await pilot.pause(0.5)
         app.save_screenshot("keys.svg", str(OUT))
+        await pilot.press("escape", "q")
     app.close_engine()
 
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    iso = IsolatedEngine().start()
+    iso = start(Path(tempfile.mkdtemp(prefix="symposium-shots-")))
     try:
-        asyncio.run(capture(iso.uri))
+        asyncio.run(capture(iso.uri, iso.cli))
     finally:
         iso.destroy()
     for svg in sorted(OUT.glob("*.svg")):

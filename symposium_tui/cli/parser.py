@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds between ticks (default 2)")
     p.add_argument("--no-repair", action="store_true", help="report only; never restart containers")
 
-    p = add("logs", "show a taskspace's agent or dev logs", not_yet("logs", 7), json_flag=False)
+    p = add("logs", "show a taskspace's agent or dev output (the last lines; -f follows)",
+            taskspaces.cmd_logs, json_flag=False)
     _id_arg(p)
     p.add_argument("--container", choices=["agent", "dev"], default="dev")
     p.add_argument("--follow", "-f", action="store_true", help="follow live output")

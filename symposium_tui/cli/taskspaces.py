@@ -163,3 +163,31 @@ def cmd_ssh_config(args: argparse.Namespace) -> int:
         say("# add this line to the top of ~/.ssh/config, then: ssh ID-dev / ssh ID-agent")
         say(sshconfig.include_line(paths.ssh_config))
     return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    import time
+
+    from symposium_tui.core.errors import UsageError
+    from symposium_tui.core.ids import container_name, validate_id
+
+    validate_id(args.id)
+    if args.tail < 0:
+        raise UsageError(f"--tail {args.tail}: must be 0 or more")
+    with Services(args) as services:
+        inventory = services.lifecycle.inventory(args.id)
+        name = container_name(args.id, args.container)
+        if not any(c.name == name for c in inventory.containers):
+            raise SymposiumError(f"no {args.container} container in taskspace {args.id!r}")
+        engine = services.connection.engine
+        since = time.time()
+        for line in engine.logs(name, tail=args.tail, timestamps=args.timestamps):
+            say(line)
+        if args.follow:
+            stream = engine.follow_logs(name, since=since, timestamps=args.timestamps)
+            try:
+                for line in stream:
+                    say(line)
+            except KeyboardInterrupt:
+                stream.close()
+    return 0

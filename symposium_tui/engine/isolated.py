@@ -7,6 +7,7 @@ Tests and benchmarks run against one of these, never the person's own pods. Ever
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -67,6 +68,7 @@ class IsolatedEngine:
         return self.service.uri
 
     def start(self) -> IsolatedEngine:
+        reap_stale(self.binary, keep=self.dir)
         self.service.start()
         return self
 
@@ -99,3 +101,38 @@ class IsolatedEngine:
             points = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
         for point in sorted(points, key=len, reverse=True):
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+STALE_AFTER = 120.0  # seconds: a younger engine dir may still be starting
+
+
+def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Path]:
+    """Remove what isolated engines of killed processes left: their containers (still running
+    under conmon), mounts and files. An engine whose service still answers is left alone."""
+    import time
+
+    from symposium_tui.engine.connection import unix_socket_answers
+
+    reaped = []
+    for directory in parent.glob("symposium-engine-*"):
+        if directory == keep or not (directory / "root").is_dir():
+            continue
+        try:
+            if time.time() - directory.stat().st_mtime < STALE_AFTER:
+                continue
+        except OSError:
+            continue
+        if unix_socket_answers(str(directory / "podman.sock"), timeout=0.5) is None:
+            continue
+        env = dict(os.environ)
+        if (directory / "containers.conf").exists():
+            env["CONTAINERS_CONF"] = str(directory / "containers.conf")
+        base = [binary, "--root", str(directory / "root"), "--runroot", str(directory / "run")]
+        for args in (["pod", "rm", "--all", "--force", "--time", "0"], ["rm", "--all", "--force", "--time", "0"]):
+            subprocess.run([*base, *args], capture_output=True, env=env, check=False, timeout=120)
+        stale = IsolatedEngine.__new__(IsolatedEngine)
+        stale.dir = directory
+        stale._unmount()
+        shutil.rmtree(directory, ignore_errors=True)
+        reaped.append(directory)
+    return reaped

@@ -309,3 +309,17 @@ def test_tier_the_host_cannot_give_is_refused(isolated, ctx, repo):
     assert_clean_failure(result, 2)
     assert "CPUs" in result.stderr
     assert inventory(isolated) == before
+
+
+def test_logs_command(isolated, ctx, lifecycle, repo):
+    create(ctx, "logged", repo)
+    try:
+        isolated.cli("exec", "taskspace-logged-dev", "sh", "-c", "echo from-the-dev > /proc/1/fd/1")
+        result = run_cli("--url", isolated.uri, "logs", "logged", "--tail", "50")
+        assert result.returncode == 0, result.stderr
+        assert "from-the-dev" in result.stdout and "dev container ready" in result.stdout
+        agent = run_cli("--url", isolated.uri, "logs", "logged", "--container", "agent", "-t")
+        assert "agent container ready" in agent.stdout and "from-the-dev" not in agent.stdout
+        assert_clean_failure(run_cli("--url", isolated.uri, "logs", "nobody"), 1)
+    finally:
+        discard(lifecycle, "logged")

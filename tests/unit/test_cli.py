@@ -9,7 +9,6 @@ from tests.helpers import assert_clean_failure, run_cli
 COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
 NOT_YET = {
-    "logs": ["logs", "demo"],
     "export-kube": ["export-kube", "demo"],
 }
 
