@@ -11,6 +11,8 @@ from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.ui import format as fmt
 
 COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
+WIDTHS = {"HEALTH": 9, "TIER": 8, "DEV": 5, "AGENT": 5, "CPU": 4, "MEMORY": 10, "CPU 20s": 10,
+          "ACTIVITY": 16}
 HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
                 "stopped": "dim", "gone from engine": "magenta"}
 
@@ -44,7 +46,8 @@ class HomeScreen(Screen[None]):
         yield Static(self.app.engine_text, id="engine-status")
         table: DataTable[str] = DataTable(id="taskspaces", cursor_type="row", zebra_stripes=True)
         for column in COLUMNS:
-            table.add_column(column, key=column)
+            # Fixed widths where values change every tick: a cell never outgrows its column.
+            table.add_column(column, key=column, width=WIDTHS.get(column))
         yield table
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
         yield Static("", id="selected")
