@@ -8,11 +8,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from symposium_tui.cli.output import ago, emit_json, emit_json_line, note, say, table
+from symposium_tui.cli.output import emit_json, emit_json_line, note, say, table
 from symposium_tui.cli.taskspaces import Services
+from symposium_tui.core.display import ago
 from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.net import ssh_banner, wait_for
-
 
 REPAIR_PATIENCE = 60.0  # seconds `health --repair` waits for backoff delays before reporting
 

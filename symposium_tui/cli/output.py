@@ -31,17 +31,3 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
-
-
-def ago(stamp: str | None) -> str:
-    if not stamp:
-        return "-"
-    from datetime import datetime, timezone
-
-    import humanize
-
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return humanize.naturaltime(datetime.now(timezone.utc) - when)

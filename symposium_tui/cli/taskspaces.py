@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from symposium_tui.cli.common import load_settings, open_connection
-from symposium_tui.cli.output import ago, emit_json, note, say, table
+from symposium_tui.cli.output import emit_json, note, say, table
+from symposium_tui.core.display import ago
 from symposium_tui.core.errors import SymposiumError
 
 

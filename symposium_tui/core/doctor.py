@@ -15,7 +15,13 @@ from typing import Protocol
 
 from symposium_tui.core.config import Settings
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.models import CheckResult, CheckStatus, EngineInfo, ExecResult, ImageInfo
+from symposium_tui.core.models import (
+    CheckResult,
+    CheckStatus,
+    EngineInfo,
+    ExecResult,
+    ImageInfo,
+)
 from symposium_tui.core.paths import AppPaths
 
 MIN_PODMAN = (4, 3)

@@ -6,7 +6,6 @@ import socket
 import time
 from collections.abc import Callable
 
-
 PROBE_IDENT = b"SSH-2.0-symposium-health\r\n"
 
 

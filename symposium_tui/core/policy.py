@@ -12,8 +12,8 @@ from typing import Any
 
 from symposium_tui.core.errors import ConfigError, UsageError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.yamldoc import YamlDoc
 from symposium_tui.core.units import format_cpu, format_size, parse_cpu, parse_size
+from symposium_tui.core.yamldoc import YamlDoc
 
 LIMIT_KEYS = ("memory", "cpu", "storage")
 DEFAULT_TIER = "default"

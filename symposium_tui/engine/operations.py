@@ -18,7 +18,6 @@ from symposium_tui.core.models import (
 )
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
 from symposium_tui.engine import cgroups
-from symposium_tui.engine.streams import EventStream, LogStream
 from symposium_tui.engine.normalize import (
     container_from_inspect,
     filter_params,
@@ -28,6 +27,7 @@ from symposium_tui.engine.normalize import (
     stats_from,
     volume_from,
 )
+from symposium_tui.engine.streams import EventStream, LogStream
 
 
 class TaskspaceEngineMixin:

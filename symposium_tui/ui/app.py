@@ -19,7 +19,12 @@ from symposium_tui import __version__
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.services.poller import Poller, Snapshot
 from symposium_tui.ui.commands import DashboardCommands
-from symposium_tui.ui.messages import EngineConnected, EngineUnreachable, OperationFinished, SnapshotTaken
+from symposium_tui.ui.messages import (
+    EngineConnected,
+    EngineUnreachable,
+    OperationFinished,
+    SnapshotTaken,
+)
 from symposium_tui.ui.screens.help import HelpScreen
 from symposium_tui.ui.screens.home import HomeScreen
 from symposium_tui.ui.styles import stylesheets

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
 from symposium_tui.core.taskspace import LifecycleEngine
-
 
 AGENT_CONFIG_TEMPLATE = """\
 # The agent's configuration, mounted read-only at /agent/config.yaml in every taskspace.

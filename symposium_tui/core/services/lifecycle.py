@@ -14,7 +14,13 @@ from symposium_tui.core.net import ssh_banner, wait_for
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import READY_TIMEOUT
-from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT, ContainerSpec, Taskspace, VolumeMount
+from symposium_tui.core.taskspace import (
+    AGENT_SSH_PORT,
+    DEV_SSH_PORT,
+    ContainerSpec,
+    Taskspace,
+    VolumeMount,
+)
 
 # Looks for work that exists only in this taskspace: uncommitted changes, commits on no remote.
 WORK_CHECK_SCRIPT = r"""
@@ -199,7 +205,9 @@ class Lifecycle:
         return self._one(taskspace)
 
     def _after_start(self, taskspace: str) -> Taskspace:
-        from symposium_tui.core.services.resources import Resources  # it builds on this module
+        from symposium_tui.core.services.resources import (
+            Resources,  # it builds on this module
+        )
 
         ports = self.engine.pod_ports(pod_name(taskspace))
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):

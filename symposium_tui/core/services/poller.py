@@ -18,7 +18,14 @@ from datetime import datetime, timezone
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineUnavailable, SymposiumError
 from symposium_tui.core.fsutil import is_locked
-from symposium_tui.core.health import Health, HealthFacts, HealthState, Transition, append_jsonl, evaluate
+from symposium_tui.core.health import (
+    Health,
+    HealthFacts,
+    HealthState,
+    Transition,
+    append_jsonl,
+    evaluate,
+)
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
 from symposium_tui.core.net import ssh_banner
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord

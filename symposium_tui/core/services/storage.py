@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from symposium_tui.core import display
 from symposium_tui.core import labels as L
 from symposium_tui.core.models import EngineInfo, PodInfo
 from symposium_tui.core.taskspace import LifecycleEngine
@@ -37,10 +38,7 @@ class StorageUse:
 
 
 def format_human(size: int) -> str:
-    for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if size >= factor:
-            return f"{size / factor:.1f}{unit}"
-    return f"{size}B"
+    return display.size(size)
 
 
 def measure(engine: LifecycleEngine, limits: dict[str, int]) -> dict[str, StorageUse]:

@@ -9,12 +9,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Static,
+)
 
+from symposium_tui.core import display as fmt
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.services.cleanup import Cleanup, CleanupPlan
 from symposium_tui.core.units import parse_duration
-from symposium_tui.ui import format as fmt
 from symposium_tui.ui.messages import OperationFinished
 
 

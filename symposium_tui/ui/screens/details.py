@@ -9,8 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
-from symposium_tui.ui import format as fmt
 
 
 class DetailsScreen(Screen[None]):

@@ -7,8 +7,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
-from symposium_tui.ui import format as fmt
 
 COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
 WIDTHS = {"HEALTH": 9, "TIER": 8, "DEV": 5, "AGENT": 5, "CPU": 4, "MEMORY": 10, "CPU 20s": 10,

@@ -1,4 +1,4 @@
-"""Small renderings shared by the screens: sizes, percentages, sparklines, ages."""
+"""Small renderings shared by the CLI and the dashboard: sizes, percentages, sparklines, ages."""
 
 from __future__ import annotations
 
