@@ -104,3 +104,61 @@ def test_cleanup_preview(snap_compare, size):
         screen.show_plan(plan)
         await pilot.pause()
     assert snap_compare(fixed_app(), terminal_size=size, run_before=preview)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_logs(snap_compare, size):
+    async def logs(pilot):
+        from symposium_tui.ui.screens.logs import LogsScreen
+
+        screen = LogsScreen("checkout-v2")
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        screen.add_lines(["symposium: dev container ready, sshd on port 2222",
+                          "npm test: 42 passing", "npm test: 1 failing: checkout total rounds wrong"])
+        await pilot.press("slash", *"failing", "enter")
+        await pilot.pause()
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=logs)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_adjust(snap_compare, size):
+    async def adjust(pilot):
+        from symposium_tui.core.policy import Limits
+        from symposium_tui.ui.screens.adjust import AdjustScreen
+
+        screen = AdjustScreen("checkout-v2")
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        screen._error("")
+        screen.current = Limits(2**30, 500, 2 * 2**30)
+        screen._loaded(screen.current, ["default", "minimal", "premium"])
+        screen.query_one("#change").update("memory 1Gi -> 1536Mi, cpu 500m -> 1")
+        await pilot.pause()
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=adjust)
+
+
+def test_remove_confirmation(snap_compare):
+    class Inventory:
+        volumes = ()
+
+    class FakeLifecycle:  # fixed answers for a deterministic picture; behaviour is tested on the engine
+        def inventory(self, taskspace):
+            from symposium_tui.core.models import VolumeInfo
+
+            inv = Inventory()
+            inv.volumes = tuple(VolumeInfo(f"taskspace-{taskspace}-{r}", "/x", {"io.symposium.role": r})
+                                for r in ("workspace", "project", "build-cache", "agent-state"))
+            return inv
+
+        def unsaved_work(self, taskspace, inventory):
+            from symposium_tui.core.services.lifecycle import UnsavedWork
+
+            return UnsavedWork(("M src/cart.py",), ())
+
+    async def confirm(pilot):
+        from symposium_tui.ui.screens.confirm import RemoveScreen
+
+        await pilot.app.push_screen(RemoveScreen("checkout-v2", FakeLifecycle()))
+        await pilot.pause(0.3)
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=confirm)

@@ -40,6 +40,9 @@ class AdjustScreen(ModalScreen[Limits | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        if self.app.services is None:
+            self._error("not connected to podman yet")
+            return
         self.load_current()
 
     @work(thread=True, exclusive=True, group="adjust", exit_on_error=False)

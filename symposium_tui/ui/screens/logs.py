@@ -64,6 +64,9 @@ class LogsScreen(Screen[None]):
         self.lines = []
         self.query_one("#log", RichLog).clear()
         self._title()
+        if self.app.services is None:
+            self.add_lines(["[not connected to podman yet]"])
+            return
         self.follow(self.container, self.timestamps, self.generation)
 
     @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
