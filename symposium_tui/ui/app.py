@@ -211,7 +211,7 @@ class SymposiumApp(App[None]):
 
     def refresh_now(self) -> None:
         if self.services is not None:
-            self.services.poller._wake.set()
+            self.services.poller.wake()
 
     def action_details(self) -> None:
         from symposium_tui.ui.screens.details import DetailsScreen

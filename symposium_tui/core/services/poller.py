@@ -145,6 +145,10 @@ class Poller:
         """When a restart that had to wait for its backoff becomes due (None: nothing waits)."""
         return self._next_due
 
+    def wake(self) -> None:
+        """Tick now instead of waiting for the interval (after an action changed something)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
