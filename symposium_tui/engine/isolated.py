@@ -133,6 +133,55 @@ def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Pat
         stale = IsolatedEngine.__new__(IsolatedEngine)
         stale.dir = directory
         stale._unmount()
+        remove_firewall_rules(directory / "networks")
         shutil.rmtree(directory, ignore_errors=True)
         reaped.append(directory)
     return reaped
+
+
+def _private_networks(config_dir: Path) -> list[tuple[str, list[str]]]:
+    """(name, subnets) of the networks an isolated engine defined for itself."""
+    found = []
+    for path in config_dir.glob("*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        found.append((data.get("name", ""), [s["subnet"] for s in data.get("subnets") or [] if "subnet" in s]))
+    return [(name, subnets) for name, subnets in found if name.startswith("symtest-")]
+
+
+def remove_firewall_rules(config_dir: Path) -> int:
+    """Delete the netavark rules a killed engine left for its private networks (port forwards and
+    forwarding/masquerade by subnet), so none of its old port forwards can capture a host port
+    handed out later. Only rules naming those networks or subnets are touched."""
+    import shlex
+
+    if shutil.which("iptables") is None:
+        return 0
+    removed = 0
+    for name, subnets in _private_networks(config_dir):
+        for table in ("nat", "filter"):
+            listing = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
+            chains = set()
+            for line in listing.splitlines():
+                if not line.startswith("-A "):
+                    continue
+                words = shlex.split(line)
+                mine = f"dnat name: {name} " in line or any(
+                    f" {flag} {subnet} " in f" {line} " for subnet in subnets for flag in ("-s", "-d"))
+                if not mine:
+                    continue
+                if "-j" in words and words[words.index("-j") + 1].startswith("NETAVARK-"):
+                    chains.add(words[words.index("-j") + 1])
+                if subprocess.run(["iptables", "-t", table, "-D", *words[1:]], capture_output=True).returncode == 0:
+                    removed += 1
+            for chain in chains:
+                if chain in ("NETAVARK-HOSTPORT-DNAT", "NETAVARK-HOSTPORT-MASQ", "NETAVARK-HOSTPORT-SETMARK"):
+                    continue  # shared by every network
+                still_used = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True,
+                                            text=True).stdout.count(f"-j {chain}")
+                if not still_used:
+                    subprocess.run(["iptables", "-t", table, "-F", chain], capture_output=True)
+                    subprocess.run(["iptables", "-t", table, "-X", chain], capture_output=True)
+    return removed

@@ -18,9 +18,15 @@ STARTER = """
 from symposium_tui.engine.isolated import IsolatedEngine
 iso = IsolatedEngine().start()
 iso.cli("volume", "create", "leftover")
+iso.cli("pod", "create", "--name", "leftover", "-p", "127.0.0.1::2222")
+iso.cli("pod", "start", "leftover")
 print(iso.dir, flush=True)
 import time; time.sleep(300)
 """
+
+
+def nat_rules() -> str:
+    return subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
 
 
 def test_a_killed_sessions_engine_is_reaped():
@@ -28,6 +34,8 @@ def test_a_killed_sessions_engine_is_reaped():
     directory = Path(proc.stdout.readline().strip())
     try:
         assert (directory / "root").is_dir()
+        network = next((directory / "networks").glob("symtest-*.json")).stem
+        assert f"dnat name: {network} " in nat_rules()  # its port forward is in the host's firewall
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         old = time.time() - 3600
@@ -35,5 +43,35 @@ def test_a_killed_sessions_engine_is_reaped():
         assert directory in reap_stale(podman_binary(), keep=Path("/nowhere"))
         assert not directory.exists()
         assert str(directory) not in Path("/proc/mounts").read_text()
+        assert network not in nat_rules()  # and no rule of its network is left behind
     finally:
         proc.kill()
+
+
+def test_leftover_firewall_rules_of_a_private_network_are_removed(tmp_path):
+    import json
+
+    from symposium_tui.engine.isolated import remove_firewall_rules
+
+    name, subnet, chain = "symtest-feed01", "10.89.254.0/24", "NETAVARK-DN-SYMTESTFEED"
+    (tmp_path / f"{name}.json").write_text(json.dumps({"name": name, "subnets": [{"subnet": subnet}]}))
+    iptables = lambda *args: subprocess.run(["iptables", *args], capture_output=True, text=True)  # noqa: E731
+    parent = "SYMTEST-PARENT"  # stands in for netavark's shared chains, which a fresh host may lack
+    iptables("-t", "nat", "-N", parent)
+    iptables("-N", parent)
+    iptables("-t", "nat", "-N", chain)
+    iptables("-t", "nat", "-A", chain, "-d", "127.0.0.1/32", "-p", "tcp", "--dport", "1", "-j", "DNAT",
+             "--to-destination", "10.89.254.2:2222")
+    iptables("-t", "nat", "-A", parent, "-p", "tcp", "--dport", "1", "-m", "comment",
+             "--comment", f"dnat name: {name} id: x", "-j", chain)
+    iptables("-A", parent, "-s", subnet, "-j", "ACCEPT")
+    try:
+        assert name in nat_rules() and subnet in iptables("-S").stdout
+        assert remove_firewall_rules(tmp_path) >= 2
+        assert name not in nat_rules() and chain not in nat_rules()
+        assert subnet not in iptables("-S").stdout
+        assert parent in nat_rules()  # chains that are not the network's own stay
+    finally:
+        for args in (("-t", "nat", "-F", chain), ("-t", "nat", "-X", chain), ("-t", "nat", "-F", parent),
+                     ("-t", "nat", "-X", parent), ("-F", parent), ("-X", parent)):
+            iptables(*args)
