@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,11 @@ class LifecycleContext:
         if self._policy is None:
             self._policy = load_policy(self.paths.policy_file)
         return self._policy
+
+    def taskspace_lock(self, taskspace: str) -> AbstractContextManager[None]:
+        """Held while a taskspace is created or removed; a second one fails at once."""
+        return locked(self.paths.state_dir / "locks" / f"{taskspace}.lock", blocking=False,
+                      busy_message=f"another create or remove of taskspace {taskspace!r} is running")
 
     def taskspace_dir(self, taskspace: str) -> Path:
         return self.paths.state_dir / "taskspaces" / taskspace

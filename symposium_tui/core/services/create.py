@@ -30,6 +30,7 @@ from symposium_tui.core.taskspace import (
     DEV_SSH_PORT,
     BindMount,
     ContainerSpec,
+    LifecycleEngine,
     PodSpec,
     Taskspace,
     VolumeMount,
@@ -134,9 +135,7 @@ class Creator:
             raise UsageError(f"--security {request.security} is not yet available (issue #8); "
                              "taskspaces are created with the open level for now")
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
-        lock = self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"
-        with locked(lock, blocking=False,
-                    busy_message=f"another create or remove of taskspace {taskspace!r} is running"):
+        with self.ctx.taskspace_lock(taskspace):
             rollback = Rollback()
             try:
                 return self._create(request, taskspace, tier, limits, rollback)
@@ -317,14 +316,19 @@ class Creator:
         self.engine.start_container(spec.name)
 
     def _wait_ready(self, container: str, port: int) -> None:
-        def gone() -> str | None:
-            info = self.engine.container(container)
-            if info is None:
-                return f"{container} disappeared"
-            if not info.running:
-                return f"{container} is {info.state.value} (exit code {info.exit_code})"
-            return None
-        why = wait_for(lambda: ssh_banner(port) is not None, READY_TIMEOUT, gone)
-        if why is not None:
-            raise SymposiumError(f"{container} never became ready: {why}",
-                                 hint=f"see its log: podman logs {container}")
+        wait_ssh_ready(self.engine, container, port)
+
+
+def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None) -> None:
+    """Until the container's SSH server greets on its published port; fails fast if it dies."""
+    def gone() -> str | None:
+        info = engine.container(container)
+        if info is None:
+            return f"{container} disappeared"
+        if not info.running:
+            return f"{container} is {info.state.value} (exit code {info.exit_code})"
+        return None
+    why = wait_for(lambda: bool(port) and ssh_banner(port) is not None, READY_TIMEOUT, gone)
+    if why is not None:
+        raise SymposiumError(f"{container} never became ready: {why}",
+                             hint=f"see its log: podman logs {container}")

@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.fsutil import locked
 from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
-from symposium_tui.core.net import ssh_banner, wait_for
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.create import READY_TIMEOUT
+from symposium_tui.core.services.create import wait_ssh_ready
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     DEV_SSH_PORT,
@@ -211,16 +209,7 @@ class Lifecycle:
 
         ports = self.engine.pod_ports(pod_name(taskspace))
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
-            name = container_name(taskspace, role)
-
-            def gone(name: str = name) -> str | None:
-                info = self.engine.container(name)
-                return None if info and info.running else f"{name} is not running"
-            why = wait_for(lambda port=ports.get(port): bool(port) and ssh_banner(port) is not None,
-                           READY_TIMEOUT, gone)
-            if why is not None:
-                raise SymposiumError(f"{name} did not become ready: {why}",
-                                     hint=f"see its log: podman logs {name}")
+            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port))
         Resources(self.ctx).reapply(taskspace)
         self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
                                           "dev_port": ports.get(DEV_SSH_PORT),
@@ -257,10 +246,8 @@ class Lifecycle:
         return UnsavedWork(tuple(found["--uncommitted"]), tuple(found["--unpushed"]))
 
     def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False) -> dict[str, list[str]]:
-        lock = self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"
         inventory = self._existing(taskspace)
-        with locked(lock, blocking=False,
-                    busy_message=f"another create or remove of taskspace {taskspace!r} is running"):
+        with self.ctx.taskspace_lock(taskspace):
             if not force:
                 work = self.unsaved_work(taskspace, inventory)
                 if work.any:
