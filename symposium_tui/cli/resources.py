@@ -20,6 +20,8 @@ def cmd_adjust(args: argparse.Namespace) -> int:
         emit_json(result.as_dict())
         return 0
     say(f"{args.id}: {describe_change(result.old, result.new)}")
+    if result.note:
+        note(result.note)
     if result.applied:
         felt = ", ".join(f"{role} reads memory {f.memory}, cpu {f.cpu_millis}m"
                          for role, f in sorted((result.felt or {}).items()))

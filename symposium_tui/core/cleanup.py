@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from symposium_tui.core import labels as L
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
+from symposium_tui.core.taskspace import REMOVED_WITH_TASKSPACE
 from symposium_tui.core.units import format_duration
 
-REMOVED_ROLES = ("workspace", "project", "build-cache")
+REMOVED_ROLES = REMOVED_WITH_TASKSPACE
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ DEV_SSH_PORT = 2222
 AGENT_SSH_PORT = 2223
 CONTAINER_UID = 1000  # `developer` and `agent` in the default images
 
-ROLES = ("pod", "agent", "dev", "project-base", "project", "workspace", "agent-state", "build-cache",
-         "network")
+ROLES = ("pod", "agent", "dev", "project-base", "project-disk", "project", "workspace", "agent-state",
+         "build-cache", "network")
+# Removed with the taskspace, in this order: views before what they are views of.
+REMOVED_WITH_TASKSPACE = ("workspace", "build-cache", "project", "project-disk")
 BUILD_CACHE_DIRS = {
     "rust": ("target", "registry"),
     "node": ("node_modules", "npm"),
@@ -32,6 +34,10 @@ BUILD_CACHE_DIRS = {
 }
 PROJECT_TYPES = tuple(BUILD_CACHE_DIRS)
 SECURITY_LEVELS = ("isolated", "restricted", "open")
+# The pod's infra container mounts the project volume (read-only, here; the containers inherit it):
+# the workspace overlay's upper layer lives on its file system, so it must be mounted before any
+# container mounts the workspace, and podman mounts one container's volumes in no fixed order.
+PROJECT_MOUNT = "/.symposium/project"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class PodSpec:
     ports: tuple[int, ...]
     memory: int
     cpu_millis: int
+    volumes: tuple[VolumeMount, ...] = ()  # the infra container's: mounted first, inherited by all
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,7 @@ class LifecycleEngine(Protocol):
     def set_pod_limits(self, name: str, memory: int, cpu_millis: int) -> str: ...
     def pod_limits(self, name: str) -> tuple[int | None, int | None]: ...
     def update_container(self, name: str, memory: int, cpu_millis: int) -> None: ...
-    def volume_sizes(self) -> dict[str, int]: ...
+    def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]: ...
     def events(self, since: float | None = None) -> EventFeed: ...
 
 

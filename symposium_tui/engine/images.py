@@ -27,7 +27,7 @@ from symposium_tui.engine.adapter import Engine
 
 ROOTFS_PACKAGES = (
     "openssh-server", "openssh-client", "git", "tmux", "ca-certificates", "procps",
-    "netcat-openbsd", "iproute2", "curl", "less",
+    "netcat-openbsd", "iproute2", "curl", "less", "e2fsprogs",
 )
 Progress = Callable[[str], None]
 

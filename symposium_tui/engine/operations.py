@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,9 @@ class TaskspaceEngineMixin:
                 portmappings=[{"host_ip": "127.0.0.1", "container_port": port, "host_port": 0,
                                "protocol": "tcp"} for port in spec.ports],
                 resource_limits={"memory": {"limit": spec.memory},
-                                 "cpu": {"quota": spec.cpu_millis * 100, "period": 100000}})
+                                 "cpu": {"quota": spec.cpu_millis * 100, "period": 100000}},
+                volumes=[{"Name": v.name, "Dest": v.destination, "Options": ["ro" if v.read_only else "rw"]}
+                         for v in spec.volumes])
             return pod_from_inspect(self.client.api.get(f"/pods/{spec.name}/json").json())
         return self._call(f"create pod {spec.name}", call)
 
@@ -242,10 +245,30 @@ class TaskspaceEngineMixin:
             response.raise_for_status()
         self._call(f"update the limits of {name}", call)
 
-    def volume_sizes(self) -> dict[str, int]:
-        """Disk use of every volume, in one call (podman walks them: not for every tick)."""
+    def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
+        """Disk use of every volume, in one call (podman walks them: not for every tick).
+
+        podman sees a loop-mounted volume as empty while it is not mounted, and counts the sparse
+        file behind it at its full length. Given the volumes, and when the engine is on this
+        machine, those are read from the file system instead: the mounted file system's use (or
+        the blocks its image file holds), the blocks of the image file, and nothing for a bind
+        volume that is a view into another volume."""
         data = self._get_json("measure volumes", "/system/df")
-        return {v.get("VolumeName", ""): int(v.get("Size") or 0) for v in data.get("Volumes") or []}
+        sizes = {v.get("VolumeName", ""): int(v.get("Size") or 0) for v in data.get("Volumes") or []}
+        if not self.local or not volumes:
+            return sizes
+        images = {}
+        for volume in volumes:
+            kind = volume.options.get("o", "").split(",")
+            if "bind" in kind:
+                sizes[volume.name] = 0
+            elif "loop" in kind and (used := _filesystem_use(volume)) is not None:
+                sizes[volume.name] = used
+                images[os.path.dirname(volume.options.get("device", ""))] = volume.options["device"]
+        for volume in volumes:
+            if volume.mountpoint in images and (held := _allocated(images[volume.mountpoint])) is not None:
+                sizes[volume.name] = held
+        return sizes
 
     def logs(self, container: str, tail: int = 200, timestamps: bool = False) -> list[str]:
         """The last `tail` lines a container printed (never the whole history)."""
@@ -259,3 +282,22 @@ class TaskspaceEngineMixin:
         """New output of a container as it comes; close() the stream to stop."""
         self.calls += 1
         return LogStream(self.uri, container, since, timestamps)
+
+
+def _allocated(path: str) -> int | None:
+    try:
+        return os.stat(path).st_blocks * 512
+    except OSError:
+        return None
+
+
+def _filesystem_use(volume: VolumeInfo) -> int | None:
+    """Bytes in use on a loop volume's file system: from statfs while it is mounted, else the
+    blocks its image file holds (None when this process cannot read either)."""
+    try:
+        if os.path.ismount(volume.mountpoint):
+            st = os.statvfs(volume.mountpoint)
+            return (st.f_blocks - st.f_bfree) * st.f_frsize
+    except OSError:
+        return None
+    return _allocated(volume.options.get("device", ""))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from symposium_tui.engine.connection import podman_binary
+from symposium_tui.engine.connection import podman_binary, unix_socket_answers
 from symposium_tui.engine.isolated import reap_stale
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.engine
 
@@ -38,6 +39,9 @@ def test_a_killed_sessions_engine_is_reaped():
         assert f"dnat name: {network} " in nat_rules()  # its port forward is in the host's firewall
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        # its service dies with it (PDEATHSIG), a moment later; only then is the engine stale
+        wait_until(lambda: unix_socket_answers(str(directory / "podman.sock"), 0.5) is not None,
+                   10, "the killed session's service to stop")
         old = time.time() - 3600
         os.utime(directory, (old, old))
         assert directory in reap_stale(podman_binary(), keep=Path("/nowhere"))

@@ -58,7 +58,13 @@ def test_create_makes_a_working_taskspace(isolated, ctx, lifecycle, repo):
             if labels.get(L.TASKSPACE) == "ts-alpha-1":
                 assert labels[L.OWNER] == L.OWNER_VALUE
                 roles[labels[L.ROLE]] = name
-        assert set(roles) == {"project", "workspace", "agent-state", "build-cache"}
+        assert set(roles) == {"project-disk", "project", "workspace", "agent-state", "build-cache"}
+        # The project layer and build cache are on one ext4 file system of the tier's storage limit.
+        limit = ctx.policy.resolve(None, "demo-project")[1].storage
+        sizes = ssh(ctx, "ts-alpha-1-dev", "stat -f -c '%b %S' /workspace /workspace/.build-cache")
+        for line in sizes.stdout.splitlines():
+            blocks, size = map(int, line.split())
+            assert 0.9 * limit < blocks * size <= limit, (line, limit)
         mounts = {m["Destination"]: m for m in inspect(isolated, "container", "taskspace-ts-alpha-1-agent")["Mounts"]}
         assert mounts["/agent/auth"]["RW"] is False and mounts["/agent/context"]["RW"] is False
         assert mounts["/agent/config.yaml"]["RW"] is False
@@ -230,22 +236,35 @@ def test_lookalikes_are_never_listed_changed_or_removed(isolated, ctx, lifecycle
         isolated.cli("volume", "rm", "taskspace-fake-agent-state", "taskspace-fake-build-cache")
 
 
-def test_stop_start_restart(isolated, ctx, lifecycle, repo):
+def loop_devices_of(image: str) -> list[str]:
+    listing = subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if image in line]
+
+
+def test_stop_start_restart(isolated, ctx, lifecycle, repo, engine):
     created = create(ctx, "cycle", repo)
     try:
+        project = engine.volume("taskspace-cycle-project")
+        image = project.options["device"]
+        assert loop_devices_of(image) and Path(project.mountpoint).is_mount()
+        assert ssh(ctx, "cycle-dev", "echo kept > /workspace/kept.txt && "
+                                     "echo cached > /workspace/.build-cache/c.txt").returncode == 0
         stopped = lifecycle.stop("cycle")
         assert stopped.status == "stopped" and stopped.reason == "stopped by the user"
         assert ctx.registry.read()["cycle"]["stopped_by_user"] is True
+        # Stopped: podman has unmounted the project disk and let its loop device go.
+        assert not Path(project.mountpoint).is_mount() and not loop_devices_of(image)
         started = lifecycle.start("cycle")
         assert started.status == "running"
         assert (started.dev_port, started.agent_port) == (created.dev_port, created.agent_port)
-        assert ssh(ctx, "cycle-dev", "true").returncode == 0
+        assert ssh(ctx, "cycle-dev", "cat /workspace/kept.txt /workspace/.build-cache/c.txt").stdout == "kept\ncached\n"
         restarted = run_cli("--url", isolated.uri, "restart", "cycle", "--json")
         assert restarted.returncode == 0, restarted.stderr
         assert json.loads(restarted.stdout)["status"] == "running"
         assert ssh(ctx, "cycle-agent", "true").returncode == 0
     finally:
         lifecycle.remove("cycle", force=True, purge_state=True)
+    assert not loop_devices_of(image) and not Path(project.mountpoint).exists()
 
 
 def test_ls_shows_drift_and_reconciles(isolated, ctx, lifecycle, repo):

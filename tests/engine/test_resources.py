@@ -82,20 +82,36 @@ def test_adjust_refuses_what_the_host_cannot_give(isolated, ctx, lifecycle, repo
 def test_tiers_come_from_the_policy_file_and_a_bad_file_fails_cleanly(isolated, ctx, lifecycle, repo):
     policy = ctx.paths.policy_file
     saved = policy.read_text() if policy.exists() else SEED_POLICY
+    policy.parent.mkdir(parents=True, exist_ok=True)
     try:
         policy.write_text(SEED_POLICY.replace("  minimal:\n", '  tiny:\n    memory: "512Mi"\n    cpu: "250m"\n'
-                                              '    storage: "1Mi"\n\n  minimal:\n'))
+                                              '    storage: "32Mi"\n\n  minimal:\n'))
         ctx._policy = None  # re-read
         result = run_cli("--url", isolated.uri, "create", "rs-tiny", "--repo", str(repo), "--tier", "tiny")
         assert result.returncode == 0, result.stderr
         assert felt(isolated, "taskspace-rs-tiny-dev") == (512 * 2**20, 25000)
-        # Disk use is measured; over its 1Mi limit the taskspace is flagged in ls and health.
-        isolated.cli("exec", "taskspace-rs-tiny-dev", "sh", "-c",
-                     "head -c 3000000 /dev/urandom > /workspace/blob.bin")
+        # The 32Mi limit is enforced: the project layer and the build cache cannot grow past it.
+        full = isolated.cli("exec", "taskspace-rs-tiny-dev", "sh", "-c",
+                            "head -c 20000000 /dev/urandom > /workspace/blob.bin && "
+                            "head -c 20000000 /dev/urandom > /workspace/.build-cache/more.bin", check=False)
+        assert full.returncode != 0 and "No space left on device" in full.stderr
         listing = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
         row = {t["id"]: t for t in listing["taskspaces"]}["rs-tiny"]
-        assert row["storage"]["over"] is True and row["storage"]["used"] >= 3000000
-        assert row["storage"]["limit"] == 2**20
+        assert row["storage"]["enforced"] is True and row["storage"]["over"] is False
+        assert 20000000 < row["storage"]["by_role"]["project"] <= 32 * 2**20
+        # The agent state is measured, not limited: past the limit altogether, the taskspace is
+        # flagged in ls and health.
+        isolated.cli("exec", "taskspace-rs-tiny-agent", "sh", "-c",
+                     "head -c 16000000 /dev/urandom > /agent/state/blob.bin")
+        listing = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
+        row = {t["id"]: t for t in listing["taskspaces"]}["rs-tiny"]
+        assert row["storage"]["over"] is True and row["storage"]["used"] >= 36000000
+        assert row["storage"]["limit"] == 32 * 2**20
+        # A tier with a larger disk does not resize it: adjust says so and keeps the size.
+        bigger = run_cli("--url", isolated.uri, "adjust", "rs-tiny", "--tier", "minimal", "--json")
+        assert bigger.returncode == 0, bigger.stderr
+        assert json.loads(bigger.stdout)["new"]["storage"] == 32 * 2**20
+        assert "fixed when it is created" in json.loads(bigger.stdout)["note"]
         assert "OVER" in run_cli("--url", isolated.uri, "ls").stdout
         health = run_cli("--url", isolated.uri, "health", "--json")
         assert health.returncode == 1
@@ -114,8 +130,9 @@ def test_tiers_come_from_the_policy_file_and_a_bad_file_fails_cleanly(isolated, 
         discard(lifecycle, "rs-tiny")
 
 
-def test_storage_enforcement_is_stated_plainly(engine):
-    from symposium_tui.core.services.storage import enforcement
+def test_storage_enforcement_is_stated_plainly():
+    from symposium_tui.core.services.storage import StorageUse, enforcement
 
-    text = enforcement(engine.info())
-    assert text.startswith("not enforceable on ext4") or "xfs" in text
+    assert enforcement(StorageUse("a", 10, 2**30, enforced=True)).startswith("enforced: project layer and "
+                                                                              "build cache on a 1G file")
+    assert enforcement(StorageUse("b", 10, 2**30)).startswith("not enforced")

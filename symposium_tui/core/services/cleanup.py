@@ -105,7 +105,7 @@ class Cleanup:
         facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
                                    tuple(g["volumes"]), registry.get(t, {}))
                  for t, g in grouped.items() if g["pod"]}
-        return facts, volumes, self.engine.volume_sizes()
+        return facts, volumes, self.engine.volume_sizes(volumes)
 
     # -- cleanup ---------------------------------------------------------------------------------
     def plan(self, inactive_for: timedelta, include_running: bool = False) -> CleanupPlan:

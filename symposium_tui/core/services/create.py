@@ -28,6 +28,7 @@ from symposium_tui.core.taskspace import (
     BUILD_CACHE_DIRS,
     CONTAINER_UID,
     DEV_SSH_PORT,
+    PROJECT_MOUNT,
     BindMount,
     ContainerSpec,
     LifecycleEngine,
@@ -39,9 +40,9 @@ from symposium_tui.core.taskspace import (
 
 STEPS = (
     ("check", "checking images, tier and id"),
-    ("pod", "creating the pod"),
     ("volumes", "creating volumes"),
     ("project", "preparing project storage"),
+    ("pod", "creating the pod"),
     ("agent", "starting the agent container"),
     ("agent-ready", "waiting for the agent's SSH"),
     ("dev", "starting the dev container"),
@@ -50,11 +51,14 @@ STEPS = (
 )
 READY_TIMEOUT = 60.0
 
-# Runs in a throwaway container from the dev image. The repository arrives as "$1" (never through
-# a shell string); the clone lands in .incoming and is renamed, so a half-made base is redone.
+# Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
+# through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
+# redone. The project disk is an ext4 file system of exactly the storage limit, in a sparse file:
+# podman loop-mounts it as the project volume, so the taskspace's writes (the overlay's upper
+# layer) and its build cache can never take more than the limit.
 INIT_SCRIPT = r"""
 set -eu
-repo="$1"; origin="$2"; uid="$3"; shift 3
+repo="$1"; origin="$2"; uid="$3"; size="$4"; shift 4
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
 if [ ! -d /base/repo ]; then
     rm -rf /base/.incoming
@@ -64,14 +68,20 @@ if [ ! -d /base/repo ]; then
     chown -R "$uid:$uid" /base/.incoming
     mv /base/.incoming /base/repo
 fi
-mkdir -p /layer/upper /layer/work
-chown "$uid:$uid" /layer/upper
+seed=/tmp/project-seed
+mkdir -p "$seed/upper" "$seed/work" "$seed/cache"
+for dir in "$@"; do mkdir -p "$seed/cache/$dir"; done
+chown -R "$uid:$uid" "$seed/upper" "$seed/cache"
+rm -f /disk/.project.img
+truncate -s "$size" /disk/.project.img
+mkfs.ext4 -q -F -m 0 -L symposium -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
+    -d "$seed" /disk/.project.img
+mv /disk/.project.img /disk/project.img
 mkdir -p /state/tmux /state/logs /state/history
 chmod 755 /state/tmux /state/logs /state/history
 chown -R "$uid:$uid" /state
-for dir in "$@"; do mkdir -p "/cache/$dir"; done
-chown -R "$uid:$uid" /cache
 """
+PROJECT_DISK_FILE = "project.img"
 
 
 @dataclass(frozen=True)
@@ -180,13 +190,31 @@ class Creator:
         common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier,
                   L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type}
 
+        self._report("volumes")
+        disk = self._volume(taskspace, "project-disk", rollback)
+        layer = self._volume(taskspace, "project", rollback, options={
+            "type": "ext4", "device": f"{disk.mountpoint}/{PROJECT_DISK_FILE}", "o": "loop"})
+        state = self._volume(taskspace, "agent-state", rollback, reuse=True)
+        # uid/gid: podman would otherwise give the cache to the first container's user (root).
+        cache = self._volume(taskspace, "build-cache", rollback, options={
+            "type": "none", "device": f"{layer.mountpoint}/cache",
+            "o": f"bind,uid={CONTAINER_UID},gid={CONTAINER_UID}"})
+
+        self._report("project", f"preparing project storage ({repo.base_volume})")
+        base_lock = self.ctx.paths.state_dir / "locks" / f"{repo.base_volume}.lock"
+        with locked(base_lock):
+            base = self._base_volume(repo, rollback)
+            self._init_storage(repo, base, disk, state, request.project_type, limits.storage, agent_image)
+        workspace = self._workspace_volume(taskspace, base, layer, rollback)
+
         self._report("pod")
         pod = pod_name(taskspace)
         try:
             limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
                             L.STORAGE: str(limits.storage)}
             self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common | limit_labels,
-                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu))
+                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu,
+                                           volumes=(VolumeMount(layer.name, PROJECT_MOUNT, read_only=True),)))
         except EngineConflict:
             raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
                                  "by someone else)") from None
@@ -195,18 +223,6 @@ class Creator:
         dev_port, agent_port = ports.get(DEV_SSH_PORT), ports.get(AGENT_SSH_PORT)
         if not dev_port or not agent_port:
             raise SymposiumError(f"podman did not publish the SSH ports of {pod} (got {ports})")
-
-        self._report("volumes")
-        layer = self._volume(taskspace, "project", rollback)
-        state = self._volume(taskspace, "agent-state", rollback, reuse=True)
-        cache = self._volume(taskspace, "build-cache", rollback)
-
-        self._report("project", f"preparing project storage ({repo.base_volume})")
-        base_lock = self.ctx.paths.state_dir / "locks" / f"{repo.base_volume}.lock"
-        with locked(base_lock):
-            base = self._base_volume(repo, rollback)
-            self._init_storage(repo, base, layer, state, cache, request.project_type, dev_image)
-        workspace = self._workspace_volume(taskspace, base, layer, rollback)
 
         facts = self._taskspace_facts(taskspace, request, tier, dev_port, agent_port)
         rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
@@ -245,7 +261,8 @@ class Creator:
                          agent_port=agent_port, created=created, last_activity=fields["last_activity"])
 
     # -- pieces ----------------------------------------------------------------------------------
-    def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False) -> VolumeInfo:
+    def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False,
+                options: dict[str, str] | None = None) -> VolumeInfo:
         name = volume_name(taskspace, role)
         existing = self.engine.volume(name)
         if existing is not None:
@@ -255,7 +272,7 @@ class Creator:
             raise SymposiumError(f"volume {name} already exists" + (
                 "" if L.is_ours(existing.labels) else " and was not created by symposium-tui"),
                 hint="remove it, or choose another id")
-        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace)))
+        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace), options or {}))
         rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
         return volume
 
@@ -271,16 +288,16 @@ class Creator:
         rollback.add(f"volume {repo.base_volume}", lambda: self.engine.remove_volume(repo.base_volume))
         return volume
 
-    def _init_storage(self, repo: RepoSpec, base: VolumeInfo, layer: VolumeInfo, state: VolumeInfo,
-                      cache: VolumeInfo, project_type: str, image: str) -> None:
+    def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
+                      project_type: str, size: int, image: str) -> None:
         source = "/source" if repo.kind == "path" else repo.source
         binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" else ()
         spec = ContainerSpec(
             name="", image=image, labels=L.ours("init"), entrypoint=("/bin/sh",),
             command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
-                     *BUILD_CACHE_DIRS[project_type]),
-            volumes=(VolumeMount(base.name, "/base"), VolumeMount(layer.name, "/layer"),
-                     VolumeMount(state.name, "/state"), VolumeMount(cache.name, "/cache")),
+                     str(size), *BUILD_CACHE_DIRS[project_type]),
+            volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
+                     VolumeMount(state.name, "/state")),
             binds=binds, network=None if repo.needs_network else "none")
         result = self.engine.run(spec)
         if result.exit_code != 0:

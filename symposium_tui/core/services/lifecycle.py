@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from symposium_tui.core import labels as L
@@ -15,6 +18,8 @@ from symposium_tui.core.services.create import wait_ssh_ready
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     DEV_SSH_PORT,
+    PROJECT_MOUNT,
+    REMOVED_WITH_TASKSPACE,
     ContainerSpec,
     Taskspace,
     VolumeMount,
@@ -29,7 +34,6 @@ git status --porcelain --untracked-files=normal
 echo '--unpushed'
 git log --branches --not --remotes --format='%h %s'
 """
-REMOVED_WITH_TASKSPACE = ("workspace", "project", "build-cache")
 
 
 @dataclass(frozen=True)
@@ -221,16 +225,36 @@ class Lifecycle:
         return next(t for t in self.list().taskspaces if t.id == taskspace)
 
     # -- removing --------------------------------------------------------------------------------
+    @contextmanager
+    def _project_disk_mounted(self, taskspace: str, inventory: Inventory, image: str) -> Iterator[None]:
+        """While the pod is stopped, a holder container keeps the project disk mounted, so the
+        workspace overlay (whose upper layer lives on it) can be mounted by a probe. podman mounts
+        one container's volumes in no fixed order; in the pod, the infra container holds the disk."""
+        project = inventory.volume("project")
+        if project is None or "loop" not in project.options.get("o", "").split(","):
+            yield
+            return
+        holder = container_name(taskspace, f"disk-holder-{secrets.token_hex(3)}")
+        self.engine.create_container(ContainerSpec(
+            holder, image, L.ours("probe"), entrypoint=("/bin/sh",), command=("-c", "sleep 600"),
+            network="none", volumes=(VolumeMount(project.name, PROJECT_MOUNT, read_only=True),)))
+        try:
+            self.engine.start_container(holder)
+            yield
+        finally:
+            self.engine.remove_container(holder)
+
     def unsaved_work(self, taskspace: str, inventory: Inventory) -> UnsavedWork:
         dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
         if dev is not None and dev.running:
             result = self.engine.exec(dev.name, ["sh", "-c", WORK_CHECK_SCRIPT])
         elif inventory.volume("workspace") is not None:
             image = dev.image if dev else self.ctx.settings.images.dev
-            result = self.engine.run(ContainerSpec(
-                name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-                command=("-c", WORK_CHECK_SCRIPT), network="none",
-                volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
+            with self._project_disk_mounted(taskspace, inventory, image):
+                result = self.engine.run(ContainerSpec(
+                    name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
+                    command=("-c", WORK_CHECK_SCRIPT), network="none",
+                    volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
         else:
             return UnsavedWork((), ())  # no project layer left to lose
         if result.exit_code == 3:

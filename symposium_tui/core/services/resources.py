@@ -50,12 +50,13 @@ class Adjustment:
     applied: bool  # False: the taskspace is not running; the limits apply at its next start
     method: str = ""
     felt: dict[str, Felt] | None = None
+    note: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.taskspace, "old": self.old.as_dict(), "new": self.new.as_dict(),
                 "applied": self.applied, "method": self.method or None,
                 "felt": {role: {"memory": f.memory, "cpu_millis": f.cpu_millis}
-                         for role, f in (self.felt or {}).items()}}
+                         for role, f in (self.felt or {}).items()}, "note": self.note or None}
 
 
 def describe_change(old: Limits, new: Limits) -> str:
@@ -124,6 +125,12 @@ class Resources:
             raise SymposiumError(f"no taskspace {taskspace!r}")
         old = self.current(taskspace)
         new = self.target(old, tier, memory, cpu)
+        note = ""
+        project = inventory.volume("project")
+        if new.storage != old.storage and project is not None and "loop" in project.options.get("o", ""):
+            note = (f"storage stays {format_size(old.storage)}: the size of a taskspace's project disk is "
+                    "fixed when it is created")
+            new = replace(new, storage=old.storage)
         running = [c for c in inventory.containers if c.running and c.labels.get(L.ROLE) in ("agent", "dev")]
         method, felt = "", None
         if running:
@@ -135,7 +142,7 @@ class Resources:
                         f"the {role} container reads memory {reading.memory}, cpu {reading.cpu_millis}m "
                         f"after the change, not {new.memory}, {new.cpu}m")
         self._record(taskspace, old, new)
-        return Adjustment(taskspace, old, new, bool(running), method, felt)
+        return Adjustment(taskspace, old, new, bool(running), method, felt, note)
 
     def _apply(self, taskspace: str, old: Limits, new: Limits, containers: list[str]) -> str:
         """Widen the pod, set the containers, then narrow the pod: each step stays within the

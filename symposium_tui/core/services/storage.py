@@ -1,8 +1,13 @@
-"""Disk use per taskspace against its storage limit, and whether the limit can be enforced here.
+"""Disk use per taskspace against its storage limit, and whether the limit is enforced.
 
 Measured for every taskspace in two engine calls (the labelled volumes, and podman's disk usage
 report). What counts: the project layer (the taskspace's own writes), the build cache and the agent
 state. The shared base and the workspace view (an overlay of the base and the layer) do not.
+
+Enforced: a taskspace's project layer and build cache live on its own ext4 file system of exactly
+the storage limit (a sparse file podman loop-mounts as the project volume), so writes beyond it
+fail with "No space left on device". The agent state is kept across re-creations on a volume of its
+own: it is measured and counted, not limited.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass, field
 
 from symposium_tui.core import display
 from symposium_tui.core import labels as L
-from symposium_tui.core.models import EngineInfo, PodInfo
+from symposium_tui.core.models import PodInfo
 from symposium_tui.core.taskspace import LifecycleEngine
 
 COUNTED_ROLES = ("project", "build-cache", "agent-state")
@@ -24,6 +29,7 @@ class StorageUse:
     used: int
     limit: int  # 0 when unknown
     by_role: dict[str, int] = field(default_factory=dict, hash=False)
+    enforced: bool = False  # the project layer and build cache cannot grow past the limit
 
     @property
     def over(self) -> bool:
@@ -34,7 +40,8 @@ class StorageUse:
         return text + (" OVER" if self.over else "")
 
     def as_dict(self) -> dict[str, object]:
-        return {"used": self.used, "limit": self.limit or None, "over": self.over, "by_role": self.by_role}
+        return {"used": self.used, "limit": self.limit or None, "over": self.over, "by_role": self.by_role,
+                "enforced": self.enforced}
 
 
 def format_human(size: int) -> str:
@@ -43,13 +50,19 @@ def format_human(size: int) -> str:
 
 def measure(engine: LifecycleEngine, limits: dict[str, int]) -> dict[str, StorageUse]:
     """limits: taskspace -> storage limit in bytes (see limits_from)."""
-    sizes = engine.volume_sizes()
+    volumes = engine.volumes(L.ALL_OURS)
+    sizes = engine.volume_sizes(volumes)
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
-    for volume in engine.volumes(L.ALL_OURS):
+    enforced = set()
+    for volume in volumes:
         taskspace, role = volume.labels.get(L.TASKSPACE), volume.labels.get(L.ROLE)
-        if taskspace and role in COUNTED_ROLES:
-            by_taskspace[taskspace][role] = by_taskspace[taskspace].get(role, 0) + sizes.get(volume.name, 0)
-    return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles))
+        kind = volume.options.get("o", "").split(",")
+        if not taskspace or role not in COUNTED_ROLES or "bind" in kind:
+            continue  # a bind volume is a view into the project disk, counted there
+        if "loop" in kind:
+            enforced.add(taskspace)
+        by_taskspace[taskspace][role] = by_taskspace[taskspace].get(role, 0) + sizes.get(volume.name, 0)
+    return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles), t in enforced)
             for t, roles in sorted(by_taskspace.items())}
 
 
@@ -66,12 +79,9 @@ def limits_from(registry: dict[str, dict], pods: list[PodInfo]) -> dict[str, int
     return limits
 
 
-def enforcement(info: EngineInfo) -> str:
-    """Say plainly whether the storage limit can be enforced on this engine's storage."""
-    fs = info.backing_fs or "unknown"
-    if fs.lower() == "xfs":
-        return ("not enforced: the volumes are on xfs, where podman's volume size option needs "
-                "project quotas (prjquota) on the mount; disk use is measured and flagged")
-    name = "ext4" if fs == "extfs" else fs
-    return (f"not enforceable on {name} without project quotas: disk use is measured, and a "
-            "taskspace over its limit is flagged")
+def enforcement(use: StorageUse) -> str:
+    """Say plainly what the storage limit of one taskspace does."""
+    if use.enforced:
+        return (f"enforced: project layer and build cache on a {format_human(use.limit)} file system "
+                "of their own; agent state measured, not limited")
+    return "not enforced (made before project disks): disk use is measured and flagged"

@@ -112,7 +112,8 @@ class AdjustScreen(ModalScreen[Limits | None]):
             return
         how = "applied live, confirmed inside" if result.applied else "recorded; applies at the next start"
         self.app.post_message(OperationFinished(
-            f"{self.taskspace}: {describe_change(result.old, result.new)} ({how})"))
+            f"{self.taskspace}: {describe_change(result.old, result.new)} ({how})"
+            + (f"; {result.note}" if result.note else "")))
         self.app.call_from_thread(self.dismiss, result.new)
 
     def _failed(self, text: str) -> None:

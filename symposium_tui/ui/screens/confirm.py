@@ -11,6 +11,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.taskspace import REMOVED_WITH_TASKSPACE
 
 
 class RemoveScreen(ModalScreen[tuple[bool, bool] | None]):
@@ -45,7 +46,7 @@ class RemoveScreen(ModalScreen[tuple[bool, bool] | None]):
         except SymposiumError as exc:
             self.app.call_from_thread(self.query_one("#remove-plan", Static).update, exc.message)
             return
-        goes = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) in ("workspace", "project", "build-cache")]
+        goes = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) in REMOVED_WITH_TASKSPACE]
         kept = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) == "agent-state"]
         text = (f"goes: pod taskspace-{self.taskspace}, its containers, {', '.join(goes) or 'no volumes'}\n"
                 f"kept: {', '.join(kept) or 'nothing'} (unless you tick the box), the repository's base")

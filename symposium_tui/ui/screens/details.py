@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, Static
 
 from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
+from symposium_tui.core.services.storage import enforcement
 
 
 class DetailsScreen(Screen[None]):
@@ -81,7 +82,8 @@ class DetailsScreen(Screen[None]):
             text = "volumes: measuring…"
         else:
             parts = ", ".join(f"{role} {fmt.size(size)}" for role, size in sorted(status.storage.by_role.items()))
-            text = f"volumes: {parts} — {status.storage.describe()}"
+            text = (f"volumes: {parts} — {status.storage.describe()}\n"
+                    f"storage limit {enforcement(status.storage)}")
         self.query_one("#volumes", Static).update(text)
 
     def _restarts(self, poller: object) -> None:
