@@ -39,6 +39,8 @@ ensure_system() {
         ssh-keygen:openssh-client git:git
     # Debian's podman pulls in conmon, netavark and aardvark; check the runtime pieces anyway.
     ensure_packages conmon:conmon
+    # isolated/restricted taskspaces: firewall rules (iptables), project disks (mount -o loop)
+    ensure_packages iptables:iptables iptables-restore:iptables losetup:mount
 }
 
 python_bin() {

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prepares the build cache's folders (default: none)")
     p.add_argument("--tier", metavar="NAME", help="resource tier from resource-policies.yaml")
     p.add_argument("--security", choices=["isolated", "restricted", "open"],
-                   help="network security level (default: open)")
+                   help="network security level (default: security.default in config.yaml, else open)")
 
     add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift", taskspaces.cmd_ls)
     for name, text in (("start", "start a stopped taskspace and wait until its SSH answers"),
@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tier", metavar="NAME", help="apply a tier's limits (from resource-policies.yaml)")
     p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 2Gi, 512Mi")
     p.add_argument("--cpu", metavar="CPU", help="CPU limit, e.g. 1.5 or 1500m")
+
+    p = add("security", "change a taskspace's network security level (its pod and containers are made "
+                        "again on the same volumes)", taskspaces.cmd_security)
+    _id_arg(p)
+    p.add_argument("level", choices=["isolated", "restricted", "open"],
+                   help="isolated: no connections in or out but its SSH ports; restricted: out only to "
+                        "security.restricted_allow; open: podman's default network")
 
     p = add("health", "check every taskspace once; exit 0 only when all are healthy "
                       "(or stopped on purpose)", health.cmd_health)

@@ -35,6 +35,8 @@ def _taskspace_text(t: Any) -> str:
     lines = [f"taskspace {t.id}: {t.status}" + (f" ({t.reason})" if t.reason else "")]
     if t.project:
         lines.append(f"  project  {t.project} ({t.repo})")
+    if t.security:
+        lines.append(f"  security {t.security}")
     if t.dev_port:
         lines.append(f"  dev      ssh -F {_ssh_config_path()} {t.id}-dev    (127.0.0.1:{t.dev_port})")
     if t.agent_port:
@@ -48,6 +50,29 @@ def _ssh_config_path() -> str:
     return str(app_paths().ssh_config)
 
 
+def cmd_security(args: argparse.Namespace) -> int:
+    from symposium_tui.core.ids import validate_id
+    from symposium_tui.core.services.security import SecurityChange
+
+    validate_id(args.id)
+
+    def progress(p: Any) -> None:
+        note(f"  {p.detail}")
+
+    with Services(args) as services:
+        if not args.json:
+            note(f"{args.id}: making its pod again at the {args.level} level ...")
+        old, taskspace = SecurityChange(services.ctx, progress).change(args.id, args.level)
+    if args.json:
+        emit_json({"id": args.id, "old": old, "new": args.level, "taskspace": taskspace.as_dict()})
+    elif old == args.level:
+        say(f"{args.id} is already {old}; nothing changed")
+    else:
+        say(f"{args.id}: security {old} -> {args.level}; volumes kept, new ports:")
+        say(_taskspace_text(taskspace))
+    return 0
+
+
 def cmd_create(args: argparse.Namespace) -> int:
     from symposium_tui.core.ids import validate_id
     from symposium_tui.core.repos import parse_repo
@@ -55,7 +80,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
-                            security=args.security or "open")
+                            security=args.security)
 
     def progress(p: Any) -> None:
         note(f"[{p.index}/{p.total}] {p.detail}")
@@ -95,9 +120,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
         activity = ago(t.last_activity)
         disk = storage[t.id].describe() if t.id in storage else "-"
         rows.append([t.id, t.project or "-", status, str(t.dev_port or "-"), str(t.agent_port or "-"),
-                     t.tier or "-", disk, created, activity, t.drift or ""])
-    say(table(rows, ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "STORAGE", "CREATED", "ACTIVITY",
-                     "DRIFT"]))
+                     t.tier or "-", t.security or "-", disk, created, activity, t.drift or ""])
+    say(table(rows, ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
+                     "ACTIVITY", "DRIFT"]))
     over = [u.taskspace for u in storage.values() if u.over]
     if over:
         say(f"over their storage limit: {', '.join(over)}")
@@ -129,7 +154,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"id": args.id, **removed})
     else:
-        say(f"removed taskspace {args.id}: " + ", ".join(removed["pod"] + removed["volumes"]))
+        say(f"removed taskspace {args.id}: " + ", ".join(removed["pod"] + removed["volumes"] + removed["networks"]))
         if removed["kept"]:
             say("kept: " + ", ".join(removed["kept"]) + " (remove with --purge-state)")
     return 0

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.ids import pod_name
-from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
 from symposium_tui.core.taskspace import REMOVED_WITH_TASKSPACE
 from symposium_tui.core.units import format_duration
 
@@ -21,7 +21,7 @@ REMOVED_ROLES = REMOVED_WITH_TASKSPACE
 
 @dataclass(frozen=True)
 class Thing:
-    kind: str  # pod, container, volume
+    kind: str  # pod, container, volume, network (with its firewall rules)
     name: str
     role: str = ""
     bytes: int = 0
@@ -50,6 +50,8 @@ class CleanupItem:
         volumes = [t.name for t in self.remove if t.kind == "volume"]
         if volumes:
             commands.append("podman volume rm " + " ".join(volumes))
+        commands += [f"podman network rm {t.name}  (and its firewall rules)" for t in self.remove
+                     if t.kind == "network"]
         return commands
 
     def as_dict(self) -> dict[str, object]:
@@ -67,6 +69,7 @@ class TaskspaceFacts:
     containers: tuple[ContainerInfo, ...]
     volumes: tuple[VolumeInfo, ...]
     entry: dict = field(default_factory=dict, hash=False)  # the registry's record
+    networks: tuple[NetworkInfo, ...] = ()
 
 
 def _when(text: object) -> datetime | None:
@@ -121,6 +124,7 @@ def plan_cleanup(taskspaces: list[TaskspaceFacts], sizes: dict[str, int], now: d
         if facts.pod is not None:
             remove.append(Thing("pod", facts.pod.name, "pod"))
         remove += [Thing("container", c.name, c.labels.get(L.ROLE, "")) for c in facts.containers]
+        remove += [Thing("network", n.name, "network") for n in facts.networks]
         keep: list[Thing] = []
         for volume in sorted(facts.volumes, key=lambda v: v.name):
             role = volume.labels.get(L.ROLE, "")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from symposium_tui.core.errors import ConfigError
+from symposium_tui.core.security import ALLOW_FORMAT, LEVELS, AllowRule, parse_allow
 from symposium_tui.core.yamldoc import YamlDoc
 
 DEFAULT_AGENT_IMAGE = "localhost/symposium/agent:latest"
@@ -40,6 +41,8 @@ class Settings:
     images: ImageNames = ImageNames()
     debian_suite: str = "bookworm"
     state_retention_days: float = 30.0  # agent state outlives its taskspace this long
+    security_default: str = "open"  # the level of `create` without --security
+    restricted_allow: tuple[AllowRule, ...] = ()  # where restricted taskspaces may connect
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -71,7 +74,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days"}
+    known = {"images", "debian_suite", "state_retention_days", "security"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -91,5 +94,30 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     retention = data.get("state_retention_days", settings.state_retention_days)
     if isinstance(retention, bool) or not isinstance(retention, (int, float)) or retention < 0:
         raise doc.fail(["state_retention_days"], "a number of days, 0 or more")
+    default, allow = _parse_security(doc, data.get("security"), settings)
     return Settings(images=replace(settings.images, **images), debian_suite=suite,
-                    state_retention_days=float(retention))
+                    state_retention_days=float(retention), security_default=default,
+                    restricted_allow=allow)
+
+
+def _parse_security(doc: YamlDoc, section: Any, settings: Settings) -> tuple[str, tuple[AllowRule, ...]]:
+    if section is None:
+        return settings.security_default, settings.restricted_allow
+    if not isinstance(section, dict):
+        raise doc.fail(["security"], "a mapping with keys default, restricted_allow")
+    for key in section:
+        if key not in ("default", "restricted_allow"):
+            raise doc.fail(["security", str(key)], "one of default, restricted_allow (unknown key)")
+    default = section.get("default", settings.security_default)
+    if default not in LEVELS:
+        raise doc.fail(["security", "default"], f"one of {', '.join(LEVELS)}")
+    entries = section.get("restricted_allow") or []
+    if not isinstance(entries, list):
+        raise doc.fail(["security", "restricted_allow"], "a list of HOST[:PORT][/tcp|/udp] entries")
+    allow = []
+    for index, entry in enumerate(entries):
+        try:
+            allow.append(parse_allow(entry))
+        except ValueError as exc:
+            raise doc.fail(["security", "restricted_allow", index], f"{ALLOW_FORMAT}, not {exc}") from None
+    return default, tuple(allow)

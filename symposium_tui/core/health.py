@@ -41,6 +41,7 @@ class HealthFacts:
     stopped_by_user: bool = False
     gave_up: dict[str, str] | None = None  # role -> why auto-restart stopped trying
     storage_over: str | None = None  # e.g. "storage 12.0Gi over its 10.0Gi limit"
+    unenforced: str | None = None  # e.g. "the firewall rules of its isolated level are missing"
 
 
 def evaluate(facts: HealthFacts) -> Health:
@@ -65,6 +66,8 @@ def evaluate(facts: HealthFacts) -> Health:
         problems.append(f"{role}: {why}")
     if facts.storage_over:
         problems.append(facts.storage_over)
+    if facts.unenforced and running:
+        problems.append(facts.unenforced)
     if not problems:
         return Health(HealthState.HEALTHY)
     state = HealthState.DOWN if not running else HealthState.DEGRADED

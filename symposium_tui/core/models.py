@@ -178,3 +178,12 @@ class EngineEvent:
     role: str
     time: datetime | None
     exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    interface: str  # the bridge on the host
+    subnets: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    internal: bool = False

@@ -23,10 +23,15 @@ class YamlDoc:
             problem = getattr(exc, "problem", None) or str(exc)
             raise ConfigError(f"{where}: not valid YAML ({problem}){hint}") from exc
 
-    def line(self, keys: list[str]) -> int | None:
-        """The line of the deepest of `keys` that exists (1-based), or None."""
+    def line(self, keys: list[Any]) -> int | None:
+        """The line of the deepest of `keys` (mapping keys, or list indexes) that exists
+        (1-based), or None."""
         node, found = self.root, None
         for key in keys:
+            if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+                node = node.value[key]
+                found = node.start_mark.line + 1
+                continue
             if not isinstance(node, yaml.MappingNode):
                 break
             for k, v in node.value:
@@ -37,7 +42,8 @@ class YamlDoc:
                 break
         return found
 
-    def fail(self, keys: list[str], expected: str) -> ConfigError:
+    def fail(self, keys: list[Any], expected: str) -> ConfigError:
         line = self.line(keys)
         where = f"{self.source}:{line}" if line else self.source
-        return ConfigError(f"{where}: {'.'.join(keys)}: expected {expected}")
+        path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+        return ConfigError(f"{where}: {path}: expected {expected}")

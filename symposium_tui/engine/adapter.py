@@ -36,6 +36,7 @@ from symposium_tui.engine.normalize import (
     parse_time,
     pod_from_list,
 )
+from symposium_tui.engine.networking import NetworkingMixin
 from symposium_tui.engine.operations import TaskspaceEngineMixin
 
 DEFAULT_TIMEOUT = 30.0
@@ -43,7 +44,7 @@ LIST_RETRIES = 4
 BUILD_TIMEOUT = 1800.0
 
 
-class Engine(TaskspaceEngineMixin):
+class Engine(TaskspaceEngineMixin, NetworkingMixin):
     """A connected podman engine. Methods return core models or raise core errors."""
 
     def __init__(self, uri: str, *, identity: str | None = None, timeout: float = DEFAULT_TIMEOUT,

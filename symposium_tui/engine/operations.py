@@ -71,7 +71,8 @@ class TaskspaceEngineMixin:
                 resource_limits={"memory": {"limit": spec.memory},
                                  "cpu": {"quota": spec.cpu_millis * 100, "period": 100000}},
                 volumes=[{"Name": v.name, "Dest": v.destination, "Options": ["ro" if v.read_only else "rw"]}
-                         for v in spec.volumes])
+                         for v in spec.volumes],
+                **({"Networks": {spec.network: {}}, "netns": {"nsmode": "bridge"}} if spec.network else {}))
             return pod_from_inspect(self.client.api.get(f"/pods/{spec.name}/json").json())
         return self._call(f"create pod {spec.name}", call)
 
@@ -100,7 +101,7 @@ class TaskspaceEngineMixin:
 
     def remove_pod(self, name: str) -> None:
         def call() -> None:
-            response = self.client.api.delete(f"/pods/{name}", params={"force": True, "t": 0})
+            response = self.client.api.delete(f"/pods/{name}", params={"force": True, "timeout": 0})  # libpod: timeout, not t
             if response.status_code != 404:
                 response.raise_for_status()
         self._call(f"remove pod {name}", call)
@@ -161,7 +162,7 @@ class TaskspaceEngineMixin:
 
     def remove_container(self, name: str) -> None:
         def call() -> None:
-            response = self.client.api.delete(f"/containers/{name}", params={"force": True, "t": 0})
+            response = self.client.api.delete(f"/containers/{name}", params={"force": True, "timeout": 0})  # libpod: timeout, not t
             if response.status_code != 404:
                 response.raise_for_status()
         self._call(f"remove container {name}", call)

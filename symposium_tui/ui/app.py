@@ -29,7 +29,7 @@ from symposium_tui.ui.screens.help import HelpScreen
 from symposium_tui.ui.screens.home import HomeScreen
 from symposium_tui.ui.styles import stylesheets
 
-MUTATING = {"create", "adjust", "cleanup", "restart", "stop", "start", "remove"}
+MUTATING = {"create", "adjust", "cleanup", "restart", "stop", "start", "remove", "security"}
 RETRY_SECONDS = 3.0
 
 
@@ -172,6 +172,7 @@ class SymposiumApp(App[None]):
                    ("SSH into agent", "suspend the dashboard and ssh into the agent", "ssh('agent')"),
                    ("Create taskspace", "a form, then a progress bar", "create"),
                    ("Adjust resources", "tier, memory or CPU, applied live", "adjust"),
+                   ("Network security", "isolated, restricted or open; after a confirmation", "security"),
                    ("Cleanup preview", "the dry-run plan; nothing is deleted until you confirm", "cleanup"),
                    ("Restart taskspace", "restart its containers", "restart"),
                    ("Start taskspace", "start a stopped taskspace", "start"),
@@ -244,6 +245,34 @@ class SymposiumApp(App[None]):
 
         if (taskspace := self._need_selection()) and self._need_services():
             self.push_screen(AdjustScreen(taskspace))
+
+    def action_security(self) -> None:
+        from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+        from symposium_tui.ui.screens.security import SecurityScreen, consequence
+
+        taskspace = self._need_selection()
+        if taskspace is None or self._need_services() is None:
+            return
+        status = next((t for t in self.snapshot.taskspaces if t.id == taskspace), None) if self.snapshot else None
+        current = (status.security if status else "") or "open"
+
+        def chosen(level: str | None) -> None:
+            if level and level != current:
+                self.push_screen(ConfirmScreen(consequence(taskspace, current, level)),
+                                 lambda yes: self.change_security(taskspace, level) if yes else None)
+        self.push_screen(SecurityScreen(taskspace, current), chosen)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def change_security(self, taskspace: str, level: str) -> None:
+        from symposium_tui.core.services.security import SecurityChange
+
+        self.notify_from_thread(f"{taskspace}: making its pod again at the {level} level…")
+        try:
+            old, _ = SecurityChange(self.services.ctx).change(taskspace, level)
+            self.post_message(OperationFinished(f"{taskspace}: security {old} → {level}"))
+        except SymposiumError as exc:
+            self.post_message(OperationFinished(f"security of {taskspace} failed: {exc.message}", failed=True))
+        self.refresh_now()
 
     def action_cleanup(self) -> None:
         from symposium_tui.ui.screens.cleanup import CleanupScreen

@@ -49,4 +49,5 @@ def inventory(isolated) -> dict[str, list[str]]:
         "pods": names("pod", "ps", "--format", "{{.Name}}"),
         "containers": names("ps", "-a", "--format", "{{.Names}}"),
         "volumes": names("volume", "ls", "--format", "{{.Name}}"),
+        "networks": names("network", "ls", "--format", "{{.Name}}"),
     }

@@ -14,6 +14,7 @@ from symposium_tui.ui.screens.help import HelpScreen
 from tests.engine.conftest import inventory
 from tests.engine.test_lifecycle import create, discard
 from tests.engine.test_resources import felt
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.engine
 
@@ -55,9 +56,9 @@ async def test_list_logs_adjust_and_responsiveness(isolated, ctx, shown):
     app = SymposiumApp(isolated.uri, interval=0.5)
     async with app.run_test(size=(120, 40)) as pilot:
         # The list shows the taskspace with a CPU figure from the poller.
-        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[6].endswith("%") and r, 30,
+        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[7].endswith("%") and r, 30,
                           "a CPU figure")
-        assert "healthy" in row[2] and row[1] == "demo-project"
+        assert "healthy" in row[2] and row[1] == "demo-project" and row[4] == "open"
         # `l` shows a line the dev container printed, then follows new output.
         isolated.cli("exec", f"taskspace-{shown}-dev", "sh", "-c", "echo hello-from-dev > /proc/1/fd/1")
         select(app, shown)
@@ -142,6 +143,42 @@ async def test_C_previews_and_then_removes_a_stopped_taskspace(isolated, ctx, li
             await pilot.press("escape", "q")
     finally:
         discard(lifecycle, "ui-old")
+
+
+async def test_w_changes_the_security_level_after_a_confirmation(isolated, ctx, shown):
+    from textual.widgets import Select
+
+    from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+
+    pod_id = lambda: isolated.cli("pod", "inspect", f"taskspace-{shown}", "--format", "{{.Id}}").stdout  # noqa: E731
+    before = pod_id()
+    app = SymposiumApp(isolated.uri, interval=0.5)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: (r := rows(app).get(shown)) and r[4] == "open", 30, "the list")
+            for answer in ("n", "y"):
+                select(app, shown)
+                await pilot.press("w")
+                level = await until(pilot, lambda: app.screen.query("#level") and app.screen.query_one("#level", Select))
+                assert app.screen.query_one("#change", Button).disabled  # nothing to change yet
+                level.value = "isolated"
+                await pilot.pause(0.2)
+                assert "no connections out" in str(app.screen.query_one("#meaning").render())
+                app.screen.query_one("#change", Button).press()
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "the confirmation")
+                assert "running processes end" in str(app.screen.query_one("#question").render())
+                await pilot.press(answer)
+                if answer == "n":
+                    await pilot.pause(0.5)
+                    assert pod_id() == before  # said no: nothing was touched
+            await until(pilot, lambda: rows(app).get(shown, [""] * 5)[4] == "isol", 90, "the new level in the list")
+            assert pod_id() != before
+            labels = isolated.cli("pod", "inspect", f"taskspace-{shown}", "--format", "{{.Labels}}").stdout
+            assert "io.symposium.security:isolated" in labels
+            await pilot.press("q")
+    finally:
+        result = run_cli("--url", isolated.uri, "security", shown, "open")
+        assert result.returncode == 0, result.stderr
 
 
 async def test_read_only_mode_hides_every_change(isolated, shown):

@@ -26,12 +26,13 @@ def containers(ts: str, dev_state: str = "running") -> dict[str, ContainerInfo]:
 FIXED = Snapshot(time=0.0, taskspaces=(
     TaskspaceStatus("checkout-v2", Health(HealthState.HEALTHY), "web-shop", "minimal", 37919, 39517, 12.5,
                     180 * 2**20, 2**30, 500, None, containers("checkout-v2"),
-                    StorageUse("checkout-v2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20}, enforced=True)),
+                    StorageUse("checkout-v2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20}, enforced=True),
+                    security="isolated"),
     TaskspaceStatus("fix-login-2", Health(HealthState.DEGRADED, "dev exited (exit code 137)"), "web-shop",
                     "default", 34335, 41281, 3.0, 95 * 2**20, 4 * 2**30, 2000, None,
-                    containers("fix-login-2", "exited")),
+                    containers("fix-login-2", "exited"), security="open"),
     TaskspaceStatus("ledger-sync", Health(HealthState.STOPPED, "stopped by the user"), "payments-api",
-                    "default", 44581, 46587, 0.0, None, 4 * 2**30, 2000, None, {}),
+                    "default", 44581, 46587, 0.0, None, 4 * 2**30, 2000, None, {}, security="restricted"),
 ), registry_only=("old-spike",))
 
 

@@ -6,14 +6,14 @@ import pytest
 
 from tests.helpers import assert_clean_failure, run_cli
 
-COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "health",
+COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
 NOT_YET = {
     "export-kube": ["export-kube", "demo"],
 }
 
 
-def test_help_lists_all_sixteen_commands():
+def test_help_lists_all_seventeen_commands():
     result = run_cli("--help")
     assert result.returncode == 0
     listed = re.findall(r"^    ([a-z][a-z-]+)", result.stdout, flags=re.M)

@@ -91,8 +91,10 @@ class Cleanup:
         pods = self.engine.pods(L.ALL_OURS)
         containers = self.engine.containers(L.ALL_OURS)
         volumes = self.engine.volumes(L.ALL_OURS)
+        networks = self.engine.networks(L.ALL_OURS)
         registry = self.ctx.registry.read()
-        grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"pod": [], "containers": [], "volumes": []})
+        grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"pod": [], "containers": [], "volumes": [],
+                                                                   "networks": []})
         for pod in pods:
             if pod.labels.get(L.ROLE) == "pod" and pod.labels.get(L.TASKSPACE):
                 grouped[pod.labels[L.TASKSPACE]]["pod"].append(pod)
@@ -102,8 +104,11 @@ class Cleanup:
         for volume in volumes:
             if volume.labels.get(L.TASKSPACE):
                 grouped[volume.labels[L.TASKSPACE]]["volumes"].append(volume)
+        for network in networks:
+            if network.labels.get(L.TASKSPACE):
+                grouped[network.labels[L.TASKSPACE]]["networks"].append(network)
         facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
-                                   tuple(g["volumes"]), registry.get(t, {}))
+                                   tuple(g["volumes"]), registry.get(t, {}), tuple(g["networks"]))
                  for t, g in grouped.items() if g["pod"]}
         return facts, volumes, self.engine.volume_sizes(volumes)
 
@@ -157,7 +162,8 @@ class Cleanup:
         if inventory.pod is None:
             return None, None, None
         entry = self.ctx.registry.read().get(taskspace, {})
-        return TaskspaceFacts(taskspace, inventory.pod, inventory.containers, inventory.volumes, entry), None, None
+        return TaskspaceFacts(taskspace, inventory.pod, inventory.containers, inventory.volumes, entry,
+                              inventory.networks), None, None
 
     # -- volume GC -------------------------------------------------------------------------------
     def plan_gc(self) -> GcPlan:

@@ -8,7 +8,7 @@ if it existed before. A per-id lock makes a second concurrent create of the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +22,9 @@ from symposium_tui.core.models import VolumeInfo
 from symposium_tui.core.net import ssh_banner, wait_for
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     BUILD_CACHE_DIRS,
@@ -42,6 +44,7 @@ STEPS = (
     ("check", "checking images, tier and id"),
     ("volumes", "creating volumes"),
     ("project", "preparing project storage"),
+    ("network", "setting up the network"),
     ("pod", "creating the pod"),
     ("agent", "starting the agent container"),
     ("agent-ready", "waiting for the agent's SSH"),
@@ -91,7 +94,26 @@ class CreateRequest:
     image: str | None = None
     project_type: str = "none"
     tier: str | None = None
-    security: str = "open"
+    security: str | None = None  # None: the default level of config.yaml
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a taskspace's pod and containers are made from (its volumes exist already)."""
+
+    taskspace: str
+    labels: dict[str, str]  # project, repo, tier, security level, project type
+    limits: Limits
+    agent_image: str
+    dev_image: str
+    layer: str
+    workspace: str
+    state: str
+    cache: str
+
+    @property
+    def security(self) -> str:
+        return self.labels.get(L.SECURITY) or "open"
 
 
 @dataclass(frozen=True)
@@ -141,9 +163,12 @@ class Creator:
         if request.project_type not in BUILD_CACHE_DIRS:
             raise UsageError(f"unknown project type {request.project_type!r}; "
                              f"choose from {', '.join(BUILD_CACHE_DIRS)}")
-        if request.security != "open":
-            raise UsageError(f"--security {request.security} is not yet available (issue #8); "
-                             "taskspaces are created with the open level for now")
+        level = request.security or self.ctx.settings.security_default
+        if level not in LEVELS:
+            raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
+        if level != "open" and (why := self.engine.firewall_unavailable()):
+            raise SymposiumError(why, hint="or create it with --security open")
+        request = replace(request, security=level)
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
         with self.ctx.taskspace_lock(taskspace):
             rollback = Rollback()
@@ -207,45 +232,9 @@ class Creator:
             self._init_storage(repo, base, disk, state, request.project_type, limits.storage, agent_image)
         workspace = self._workspace_volume(taskspace, base, layer, rollback)
 
-        self._report("pod")
-        pod = pod_name(taskspace)
-        try:
-            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
-                            L.STORAGE: str(limits.storage)}
-            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | common | limit_labels,
-                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu,
-                                           volumes=(VolumeMount(layer.name, PROJECT_MOUNT, read_only=True),)))
-        except EngineConflict:
-            raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
-                                 "by someone else)") from None
-        rollback.add(f"pod {pod}", lambda: self.engine.remove_pod(pod))
-        ports = self.engine.pod_ports(pod)
-        dev_port, agent_port = ports.get(DEV_SSH_PORT), ports.get(AGENT_SSH_PORT)
-        if not dev_port or not agent_port:
-            raise SymposiumError(f"podman did not publish the SSH ports of {pod} (got {ports})")
-
-        facts = self._taskspace_facts(taskspace, request, tier, dev_port, agent_port)
-        rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
-        agent = container_name(taskspace, "agent")
-        self._report("agent")
-        config, auth, context = self.ctx.agent_mounts()
-        self._container(ContainerSpec(
-            agent, agent_image, L.ours("agent", taskspace) | common, pod=pod,
-            volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(state.name, "/agent/state")),
-            binds=(BindMount(str(config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
-                   BindMount(str(context), "/agent/context"), BindMount(str(facts), "/agent/taskspace.yaml")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
-        self._report("agent-ready")
-        self._wait_ready(agent, agent_port)
-
-        dev = container_name(taskspace, "dev")
-        self._report("dev")
-        self._container(ContainerSpec(
-            dev, dev_image, L.ours("dev", taskspace) | common, pod=pod,
-            volumes=(VolumeMount(workspace, "/workspace"), VolumeMount(cache.name, "/workspace/.build-cache")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
-        self._report("dev-ready")
-        self._wait_ready(dev, dev_port)
+        launch = Launch(taskspace, common, limits, agent_image, dev_image, layer.name, workspace,
+                        state.name, cache.name)
+        dev_port, agent_port = self.launch(launch, rollback)
 
         self._report("register")
         created = datetime.now(timezone.utc)
@@ -259,6 +248,57 @@ class Creator:
         return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,
                          tier=tier, security=request.security, dev_port=dev_port,
                          agent_port=agent_port, created=created, last_activity=fields["last_activity"])
+
+    def launch(self, launch: Launch, rollback: Rollback) -> tuple[int, int]:
+        """Network, pod and containers on existing volumes, up to SSH answering in both
+        containers; returns (dev port, agent port). Also how a security change recreates a pod."""
+        taskspace = launch.taskspace
+        self._report("network")
+        network = TaskspaceNetwork(self.ctx).set_up(taskspace, launch.security, rollback.add)
+
+        self._report("pod")
+        pod = pod_name(taskspace)
+        limits = launch.limits
+        try:
+            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
+                            L.STORAGE: str(limits.storage)}
+            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | launch.labels | limit_labels,
+                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu,
+                                           volumes=(VolumeMount(launch.layer, PROJECT_MOUNT, read_only=True),),
+                                           network=network))
+        except EngineConflict:
+            raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
+                                 "by someone else)") from None
+        rollback.add(f"pod {pod}", lambda: self.engine.remove_pod(pod))
+        ports = self.engine.pod_ports(pod)
+        dev_port, agent_port = ports.get(DEV_SSH_PORT), ports.get(AGENT_SSH_PORT)
+        if not dev_port or not agent_port:
+            raise SymposiumError(f"podman did not publish the SSH ports of {pod} (got {ports})")
+
+        facts = self._taskspace_facts(taskspace, launch.labels, dev_port, agent_port)
+        rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
+        agent = container_name(taskspace, "agent")
+        self._report("agent")
+        config, auth, context = self.ctx.agent_mounts()
+        self._container(ContainerSpec(
+            agent, launch.agent_image, L.ours("agent", taskspace) | launch.labels, pod=pod,
+            volumes=(VolumeMount(launch.workspace, "/workspace"), VolumeMount(launch.state, "/agent/state")),
+            binds=(BindMount(str(config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
+                   BindMount(str(context), "/agent/context"), BindMount(str(facts), "/agent/taskspace.yaml")),
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
+        self._report("agent-ready")
+        self._wait_ready(agent, agent_port)
+
+        dev = container_name(taskspace, "dev")
+        self._report("dev")
+        self._container(ContainerSpec(
+            dev, launch.dev_image, L.ours("dev", taskspace) | launch.labels, pod=pod,
+            volumes=(VolumeMount(launch.workspace, "/workspace"),
+                     VolumeMount(launch.cache, "/workspace/.build-cache")),
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
+        self._report("dev-ready")
+        self._wait_ready(dev, dev_port)
+        return dev_port, agent_port
 
     # -- pieces ----------------------------------------------------------------------------------
     def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False,
@@ -318,12 +358,11 @@ class Creator:
         rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
 
-    def _taskspace_facts(self, taskspace: str, request: CreateRequest, tier: str, dev_port: int,
-                         agent_port: int) -> Path:
+    def _taskspace_facts(self, taskspace: str, labels: dict[str, str], dev_port: int, agent_port: int) -> Path:
         path = self.ctx.taskspace_dir(taskspace) / "taskspace.yaml"
-        document = {"taskspace": taskspace, "project": request.repo.project, "repo": request.repo.source,
-                    "tier": tier, "project_type": request.project_type, "security": request.security,
-                    "ports": {"dev": dev_port, "agent": agent_port}}
+        document = {"taskspace": taskspace, "project": labels.get(L.PROJECT), "repo": labels.get(L.REPO),
+                    "tier": labels.get(L.TIER), "project_type": labels.get(L.PROJECT_TYPE),
+                    "security": labels.get(L.SECURITY), "ports": {"dev": dev_port, "agent": agent_port}}
         atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
         return path
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import container_name, pod_name, validate_id
-from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import wait_ssh_ready
+from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     DEV_SSH_PORT,
@@ -41,10 +42,15 @@ class Inventory:
     pod: PodInfo | None
     containers: tuple[ContainerInfo, ...]
     volumes: tuple[VolumeInfo, ...]
+    networks: tuple[NetworkInfo, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.pod is None and not self.containers and not self.volumes
+        return self.pod is None and not self.containers and not self.volumes and not self.networks
+
+    @property
+    def security(self) -> str:
+        return (self.pod.labels.get(L.SECURITY) if self.pod else None) or "open"
 
     def volume(self, role: str) -> VolumeInfo | None:
         return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
@@ -131,7 +137,7 @@ class Lifecycle:
         pods = [p for p in self.engine.pods(selector) if p.labels.get(L.ROLE) == "pod"]
         return Inventory(pods[0] if pods else None,
                          tuple(c for c in self.engine.containers(selector) if not c.is_infra),
-                         tuple(self.engine.volumes(selector)))
+                         tuple(self.engine.volumes(selector)), tuple(self.engine.networks(selector)))
 
     def list(self) -> Listing:
         """Every taskspace in two engine calls, reconciled with the registry."""
@@ -191,11 +197,13 @@ class Lifecycle:
     # -- driving ---------------------------------------------------------------------------------
     def start(self, taskspace: str) -> Taskspace:
         inventory = self._require_pod(taskspace)
+        TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self.engine.start_pod(inventory.pod.name)
         return self._after_start(taskspace)
 
     def restart(self, taskspace: str) -> Taskspace:
         inventory = self._require_pod(taskspace)
+        TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self.engine.restart_pod(inventory.pod.name)
         return self._after_start(taskspace)
 
@@ -236,7 +244,8 @@ class Lifecycle:
             return
         holder = container_name(taskspace, f"disk-holder-{secrets.token_hex(3)}")
         self.engine.create_container(ContainerSpec(
-            holder, image, L.ours("probe"), entrypoint=("/bin/sh",), command=("-c", "sleep 600"),
+            holder, image, L.ours("probe"), entrypoint=("/bin/sh",),
+            command=("-c", "trap 'exit 0' TERM; sleep 600 & wait"),
             network="none", volumes=(VolumeMount(project.name, PROJECT_MOUNT, read_only=True),)))
         try:
             self.engine.start_container(holder)
@@ -278,13 +287,15 @@ class Lifecycle:
                     raise SymposiumError(f"taskspace {taskspace!r} holds work that exists nowhere else: "
                                          f"{work.describe()}; nothing was removed",
                                          hint=f"push it first, or: symposium-tui rm {taskspace} --force")
-            removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "kept": []}
+            removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "networks": [],
+                                             "kept": []}
             if inventory.pod is not None:
                 self.engine.remove_pod(inventory.pod.name)
                 removed["pod"].append(inventory.pod.name)
             for ctr in inventory.containers:
                 self.engine.remove_container(ctr.name)
                 removed["containers"].append(ctr.name)
+            removed["networks"] = TaskspaceNetwork(self.ctx).tear_down(taskspace, inventory.networks)
             roles = REMOVED_WITH_TASKSPACE + (("agent-state",) if purge_state else ())
             for role in roles:
                 for volume in (v for v in inventory.volumes if v.labels.get(L.ROLE) == role):

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineUnavailable, SymposiumError
 from symposium_tui.core.fsutil import is_locked
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.health import (
     Health,
     HealthFacts,
@@ -67,10 +68,12 @@ class TaskspaceStatus:
     last_activity: str | None = None
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
     storage: StorageUse | None = None
+    security: str = ""  # isolated, restricted, open
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
-                "project": self.project, "tier": self.tier, "dev_port": self.dev_port,
+                "project": self.project, "tier": self.tier, "security": self.security,
+                "dev_port": self.dev_port,
                 "agent_port": self.agent_port,
                 "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 2),
                 "mem_bytes": self.mem_bytes, "mem_limit": self.mem_limit, "cpu_millis": self.cpu_millis,
@@ -107,6 +110,7 @@ class Poller:
         self.last: Snapshot | None = None
         self._health: dict[str, Health] = {}
         self._gave_up: dict[str, str] = {}  # container -> why
+        self._unenforced: dict[str, str] = {}  # taskspace -> which of its firewall rules are gone
         self._dead_since: dict[str, float] = {}
         self._activity_seen: dict[str, float] = {}
         self._activity_written: dict[str, float] = {}
@@ -195,9 +199,10 @@ class Poller:
             self._reapply_limits()
             samples = self._sample(groups, registry, stats, now)
             probes = self._probe(groups)
+            self._unenforced = self._check_firewall(groups)
             restarts: list[RestartRecord] = []
             if self.settings.repair:
-                restarts = self._repair(groups, registry, now)
+                restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now)
             statuses, transitions = [], []
             for taskspace, group in groups.items():
                 entry = registry.get(taskspace, {})
@@ -239,6 +244,39 @@ class Poller:
         except SymposiumError:
             return  # disk use is a nicety: keep the last figures
         self._storage_at = now
+
+    def _check_firewall(self, groups: dict[str, TaskspaceGroup]) -> dict[str, str]:
+        """Running isolated/restricted taskspaces whose rules are gone (a reboot, a flush): one
+        read of the firewall per tick, and only when there are such taskspaces."""
+        levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None
+                  and any(c.running for c in g.members.values())}
+        levels = {t: level for t, level in levels.items() if level != "open"}
+        if not levels or self.engine.firewall_unavailable():
+            return {}
+        try:
+            present = self.engine.firewall_taskspaces()
+        except SymposiumError:
+            return {}
+        return {t: f"the firewall rules of its {level} level are missing" for t, level in levels.items()
+                if t not in present}
+
+    def _repair_firewall(self, groups: dict[str, TaskspaceGroup], now: float) -> list[RestartRecord]:
+        from symposium_tui.core.services.network import TaskspaceNetwork
+
+        records = []
+        for taskspace, why in sorted(self._unenforced.items()):
+            if is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+                continue  # being created, changed or removed right now
+            level = groups[taskspace].pod.labels.get(L.SECURITY, "open")
+            try:
+                TaskspaceNetwork(self.ctx).ensure(taskspace, level)
+                result = "rules put back"
+                del self._unenforced[taskspace]
+            except SymposiumError as exc:
+                result = f"failed: {exc.message}"
+            records.append(self._log(RestartRecord(now, taskspace, f"{pod_name(taskspace)} firewall", why,
+                                                   result)))
+        return records
 
     def _reapply_limits(self) -> None:
         """podman forgets container limit updates on restart; put the recorded ones back."""
@@ -288,11 +326,12 @@ class Poller:
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
         use = self._storage.get(taskspace)
         over = f"storage {use.describe().replace(' OVER', '')} is over its limit" if use and use.over else None
+        unenforced = self._unenforced.get(taskspace)
         return evaluate(HealthFacts(
             pod_exists=group.pod is not None, containers=group.members,
             ssh_ok={role: probes.get((taskspace, role), False) for role in group.members},
             creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up,
-            storage_over=over))
+            storage_over=over, unenforced=unenforced))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
                 samples: dict) -> TaskspaceStatus:
@@ -303,6 +342,7 @@ class Poller:
         return TaskspaceStatus(
             id=taskspace, health=health, project=labels.get(L.PROJECT, entry.get("project", "")),
             tier=labels.get(L.TIER, entry.get("tier", "")),
+            security=labels.get(L.SECURITY, entry.get("security", "")),
             dev_port=group.ports.get(DEV_SSH_PORT), agent_port=group.ports.get(AGENT_SSH_PORT),
             cpu_percent=sum(s.cpu_percent for s in latest) if latest else (0.0 if not running else None),
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,

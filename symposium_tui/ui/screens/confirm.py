@@ -47,6 +47,7 @@ class RemoveScreen(ModalScreen[tuple[bool, bool] | None]):
             self.app.call_from_thread(self.query_one("#remove-plan", Static).update, exc.message)
             return
         goes = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) in REMOVED_WITH_TASKSPACE]
+        goes += [f"{n.name} and its firewall rules" for n in inventory.networks]
         kept = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) == "agent-state"]
         text = (f"goes: pod taskspace-{self.taskspace}, its containers, {', '.join(goes) or 'no volumes'}\n"
                 f"kept: {', '.join(kept) or 'nothing'} (unless you tick the box), the repository's base")

@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import validate_id
 from symposium_tui.core.repos import parse_repo
+from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
 from symposium_tui.core.taskspace import PROJECT_TYPES
 from symposium_tui.ui.messages import OperationFinished
@@ -23,6 +24,7 @@ class CreateScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         tiers: list[str] = []
         default_tier = None
+        default_level = self.app.services.ctx.settings.security_default if self.app.services else "open"
         if self.app.services is None:
             self.policy_error = "not connected to podman yet"
         else:
@@ -45,8 +47,8 @@ class CreateScreen(ModalScreen[str | None]):
                              compact=True)
                 yield Select([(t, t) for t in tiers], value=default_tier if tiers else Select.NULL,
                              allow_blank=not tiers, id="tier", compact=True, prompt="tier")
-                yield Select([("open", "open")], value="open", allow_blank=False, id="security",
-                             compact=True)
+                yield Select([(level, level) for level in LEVELS], value=default_level, allow_blank=False,
+                             id="security", compact=True)
             yield Static("", id="create-error", classes="error")
             yield ProgressBar(total=len(STEPS), show_eta=False, id="create-progress")
             yield Static("", id="create-step")

@@ -10,9 +10,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 
-COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
-WIDTHS = {"HEALTH": 9, "TIER": 8, "DEV": 5, "AGENT": 5, "CPU": 4, "MEMORY": 10, "CPU 20s": 10,
+COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
+WIDTHS = {"HEALTH": 9, "TIER": 8, "NET": 5, "DEV": 5, "AGENT": 5, "CPU": 4, "MEMORY": 10, "CPU 20s": 10,
           "ACTIVITY": 16}
+NET_SHORT = {"isolated": "isol", "restricted": "restr", "open": "open"}  # the security level
 HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
                 "stopped": "dim", "gone from engine": "magenta"}
 
@@ -26,6 +27,7 @@ class HomeScreen(Screen[None]):
         Binding("l", "app.logs", "Logs"),
         Binding("n", "app.create", "New"),
         Binding("a", "app.adjust", "Adjust"),
+        Binding("w", "app.security", "Security", show=False),
         Binding("C", "app.cleanup", "Cleanup"),
         Binding("s", "app.ssh('dev')", "SSH dev", show=False),
         Binding("S", "app.ssh('agent')", "SSH agent", show=False),
@@ -66,9 +68,10 @@ class HomeScreen(Screen[None]):
     def key_help(self) -> list[tuple[str, str]]:
         keys = [("j / k, ↑ / ↓", "move"), ("enter", "details and live stats"), ("/", "filter"),
                 ("l", "logs"), ("s / S", "SSH into dev / agent"), ("n", "create a taskspace"),
-                ("a", "adjust resources"), ("C", "cleanup preview"), ("r", "restart"), ("x", "stop"),
-                ("g", "start"), ("d", "remove (asks first)")]
-        mutating = {"n", "a", "C", "r", "x", "g", "d"}
+                ("a", "adjust resources"), ("w", "network security level (asks first)"),
+                ("C", "cleanup preview"), ("r", "restart"), ("x", "stop"), ("g", "start"),
+                ("d", "remove (asks first)")]
+        mutating = {"n", "a", "w", "C", "r", "x", "g", "d"}
         return [k for k in keys if not (self.app.read_only and k[0] in mutating)]
 
     # -- engine and rows -------------------------------------------------------------------------
@@ -96,7 +99,8 @@ class HomeScreen(Screen[None]):
         style = HEALTH_STYLE.get(health, "")
         flag = "!" if status.storage is not None and status.storage.over else ""
         return (status.id, status.project or "-", f"[{style}]{health}[/]{flag}" if style else health,
-                status.tier or "-", str(status.dev_port or "-"), str(status.agent_port or "-"),
+                status.tier or "-", NET_SHORT.get(status.security, status.security or "-"),
+                str(status.dev_port or "-"), str(status.agent_port or "-"),
                 fmt.percent(status.cpu_percent), fmt.memory(status.mem_bytes, status.mem_limit),
                 fmt.sparkline(cpu_values[-10:], width=10), fmt.ago(status.last_activity))
 

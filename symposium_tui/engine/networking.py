@@ -1,0 +1,77 @@
+"""Networks of taskspaces, and the host firewall rules that go with them (LifecycleEngine)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from podman import errors as podman_errors
+
+from symposium_tui.core.models import NetworkInfo
+from symposium_tui.core.security import AllowRule, FirewallPlan
+from symposium_tui.engine import firewall
+from symposium_tui.engine.normalize import filter_params, matching
+
+
+def network_from(attrs: dict[str, Any]) -> NetworkInfo:
+    return NetworkInfo(name=attrs.get("name", ""), interface=attrs.get("network_interface", ""),
+                       subnets=tuple(s.get("subnet", "") for s in attrs.get("subnets") or []),
+                       labels=dict(attrs.get("labels") or {}), internal=bool(attrs.get("internal")))
+
+
+class NetworkingMixin:
+    client: Any
+    local: bool
+    _call: Callable[..., Any]
+    _get_json: Callable[..., Any]
+
+    def networks(self, selector: dict[str, str] | None = None) -> list[NetworkInfo]:
+        return matching([network_from(n) for n in
+                         self._get_json("list networks", "/networks/json", **filter_params(selector))], selector)
+
+    def network(self, name: str) -> NetworkInfo | None:
+        try:
+            return network_from(self._get_json(f"inspect network {name}", f"/networks/{name}/json"))
+        except podman_errors.NotFound:
+            return None
+
+    def create_network(self, name: str, labels: dict[str, str]) -> NetworkInfo:
+        """A bridge of the taskspace's own, with a name no other engine on this host uses."""
+        def call() -> NetworkInfo:
+            body = {"name": name, "driver": "bridge", "labels": labels, "dns_enabled": False,
+                    "internal": False, "network_interface": f"sym{secrets.token_hex(4)}"}
+            response = self.client.api.post("/networks/create", data=json.dumps(body),
+                                             headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+            return network_from(response.json())
+        return self._call(f"create network {name}", call)
+
+    def remove_network(self, name: str) -> None:
+        def call() -> None:
+            response = self.client.api.delete(f"/networks/{name}", params={"force": True})
+            if response.status_code != 404:
+                response.raise_for_status()
+        self._call(f"remove network {name}", call)
+
+    # -- the host firewall (only for an engine on this machine) ----------------------------------
+    def firewall_unavailable(self) -> str | None:
+        if not self.local:
+            return "isolated and restricted taskspaces need the engine on this machine (its firewall)"
+        return firewall.unavailable()
+
+    def resolve_allowed(self, rules: tuple[AllowRule, ...]) -> tuple[tuple[str, int | None, str], ...]:
+        return firewall.resolve(rules)
+
+    def apply_firewall(self, plan: FirewallPlan) -> None:
+        firewall.Firewall().apply(plan)
+
+    def firewall_present(self, plan: FirewallPlan) -> bool:
+        return firewall.Firewall().present(plan)
+
+    def firewall_taskspaces(self) -> set[str]:
+        return firewall.Firewall().taskspaces()
+
+    def remove_firewall(self, taskspace: str) -> int:
+        return firewall.Firewall().remove(taskspace) if self.local else 0
