@@ -95,6 +95,7 @@ class PodInfo:
     labels: dict[str, str] = field(default_factory=dict, hash=False)
     created: datetime | None = None
     container_ids: tuple[str, ...] = ()
+    member_states: tuple[tuple[str, str], ...] = ()  # (container id, status), from the pods list
 
 
 @dataclass(frozen=True)

@@ -75,23 +75,29 @@ class IsolatedEngine:
     def engine(self, timeout: float = 60.0) -> Engine:
         return Engine(self.uri, timeout=timeout, source="isolated engine")
 
+    def cli_prefix(self) -> list[str]:
+        """podman on the same private store (its CONTAINERS_CONF is in service.environment())."""
+        return [self.binary, "--root", str(self.root), "--runroot", str(self.runroot)]
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """The podman CLI on the same private store (for assertions and baselines)."""
-        cmd = [self.binary, "--root", str(self.root), "--runroot", str(self.runroot), *args]
-        return subprocess.run(cmd, capture_output=True, text=True, check=check,
+        return subprocess.run([*self.cli_prefix(), *args], capture_output=True, text=True, check=check,
                               env=self.service.environment())
 
     def remove_everything(self) -> None:
         """Remove every pod, container, volume and network on this engine (not images)."""
         for args in (["pod", "rm", "--all", "--force", "--time", "0"],
                      ["rm", "--all", "--force", "--time", "0"],
-                     ["volume", "rm", "--all", "--force"]):
+                     ["volume", "rm", "--all", "--force"], ["network", "prune", "--force"]):
             self.cli(*args, check=False)
 
     def destroy(self) -> None:
+        bridges = [bridge for _, _, bridge in _private_networks(self.dir / "networks")]
         if self.service.running:
             self.remove_everything()
         self.service.stop()
+        for bridge in bridges:  # what a failed test's isolated taskspace left in the firewall
+            _remove_taskspace_rules(bridge)
         self._unmount()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -139,16 +145,18 @@ def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Pat
     return reaped
 
 
-def _private_networks(config_dir: Path) -> list[tuple[str, list[str]]]:
-    """(name, subnets) of the networks an isolated engine defined for itself."""
+def _private_networks(config_dir: Path) -> list[tuple[str, list[str], str]]:
+    """(name, subnets, bridge) of the networks an isolated engine defined: its own default one
+    and those the product made in it (taskspaces' own networks); the directory is the engine's."""
     found = []
     for path in config_dir.glob("*.json"):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        found.append((data.get("name", ""), [s["subnet"] for s in data.get("subnets") or [] if "subnet" in s]))
-    return [(name, subnets) for name, subnets in found if name.startswith("symtest-")]
+        found.append((data.get("name", ""), [s["subnet"] for s in data.get("subnets") or [] if "subnet" in s],
+                      data.get("network_interface", "")))
+    return [n for n in found if n[0]]
 
 
 def remove_firewall_rules(config_dir: Path) -> int:
@@ -160,7 +168,8 @@ def remove_firewall_rules(config_dir: Path) -> int:
     if shutil.which("iptables") is None:
         return 0
     removed = 0
-    for name, subnets in _private_networks(config_dir):
+    for name, subnets, bridge in _private_networks(config_dir):
+        removed += _remove_taskspace_rules(bridge)
         for table in ("nat", "filter"):
             listing = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
             chains = set()
@@ -184,4 +193,26 @@ def remove_firewall_rules(config_dir: Path) -> int:
                 if not still_used:
                     subprocess.run(["iptables", "-t", table, "-F", chain], capture_output=True)
                     subprocess.run(["iptables", "-t", table, "-X", chain], capture_output=True)
+    return removed
+
+
+def _remove_taskspace_rules(bridge: str) -> int:
+    """The product's firewall rules (core.security) for a bridge of this engine: the jumps naming
+    it, and the chains they jump to."""
+    import shlex
+
+    if not bridge.startswith("sym") or shutil.which("iptables") is None:
+        return 0
+    listing = subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True).stdout
+    removed, chains = 0, set()
+    for line in listing.splitlines():
+        words = shlex.split(line)
+        if line.startswith("-A ") and bridge in words and "-j" in words and \
+                words[words.index("-j") + 1].startswith("SYMPOSIUM-"):
+            chains.add(words[words.index("-j") + 1])
+            removed += subprocess.run(["iptables", "-t", "mangle", "-D", *words[1:]],
+                                      capture_output=True).returncode == 0
+    for chain in chains:
+        subprocess.run(["iptables", "-t", "mangle", "-F", chain], capture_output=True)
+        subprocess.run(["iptables", "-t", "mangle", "-X", chain], capture_output=True)
     return removed

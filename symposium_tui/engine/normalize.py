@@ -92,6 +92,7 @@ def pod_from_list(attrs: dict[str, Any]) -> PodInfo:
         labels=dict(attrs.get("Labels") or {}),
         created=parse_time(attrs.get("Created")),
         container_ids=tuple(c["Id"] for c in attrs.get("Containers") or []),
+        member_states=tuple((c["Id"], str(c.get("Status") or "")) for c in attrs.get("Containers") or []),
     )
 
 

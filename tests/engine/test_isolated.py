@@ -79,3 +79,24 @@ def test_leftover_firewall_rules_of_a_private_network_are_removed(tmp_path):
         for args in (("-t", "nat", "-F", chain), ("-t", "nat", "-X", chain), ("-t", "nat", "-F", parent),
                      ("-t", "nat", "-X", parent), ("-F", parent), ("-X", parent)):
             iptables(*args)
+
+
+def test_destroying_an_engine_removes_what_a_failed_test_left_in_the_firewall():
+    from symposium_tui.core import labels as L
+    from symposium_tui.core.security import chain_name, firewall_plan
+    from symposium_tui.engine.isolated import IsolatedEngine
+
+    iso = IsolatedEngine().start()
+    try:
+        engine = iso.engine()
+        network = engine.create_network("taskspace-left-net", L.ours("network", "left-behind"))
+        engine.apply_firewall(firewall_plan("left-behind", "isolated", network.interface))
+        assert chain_name("left-behind") in mangle_rules()
+    finally:
+        iso.destroy()
+    assert chain_name("left-behind") not in mangle_rules()
+    assert "taskspace=left-behind" not in mangle_rules()
+
+
+def mangle_rules() -> str:
+    return subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True).stdout

@@ -42,6 +42,9 @@ WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"
 ACTIVITY_WRITE_EVERY = 30.0  # seconds: last activity is written at most this often per taskspace
 
 
+CONTAINERS_REFRESH = 30.0  # seconds: the containers list is asked again at least this often
+
+
 @dataclass(frozen=True)
 class PollerSettings:
     interval: float = 2.0
@@ -111,6 +114,9 @@ class Poller:
         self._health: dict[str, Health] = {}
         self._gave_up: dict[str, str] = {}  # container -> why
         self._unenforced: dict[str, str] = {}  # taskspace -> which of its firewall rules are gone
+        self._known_containers: list[ContainerInfo] | None = None
+        self._signature: tuple = ()
+        self._containers_at = 0.0
         self._dead_since: dict[str, float] = {}
         self._activity_seen: dict[str, float] = {}
         self._activity_written: dict[str, float] = {}
@@ -186,7 +192,7 @@ class Poller:
             now = self.clock()
             try:
                 pods = self.engine.pods(L.ALL_OURS)
-                containers = self.engine.containers(L.ALL_OURS)
+                containers = self._containers(pods, now)
                 stats = self.engine.stats()
             except EngineUnavailable as exc:
                 snapshot = Snapshot(now, self.last.taskspaces if self.last else (), engine_error=exc.message)
@@ -224,6 +230,19 @@ class Poller:
                                 tuple(sorted(set(registry) - set(groups))))
             self.last = snapshot
             return snapshot
+
+    def _containers(self, pods: list, now: float) -> list[ContainerInfo]:
+        """The containers list, asked again only when the pods list shows a change (a container
+        added, removed, started or stopped), an engine event came in, or it is older than
+        CONTAINERS_REFRESH: in a steady state a tick costs two calls, the pods list and stats."""
+        signature = tuple(sorted((p.id, p.member_states) for p in pods))
+        with self._events_lock:
+            events = bool(self._pending_events)
+        if self._known_containers is None or signature != self._signature or events or \
+                now - self._containers_at >= CONTAINERS_REFRESH:
+            self._known_containers = self.engine.containers(L.ALL_OURS)
+            self._signature, self._containers_at = signature, now
+        return self._known_containers
 
     def _absorb_events(self, now: float) -> None:
         with self._events_lock:
