@@ -36,7 +36,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     threshold = _threshold(args)
     with Services(args) as services:
         cleanup = Cleanup(services.ctx)
-        plan = cleanup.plan(threshold, include_running=args.include_running)
+        # Applying at once: the removal checks each taskspace's unsaved work itself (or --force
+        # skips it), so the plan need not check it a first time.
+        plan = cleanup.plan(threshold, include_running=args.include_running, check_work=not args.apply)
         if not args.apply:
             if args.json:
                 emit_json(plan.as_dict())

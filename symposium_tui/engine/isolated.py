@@ -69,6 +69,7 @@ class IsolatedEngine:
 
     def start(self) -> IsolatedEngine:
         reap_stale(self.binary, keep=self.dir)
+        remove_orphaned_rules()
         self.service.start()
         return self
 
@@ -163,36 +164,59 @@ def remove_firewall_rules(config_dir: Path) -> int:
     """Delete the netavark rules a killed engine left for its private networks (port forwards and
     forwarding/masquerade by subnet), so none of its old port forwards can capture a host port
     handed out later. Only rules naming those networks or subnets are touched."""
-    import shlex
 
     if shutil.which("iptables") is None:
         return 0
     removed = 0
     for name, subnets, bridge in _private_networks(config_dir):
         removed += _remove_taskspace_rules(bridge)
-        for table in ("nat", "filter"):
-            listing = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
-            chains = set()
-            for line in listing.splitlines():
-                if not line.startswith("-A "):
-                    continue
-                words = shlex.split(line)
-                mine = f"dnat name: {name} " in line or any(
-                    f" {flag} {subnet} " in f" {line} " for subnet in subnets for flag in ("-s", "-d"))
-                if not mine:
-                    continue
-                if "-j" in words and words[words.index("-j") + 1].startswith("NETAVARK-"):
-                    chains.add(words[words.index("-j") + 1])
-                if subprocess.run(["iptables", "-t", table, "-D", *words[1:]], capture_output=True).returncode == 0:
-                    removed += 1
-            for chain in chains:
-                if chain in ("NETAVARK-HOSTPORT-DNAT", "NETAVARK-HOSTPORT-MASQ", "NETAVARK-HOSTPORT-SETMARK"):
-                    continue  # shared by every network
-                still_used = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True,
-                                            text=True).stdout.count(f"-j {chain}")
-                if not still_used:
-                    subprocess.run(["iptables", "-t", table, "-F", chain], capture_output=True)
-                    subprocess.run(["iptables", "-t", table, "-X", chain], capture_output=True)
+        removed += _remove_network_rules(name, subnets)
+    return removed
+
+
+def remove_orphaned_rules(parent: Path = Path("/tmp")) -> int:
+    """Port forwards of test-engine networks (`symtest-*`) whose engine directory is gone: nothing
+    can remove them any more, and one would capture its host port when podman hands it out again."""
+    import re
+
+    if shutil.which("iptables") is None:
+        return 0
+    live = {name for directory in parent.glob("symposium-engine-*")
+            for name, _, _ in _private_networks(directory / "networks")}
+    listing = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    orphans = set(re.findall(r"dnat name: (symtest-[0-9a-f]+) ", listing)) - live
+    return sum(_remove_network_rules(name, []) for name in sorted(orphans))
+
+
+def _remove_network_rules(name: str, subnets: list[str]) -> int:
+    """netavark's rules for one network: its port forwards (by name), forwarding and masquerading
+    (by subnet), and the per-network chains they jump to."""
+    import shlex
+
+    removed = 0
+    for table in ("nat", "filter"):
+        listing = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
+        chains = set()
+        for line in listing.splitlines():
+            if not line.startswith("-A "):
+                continue
+            words = shlex.split(line)
+            mine = f"dnat name: {name} " in line or any(
+                f" {flag} {subnet} " in f" {line} " for subnet in subnets for flag in ("-s", "-d"))
+            if not mine:
+                continue
+            if "-j" in words and words[words.index("-j") + 1].startswith("NETAVARK-"):
+                chains.add(words[words.index("-j") + 1])
+            if subprocess.run(["iptables", "-t", table, "-D", *words[1:]], capture_output=True).returncode == 0:
+                removed += 1
+        for chain in chains:
+            if chain in ("NETAVARK-HOSTPORT-DNAT", "NETAVARK-HOSTPORT-MASQ", "NETAVARK-HOSTPORT-SETMARK"):
+                continue  # shared by every network
+            still_used = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True,
+                                        text=True).stdout.count(f"-j {chain}")
+            if not still_used:
+                subprocess.run(["iptables", "-t", table, "-F", chain], capture_output=True)
+                subprocess.run(["iptables", "-t", table, "-X", chain], capture_output=True)
     return removed
 
 

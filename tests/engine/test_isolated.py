@@ -100,3 +100,24 @@ def test_destroying_an_engine_removes_what_a_failed_test_left_in_the_firewall():
 
 def mangle_rules() -> str:
     return subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True).stdout
+
+
+def test_port_forwards_of_engines_whose_directory_is_gone_are_removed():
+    from symposium_tui.engine.isolated import remove_orphaned_rules
+
+    name, chain, parent = "symtest-0dd0ff", "NETAVARK-DN-SYMTEST0DD0FF", "SYMTEST-PARENT2"
+    iptables = lambda *args: subprocess.run(["iptables", *args], capture_output=True, text=True)  # noqa: E731
+    iptables("-t", "nat", "-N", parent)
+    iptables("-t", "nat", "-N", chain)
+    iptables("-t", "nat", "-A", chain, "-p", "tcp", "-j", "DNAT", "--to-destination", "10.89.253.2:2222")
+    iptables("-t", "nat", "-A", parent, "-p", "tcp", "--dport", "2", "-m", "comment",
+             "--comment", f"dnat name: {name} id: x", "-j", chain)
+    try:
+        assert name in nat_rules()
+        assert remove_orphaned_rules() >= 1
+        assert name not in nat_rules() and chain not in nat_rules()
+        assert parent in nat_rules()
+    finally:
+        for args in (("-t", "nat", "-F", chain), ("-t", "nat", "-X", chain), ("-t", "nat", "-F", parent),
+                     ("-t", "nat", "-X", parent)):
+            iptables(*args)

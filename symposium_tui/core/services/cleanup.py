@@ -25,7 +25,7 @@ from symposium_tui.core.cleanup import (
 )
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.lifecycle import Lifecycle
+from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
 
 Progress = Callable[[str, str], None]  # (item, what happened)
 
@@ -87,7 +87,7 @@ class Cleanup:
         return timedelta(days=self.ctx.settings.state_retention_days)
 
     # -- facts -----------------------------------------------------------------------------------
-    def _facts(self) -> tuple[dict[str, TaskspaceFacts], list, dict[str, int]]:
+    def _facts(self, sizes: bool = True) -> tuple[dict[str, TaskspaceFacts], list, dict[str, int]]:
         pods = self.engine.pods(L.ALL_OURS)
         containers = self.engine.containers(L.ALL_OURS)
         volumes = self.engine.volumes(L.ALL_OURS)
@@ -110,16 +110,21 @@ class Cleanup:
         facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
                                    tuple(g["volumes"]), registry.get(t, {}), tuple(g["networks"]))
                  for t, g in grouped.items() if g["pod"]}
-        return facts, volumes, self.engine.volume_sizes(volumes)
+        return facts, volumes, self.engine.volume_sizes(volumes) if sizes else {}
 
     # -- cleanup ---------------------------------------------------------------------------------
-    def plan(self, inactive_for: timedelta, include_running: bool = False) -> CleanupPlan:
+    def plan(self, inactive_for: timedelta, include_running: bool = False, check_work: bool = True) -> CleanupPlan:
+        """check_work: look for unsaved work in the taskspaces (stopped ones all in one probe
+        container) and warn about it."""
         facts, _, sizes = self._facts()
         now = self.now()
         items = plan_cleanup(list(facts.values()), sizes, now, inactive_for, self.retention, include_running)
+        if not check_work or not items:
+            return CleanupPlan(tuple(items), inactive_for, include_running, now)
+        works = self.lifecycle.unsaved_work_many({i.taskspace: _inventory(facts[i.taskspace]) for i in items})
         warned = []
         for item in items:
-            work = self.lifecycle.unsaved_work(item.taskspace, self.lifecycle.inventory(item.taskspace))
+            work = works[item.taskspace]
             warning = f"holds {work.describe()}: skipped on apply unless --force" if work.any else ""
             warned.append(CleanupItem(item.taskspace, item.status, item.inactive_seconds, item.why,
                                       item.remove, item.keep, item.purge_state, warning))
@@ -128,15 +133,28 @@ class Cleanup:
     def apply(self, plan: CleanupPlan, *, force: bool = False, progress: Progress | None = None,
               workers: int = 4) -> list[Outcome]:
         report = progress or (lambda item, what: None)
+        # Everything re-read now, in four engine calls: is each item still inactive, and does it
+        # hold unsaved work (the stopped ones all checked in one probe container)?
+        facts, _, _ = self._facts(sizes=False)
+        works = {}
+        if not force and plan.items:
+            works = self.lifecycle.unsaved_work_many(
+                {i.taskspace: _inventory(facts[i.taskspace]) for i in plan.items if i.taskspace in facts})
 
         def one(item: CleanupItem) -> Outcome:
             report(item.taskspace, "re-checking")
-            why_not = self._still_inactive(item, plan)
+            now_facts = facts.get(item.taskspace)
+            why_not = self._no_longer(item, plan, now_facts)
+            work = works.get(item.taskspace)
             if why_not:
                 outcome = Outcome(item.taskspace, f"skipped: {why_not}")
+            elif work is not None and work.any:
+                outcome = Outcome(item.taskspace, f"skipped: it holds work that exists nowhere else: "
+                                                  f"{work.describe()}")
             else:
                 try:
-                    self.lifecycle.remove(item.taskspace, purge_state=item.purge_state, force=force)
+                    self.lifecycle.remove(item.taskspace, purge_state=item.purge_state, force=True,
+                                          inventory=_inventory(now_facts))
                     outcome = Outcome(item.taskspace, "removed", item.bytes_reclaimed)
                 except SymposiumError as exc:
                     verb = "skipped" if "exists nowhere else" in exc.message else "failed"
@@ -146,8 +164,8 @@ class Cleanup:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             return list(pool.map(one, plan.items))
 
-    def _still_inactive(self, item: CleanupItem, plan: CleanupPlan) -> str:
-        facts, _, _ = self._facts_for(item.taskspace)
+    def _no_longer(self, item: CleanupItem, plan: CleanupPlan, facts: TaskspaceFacts | None) -> str:
+        """Why the item should not be removed after all ("": it still should)."""
         if facts is None:
             return "it no longer exists"
         if status_of(facts) == "running" and not plan.include_running:
@@ -156,14 +174,6 @@ class Cleanup:
         if when is not None and self.now() - when < plan.inactive_for:
             return f"it became active since the plan (last activity {when:%Y-%m-%d %H:%M:%S} UTC)"
         return ""
-
-    def _facts_for(self, taskspace: str) -> tuple[TaskspaceFacts | None, None, None]:
-        inventory = self.lifecycle.inventory(taskspace)
-        if inventory.pod is None:
-            return None, None, None
-        entry = self.ctx.registry.read().get(taskspace, {})
-        return TaskspaceFacts(taskspace, inventory.pod, inventory.containers, inventory.volumes, entry,
-                              inventory.networks), None, None
 
     # -- volume GC -------------------------------------------------------------------------------
     def plan_gc(self) -> GcPlan:
@@ -201,3 +211,7 @@ class Cleanup:
     def _repo_in_use(self, repo: str | None) -> bool:
         return any(p.labels.get(L.REPO) == repo for p in self.engine.pods(L.ALL_OURS)
                    if p.labels.get(L.ROLE) == "pod")
+
+
+def _inventory(facts: TaskspaceFacts) -> Inventory:
+    return Inventory(facts.pod, facts.containers, facts.volumes, facts.networks)

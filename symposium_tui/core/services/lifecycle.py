@@ -35,6 +35,22 @@ git status --porcelain --untracked-files=normal
 echo '--unpushed'
 git log --branches --not --remotes --format='%h %s'
 """
+# The same for many stopped taskspaces at once, each workspace at /w/ID.
+WORK_CHECK_MANY_SCRIPT = r"""
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+for dir in /w/*; do
+    echo "==== ${dir#/w/}"
+    if cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
+        echo '--uncommitted'
+        git status --porcelain --untracked-files=normal
+        echo '--unpushed'
+        git log --branches --not --remotes --format='%h %s'
+    else
+        echo '--not-git'
+    fi
+done
+"""
+NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
 
 
 @dataclass(frozen=True)
@@ -233,20 +249,24 @@ class Lifecycle:
         return next(t for t in self.list().taskspaces if t.id == taskspace)
 
     # -- removing --------------------------------------------------------------------------------
-    @contextmanager
-    def _project_disk_mounted(self, taskspace: str, inventory: Inventory, image: str) -> Iterator[None]:
-        """While the pod is stopped, a holder container keeps the project disk mounted, so the
-        workspace overlay (whose upper layer lives on it) can be mounted by a probe. podman mounts
-        one container's volumes in no fixed order; in the pod, the infra container holds the disk."""
+    def _project_disk_mounted(self, taskspace: str, inventory: Inventory, image: str):  # noqa: ANN202
         project = inventory.volume("project")
-        if project is None or "loop" not in project.options.get("o", "").split(","):
+        return self._disks_mounted({taskspace: project} if project is not None and _is_loop(project) else {},
+                                   image)
+
+    @contextmanager
+    def _disks_mounted(self, disks: dict[str, VolumeInfo], image: str) -> Iterator[None]:
+        """While pods are stopped, a holder container keeps their project disks mounted, so the
+        workspace overlays (whose upper layers live on them) can be mounted by a probe. podman
+        mounts one container's volumes in no fixed order; in a pod, the infra container holds it."""
+        if not disks:
             yield
             return
-        holder = container_name(taskspace, f"disk-holder-{secrets.token_hex(3)}")
+        holder = f"symposium-disk-holder-{secrets.token_hex(4)}"
         self.engine.create_container(ContainerSpec(
             holder, image, L.ours("probe"), entrypoint=("/bin/sh",),
-            command=("-c", "trap 'exit 0' TERM; sleep 600 & wait"),
-            network="none", volumes=(VolumeMount(project.name, PROJECT_MOUNT, read_only=True),)))
+            command=("-c", "trap 'exit 0' TERM; sleep 600 & wait"), network="none",
+            volumes=tuple(VolumeMount(v.name, f"{PROJECT_MOUNT}/{t}", read_only=True) for t, v in disks.items())))
         try:
             self.engine.start_container(holder)
             yield
@@ -267,19 +287,54 @@ class Lifecycle:
         else:
             return UnsavedWork((), ())  # no project layer left to lose
         if result.exit_code == 3:
-            return UnsavedWork((), (), "/workspace is not a git repository, so its changes cannot be checked")
+            return UnsavedWork((), (), NOT_GIT)
         if result.exit_code != 0:
             return UnsavedWork((), (), f"checking /workspace failed: {result.stderr.strip()[:200]}")
-        section, found = "", {"--uncommitted": [], "--unpushed": []}
-        for line in result.stdout.splitlines():
-            if line in found:
-                section = line
-            elif line.strip() and section:
-                found[section].append(line.strip())
-        return UnsavedWork(tuple(found["--uncommitted"]), tuple(found["--unpushed"]))
+        return _parse_work(result.stdout.splitlines())
 
-    def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False) -> dict[str, list[str]]:
-        inventory = self._existing(taskspace)
+    def unsaved_work_many(self, inventories: dict[str, Inventory]) -> dict[str, UnsavedWork]:
+        """unsaved_work for many taskspaces: the stopped ones all in one probe container."""
+        found, stopped = {}, {}
+        for taskspace, inventory in inventories.items():
+            dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
+            if (dev is not None and dev.running) or inventory.volume("workspace") is None:
+                found[taskspace] = self.unsaved_work(taskspace, inventory)
+            else:
+                stopped[taskspace] = inventory
+        if not stopped:
+            return found
+        disks = {t: i.volume("project") for t, i in stopped.items()}
+        image = self.ctx.settings.images.dev
+        with self._disks_mounted({t: v for t, v in disks.items() if v is not None and _is_loop(v)}, image):
+            result = self.engine.run(ContainerSpec(
+                name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
+                command=("-c", WORK_CHECK_MANY_SCRIPT), network="none",
+                volumes=tuple(VolumeMount(i.volume("workspace").name, f"/w/{t}", read_only=True)
+                              for t, i in stopped.items())))
+        if result.exit_code != 0:
+            why = f"checking /workspace failed: {result.stderr.strip()[:200]}"
+            return found | {t: UnsavedWork((), (), why) for t in stopped}
+        sections: dict[str, list[str]] = {}
+        current = None
+        for line in result.stdout.splitlines():
+            if line.startswith("==== "):
+                current = sections.setdefault(line[5:], [])
+            elif current is not None:
+                current.append(line)
+        for taskspace in stopped:
+            lines = sections.get(taskspace)
+            if lines is None:
+                found[taskspace] = UnsavedWork((), (), "its workspace could not be checked")
+            elif "--not-git" in lines:
+                found[taskspace] = UnsavedWork((), (), NOT_GIT)
+            else:
+                found[taskspace] = _parse_work(lines)
+        return found
+
+    def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False,
+               inventory: Inventory | None = None) -> dict[str, list[str]]:
+        """inventory: what the caller just read of it (cleanup reads all taskspaces at once)."""
+        inventory = inventory if inventory is not None and not inventory.empty else self._existing(taskspace)
         with self.ctx.taskspace_lock(taskspace):
             if not force:
                 work = self.unsaved_work(taskspace, inventory)
@@ -295,7 +350,8 @@ class Lifecycle:
             for ctr in inventory.containers:
                 self.engine.remove_container(ctr.name)
                 removed["containers"].append(ctr.name)
-            removed["networks"] = TaskspaceNetwork(self.ctx).tear_down(taskspace, inventory.networks)
+            if inventory.networks or inventory.security != "open":
+                removed["networks"] = TaskspaceNetwork(self.ctx).tear_down(taskspace, inventory.networks)
             roles = REMOVED_WITH_TASKSPACE + (("agent-state",) if purge_state else ())
             for role in roles:
                 for volume in (v for v in inventory.volumes if v.labels.get(L.ROLE) == role):
@@ -315,3 +371,17 @@ def _int(value: object) -> int | None:
         return int(value) if value is not None else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+
+
+def _is_loop(volume: VolumeInfo) -> bool:
+    return "loop" in volume.options.get("o", "").split(",")
+
+
+def _parse_work(lines: list[str]) -> UnsavedWork:
+    section, found = "", {"--uncommitted": [], "--unpushed": []}
+    for line in lines:
+        if line in found:
+            section = line
+        elif line.strip() and section:
+            found[section].append(line.strip())
+    return UnsavedWork(tuple(found["--uncommitted"]), tuple(found["--unpushed"]))
