@@ -182,6 +182,15 @@ class EngineEvent:
 
 
 @dataclass(frozen=True)
+class HostCapacity:
+    """What create and adjust check a request against."""
+
+    cpus: int
+    memory: int  # bytes
+    rootless: bool
+
+
+@dataclass(frozen=True)
 class NetworkInfo:
     name: str
     interface: str  # the bridge on the host

@@ -9,6 +9,7 @@ a timeout: a socket that accepts but never answers would otherwise block forever
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +25,7 @@ from symposium_tui.core.models import (
     EngineInfo,
     EngineVersion,
     ExecResult,
+    HostCapacity,
     ImageInfo,
     PodInfo,
 )
@@ -127,6 +129,21 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
             os=str(data.get("Os", "")),
             arch=str(data.get("Arch", "")),
         )
+
+    def capacity(self) -> HostCapacity:
+        """The engine host's CPUs and memory, and whether the engine runs rootless. From this
+        machine when the engine is local (its socket's owner tells rootless from rootful): podman's
+        /info takes most of a second here, most of it asking the package manager for versions."""
+        if self.local:
+            try:
+                owner = os.stat(self.uri.removeprefix("unix://")).st_uid
+                meminfo = Path("/proc/meminfo").read_text().split()
+                memory = int(meminfo[meminfo.index("MemTotal:") + 1]) * 1024
+                return HostCapacity(os.cpu_count() or 0, memory, owner != 0)
+            except (OSError, ValueError, IndexError):
+                pass
+        info = self.info()
+        return HostCapacity(info.cpus, info.memory, info.rootless)
 
     def info(self) -> EngineInfo:
         data = self._call("describe itself", self.client.info)

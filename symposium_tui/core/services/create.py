@@ -189,7 +189,7 @@ class Creator:
                 raise SymposiumError(f"the {role} image {image} is not in the engine",
                                      hint="symposium-tui images build" if image in
                                      (images.agent, images.dev) else f"podman pull {image}")
-        info = self.engine.info()
+        info = self.engine.capacity()
         if info.rootless:
             raise SymposiumError("copy-on-write workspaces need a rootful podman engine for now "
                                  "(the overlay is mounted by the engine)",

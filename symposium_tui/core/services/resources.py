@@ -109,7 +109,7 @@ class Resources:
             new = replace(new, cpu=parse_cpu(cpu, "--cpu"))
         if new.memory < MIN_MEMORY:
             raise UsageError(f"memory {format_size(new.memory)} is too small; at least 6Mi")
-        info = self.engine.info()
+        info = self.engine.capacity()
         if info.memory and new.memory > info.memory:
             raise UsageError(f"memory {format_size(new.memory)} is more than the host has "
                              f"({info.memory / 2**30:.1f} GiB)")

@@ -41,6 +41,7 @@ class HomeScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, TaskspaceStatus] = {}
+        self._shown: dict[str, tuple[str, ...]] = {}  # the cells on screen, per row
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
@@ -111,19 +112,26 @@ class HomeScreen(Screen[None]):
         selected = self.selected_id()
         current = [str(k.value) for k in table.rows]
         if current == keys:
-            for status in wanted:
-                for column, value in zip(COLUMNS, self._cells(status)):
-                    table.update_cell(status.id, column, value)
+            for status in wanted:  # only what changed: every cell update repaints the table
+                cells, before = self._cells(status), self._shown.get(status.id, ())
+                for index, (column, value) in enumerate(zip(COLUMNS, cells)):
+                    if index >= len(before) or before[index] != value:
+                        table.update_cell(status.id, column, value)
+                self._shown[status.id] = cells
         else:
             table.clear()
+            self._shown = {}
             for status in wanted:
-                table.add_row(*self._cells(status), key=status.id)
+                self._shown[status.id] = self._cells(status)
+                table.add_row(*self._shown[status.id], key=status.id)
             for gone in getattr(self, "gone", []):
                 if self._matches_text(gone):
-                    table.add_row(gone, "-", "[magenta]gone[/]", *["-"] * 7, key=f"gone:{gone}")
+                    table.add_row(gone, "-", "[magenta]gone[/]", *["-"] * (len(COLUMNS) - 3), key=f"gone:{gone}")
             if selected in keys:
                 table.move_cursor(row=keys.index(selected))
-        self.query_one("#empty-hint", Static).display = not keys
+        hint = self.query_one("#empty-hint", Static)
+        if hint.display != (not keys):
+            hint.display = not keys
         self._describe_selected()
 
     def _describe_selected(self) -> None:
@@ -137,7 +145,9 @@ class HomeScreen(Screen[None]):
                 line += f" · storage {status.storage.describe()}"
         elif taskspace:
             line = f"{taskspace}: in the registry but gone from the engine (drift); `ls` reconciles it"
-        self.query_one("#selected", Static).update(line)
+        if line != getattr(self, "_selected_line", None):  # an update lays the screen out again
+            self._selected_line = line
+            self.query_one("#selected", Static).update(line)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._describe_selected()
