@@ -95,13 +95,12 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from symposium_tui.core import labels as L
     from symposium_tui.core.services.storage import limits_from, measure
 
     with Services(args) as services:
         listing = services.lifecycle.list()
         engine = services.connection.engine
-        storage = measure(engine, limits_from(services.ctx.registry.read(), engine.pods(L.ALL_OURS)))
+        storage = measure(engine, limits_from(services.ctx.registry.read(), list(listing.pods)))
     if args.json:
         emit_json({"taskspaces": [t.as_dict() | {"storage": storage[t.id].as_dict() if t.id in storage else None}
                                   for t in listing.taskspaces],

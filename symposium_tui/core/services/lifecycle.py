@@ -76,6 +76,7 @@ class Inventory:
 class Listing:
     taskspaces: tuple[Taskspace, ...]
     drift: Drift
+    pods: tuple[PodInfo, ...] = ()  # as listed, for callers that need their labels
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,10 @@ class Lifecycle:
                          tuple(self.engine.volumes(selector)), tuple(self.engine.networks(selector)))
 
     def list(self) -> Listing:
-        """Every taskspace in two engine calls, reconciled with the registry."""
-        groups = group_taskspaces(self.engine.pods(L.ALL_OURS), self.engine.containers(L.ALL_OURS))
+        """Every taskspace in two engine calls, reconciled with the registry. (Made one after the
+        other: podman answers concurrent list calls one at a time anyway, measured.)"""
+        pods = self.engine.pods(L.ALL_OURS)
+        groups = group_taskspaces(pods, self.engine.containers(L.ALL_OURS))
         seen: dict[str, dict[str, object]] = {}
         for taskspace, group in groups.items():
             status, _ = derive_status(group.pod, group.members)
@@ -173,7 +176,7 @@ class Lifecycle:
             group = groups.get(taskspace, TaskspaceGroup())
             rows.append(self._row(taskspace, group.pod, group.members, group.ports,
                                   before.get(taskspace, {}), drift))
-        return Listing(tuple(rows), drift)
+        return Listing(tuple(rows), drift, tuple(pods))
 
     def _row(self, taskspace: str, pod: PodInfo | None, containers: dict[str, ContainerInfo],
              ports: dict[int, int], remembered: dict[str, object], drift: Drift) -> Taskspace:
