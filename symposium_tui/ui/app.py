@@ -98,7 +98,7 @@ class SymposiumApp(App[None]):
         ctx = LifecycleContext(connection.engine, app_paths(), load_settings())
         poller = Poller(ctx, PollerSettings(interval=self.interval))
         self.services = Services(connection, ctx, Lifecycle(ctx), poller)
-        version = connection.engine.version().version
+        version = connection.engine.server_version()
         self.post_message(EngineConnected(f"podman {version} · {connection.target.uri} "
                                           f"({connection.target.source})"))
         poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot)))

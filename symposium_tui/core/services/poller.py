@@ -258,6 +258,8 @@ class Poller:
         every = self.settings.storage_every
         if not every or (self._storage_at is not None and now - self._storage_at < every):
             return
+        if self.last is None:
+            return  # not on the first tick: the list comes first, disk use a tick later
         try:
             self._storage = measure(self.engine, limits_from(registry, pods))
         except SymposiumError:
@@ -334,9 +336,10 @@ class Poller:
     def _probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
         wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
                   for role, c in g.members.items() if c.running]
-        futures = {(t, role): self._probe_pool.submit(lambda p=port: bool(p) and ssh_banner(p) is not None)
-                   for t, role, port in wanted}
-        return {key: future.result() for key, future in futures.items()}
+        futures = {(t, role): self._probe_pool.submit(lambda p=port: ssh_banner(p) is not None)
+                   for t, role, port in wanted if port}
+        return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
+                for t, role, _ in wanted}
 
     def _evaluate(self, taskspace: str, group: TaskspaceGroup, entry: dict,
                   probes: dict[tuple[str, str], bool]) -> Health:

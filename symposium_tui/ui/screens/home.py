@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from rich.text import Text
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from symposium_tui.core import display as fmt
@@ -86,7 +87,12 @@ class HomeScreen(Screen[None]):
         self.gone = list(snapshot.registry_only)
         self._render_rows()
 
-    def _cells(self, status: TaskspaceStatus) -> tuple[str, ...]:
+    def _cells(self, status: TaskspaceStatus) -> tuple[Text, ...]:
+        """Rich Text, not markup strings: the table re-renders every visible cell on each change,
+        and would parse markup each time."""
+        return tuple(cell if isinstance(cell, Text) else Text(cell) for cell in self._texts(status))
+
+    def _texts(self, status: TaskspaceStatus) -> tuple[str | Text, ...]:
         history = getattr(self.app.services, "poller", None)
         cpu_values = []
         if history is not None:
@@ -99,7 +105,7 @@ class HomeScreen(Screen[None]):
         health = status.health.state.value
         style = HEALTH_STYLE.get(health, "")
         flag = "!" if status.storage is not None and status.storage.over else ""
-        return (status.id, status.project or "-", f"[{style}]{health}[/]{flag}" if style else health,
+        return (status.id, status.project or "-", Text(health, style=style) + flag,
                 status.tier or "-", NET_SHORT.get(status.security, status.security or "-"),
                 str(status.dev_port or "-"), str(status.agent_port or "-"),
                 fmt.percent(status.cpu_percent), fmt.memory(status.mem_bytes, status.mem_limit),
@@ -126,7 +132,8 @@ class HomeScreen(Screen[None]):
                 table.add_row(*self._shown[status.id], key=status.id)
             for gone in getattr(self, "gone", []):
                 if self._matches_text(gone):
-                    table.add_row(gone, "-", "[magenta]gone[/]", *["-"] * (len(COLUMNS) - 3), key=f"gone:{gone}")
+                    table.add_row(gone, "-", Text("gone", style="magenta"), *["-"] * (len(COLUMNS) - 3),
+                                  key=f"gone:{gone}")
             if selected in keys:
                 table.move_cursor(row=keys.index(selected))
         hint = self.query_one("#empty-hint", Static)
