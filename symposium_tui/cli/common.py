@@ -1,12 +1,10 @@
-"""What every command shares: the engine connection, settings, and the not-yet-built commands."""
+"""What every command shares: the engine connection and settings."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from symposium_tui import __version__
-from symposium_tui.core.errors import NotYetAvailable
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -23,9 +21,3 @@ def load_settings():  # noqa: ANN201
 
     return load(app_paths().config_file)
 
-
-def not_yet(command: str, issue: int) -> Handler:
-    def handler(_: argparse.Namespace) -> int:
-        raise NotYetAvailable(f"`{command}` is not yet available in symposium-tui {__version__} "
-                              f"(planned in issue #{issue})")
-    return handler

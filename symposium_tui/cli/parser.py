@@ -6,7 +6,7 @@ import argparse
 
 from symposium_tui import __version__
 from symposium_tui.cli import cleanup, health, resources, system, taskspaces
-from symposium_tui.cli.common import Handler, not_yet
+from symposium_tui.cli.common import Handler
 
 PROG = "symposium-tui"
 
@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="ID", nargs="?", help="print this taskspace's entries")
     p.add_argument("--path", action="store_true", help="print only the SSH config file's path")
 
-    p = add("export-kube", "export a taskspace as Kubernetes YAML", not_yet("export-kube", 10),
+    p = add("export-kube", "export a taskspace as Kubernetes YAML (PersistentVolumeClaims, resource limits, "
+                           "labels; a note says what does not carry over)", taskspaces.cmd_export_kube,
             json_flag=False)
     _id_arg(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

@@ -73,6 +73,24 @@ def cmd_security(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_kube(args: argparse.Namespace) -> int:
+    import pathlib
+
+    from symposium_tui.core.fsutil import atomic_write
+    from symposium_tui.core.ids import validate_id
+    from symposium_tui.core.services.kube import KubeExport
+
+    validate_id(args.id)
+    with Services(args) as services:
+        text = KubeExport(services.ctx).export(args.id)
+    if args.output:
+        atomic_write(pathlib.Path(args.output), text, mode=0o644)
+        note(f"wrote {args.output}")
+    else:
+        say(text.rstrip("\n"))
+    return 0
+
+
 def cmd_create(args: argparse.Namespace) -> int:
     from symposium_tui.core.ids import validate_id
     from symposium_tui.core.repos import parse_repo

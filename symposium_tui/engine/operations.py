@@ -246,6 +246,14 @@ class TaskspaceEngineMixin:
             response.raise_for_status()
         self._call(f"update the limits of {name}", call)
 
+    def generate_kube(self, pod: str) -> str:
+        """podman's Kubernetes YAML for a pod (its kube generation)."""
+        def call() -> str:
+            response = self.client.api.get("/generate/kube", params={"names": [pod], "service": False})
+            response.raise_for_status()
+            return response.text
+        return self._call(f"generate Kubernetes YAML for {pod}", call)
+
     def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
         """Disk use of volumes.
 

@@ -1,4 +1,4 @@
-"""The command set as a person meets it: help, usage errors and not-yet-built commands."""
+"""The command set as a person meets it: help and usage errors."""
 
 import re
 
@@ -8,9 +8,6 @@ from tests.helpers import assert_clean_failure, run_cli
 
 COMMANDS = ["doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"]
-NOT_YET = {
-    "export-kube": ["export-kube", "demo"],
-}
 
 
 def test_help_lists_all_seventeen_commands():
@@ -27,11 +24,12 @@ def test_every_command_has_help(command):
     assert result.stdout.startswith("usage: symposium-tui " + command)
 
 
-@pytest.mark.parametrize("command", sorted(NOT_YET))
-def test_unbuilt_commands_say_so_with_exit_2(command):
-    result = run_cli(*NOT_YET[command])
+@pytest.mark.parametrize("command", ["export-kube", "security", "adjust", "rm"])
+def test_a_bad_id_is_a_usage_error_before_any_engine_call(command):
+    result = run_cli("--url", "unix:///nonexistent.sock", command, "Not_An_Id",
+                     *(["open"] if command == "security" else []))
     assert_clean_failure(result, 2)
-    assert "not yet available" in result.stderr
+    assert "Not_An_Id" in result.stderr
 
 
 def test_reporting_commands_take_json():

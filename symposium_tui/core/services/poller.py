@@ -258,8 +258,6 @@ class Poller:
         every = self.settings.storage_every
         if not every or (self._storage_at is not None and now - self._storage_at < every):
             return
-        if self.last is None:
-            return  # not on the first tick: the list comes first, disk use a tick later
         try:
             self._storage = measure(self.engine, limits_from(registry, pods))
         except SymposiumError:
