@@ -44,9 +44,10 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     ctx = LifecycleContext(engine, paths, load_settings(paths.config_file))
     web = make_repo(home / "src" / "web-shop")
     api = make_repo(home / "src" / "payments-api")
-    for taskspace, repo, tier in (("fix-login-2", web, "default"), ("checkout-v2", web, "minimal"),
-                                  ("ledger-sync", api, "default")):
-        Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), tier=tier))
+    for taskspace, repo, tier, security in (("fix-login-2", web, "default", "open"),
+                                            ("checkout-v2", web, "minimal", "restricted"),
+                                            ("ledger-sync", api, "default", "isolated")):
+        Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), tier=tier, security=security))
     return iso
 
 
