@@ -77,15 +77,17 @@ def cmd_gc_volumes(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json(plan.as_dict())
                 return 0
-            say("Volume GC plan (dry run; nothing has been changed): labelled volumes whose taskspace is gone")
+            say("Volume GC plan (dry run; nothing has been changed): labelled volumes and networks whose "
+                "taskspace is gone")
             for item in plan.items:
-                say(f"  remove {item.volume.name} ({_size(item.volume.bytes)}): {item.why}")
+                size = "" if item.volume.kind == "network" else f" ({_size(item.volume.bytes)})"
+                say(f"  remove {item.volume.kind} {item.volume.name}{size}: {item.why}")
             for item in plan.kept:
                 say(f"  keep   {item.volume.name}: {item.why}")
             if not plan.items:
                 say("  nothing to remove")
             else:
-                say(f"{len(plan.items)} volume(s), {_size(plan.bytes_reclaimed)} would be freed. "
+                say(f"{len(plan.items)} item(s), {_size(plan.bytes_reclaimed)} would be freed. "
                     "Run again with --apply to carry it out.")
             return 0
         outcomes = cleanup.apply_gc(plan, progress=None if args.json else

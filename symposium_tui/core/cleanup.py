@@ -147,15 +147,26 @@ class GcItem:
     why: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"volume": self.volume.name, "role": self.volume.role, "taskspace": self.taskspace or None,
-                "bytes": self.volume.bytes, "why": self.why, "command": f"podman volume rm {self.volume.name}"}
+        network = self.volume.kind == "network"
+        return {"kind": self.volume.kind, "volume": None if network else self.volume.name,
+                "network": self.volume.name if network else None, "role": self.volume.role,
+                "taskspace": self.taskspace or None, "bytes": self.volume.bytes, "why": self.why,
+                "command": (f"podman network rm {self.volume.name}  (and its firewall rules)" if network
+                            else f"podman volume rm {self.volume.name}")}
 
 
 def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: set[str],
             sizes: dict[str, int], removed_at: dict[str, str], now: datetime,
-            retention: timedelta) -> tuple[list[GcItem], list[GcItem]]:
-    """(what goes, agent state that stays for now) among labelled volumes whose taskspace is gone."""
+            retention: timedelta, networks: tuple[NetworkInfo, ...] = ()) -> tuple[list[GcItem], list[GcItem]]:
+    """(what goes, agent state that stays for now) among labelled volumes (and taskspace networks)
+    whose taskspace is gone."""
     goes, stays = [], []
+    for network in sorted(networks, key=lambda n: n.name):
+        taskspace = network.labels.get(L.TASKSPACE, "")
+        if L.is_ours(network.labels) and taskspace and taskspace not in live_taskspaces:
+            goes.append(GcItem(Thing("network", network.name, "network"), taskspace,
+                               f"network of taskspace {taskspace}, which no longer exists (no pod "
+                               f"{pod_name(taskspace)}); its firewall rules go with it"))
     for volume in sorted(volumes, key=lambda v: v.name):
         if not L.is_ours(volume.labels):
             continue

@@ -144,6 +144,31 @@ def test_gc_volumes_keeps_agent_state_within_retention(isolated, ctx, lifecycle,
         isolated.cli("volume", "rm", "-f", "taskspace-gc-orphan-3-agent-state", "taskspace-ghost-4-build-cache")
 
 
+def test_gc_removes_the_network_and_rules_of_a_taskspace_that_is_gone(isolated, ctx, engine):
+    import subprocess
+
+    from symposium_tui.core.security import chain_name, firewall_plan
+
+    network = engine.create_network("taskspace-gc-orphan-net", L.ours("network", "gc-orphan"))
+    engine.apply_firewall(firewall_plan("gc-orphan", "isolated", network.interface))
+    mangle = lambda: subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True).stdout  # noqa: E731
+    try:
+        plan = json.loads(run_cli("--url", isolated.uri, "gc-volumes", "--json").stdout)
+        [item] = [i for i in plan["items"] if i["kind"] == "network"]
+        assert item["network"] == "taskspace-gc-orphan-net" and item["taskspace"] == "gc-orphan"
+        assert "firewall rules" in item["command"]
+        assert engine.network("taskspace-gc-orphan-net") is not None  # a dry run changes nothing
+        applied = run_cli("--url", isolated.uri, "gc-volumes", "--apply", "--json")
+        assert applied.returncode == 0, applied.stderr
+        assert {"item": "taskspace-gc-orphan-net", "result": "removed", "bytes": 0} in \
+            json.loads(applied.stdout)["results"]
+        assert engine.network("taskspace-gc-orphan-net") is None
+        assert chain_name("gc-orphan") not in mangle() and "taskspace=gc-orphan" not in mangle()
+    finally:
+        engine.remove_firewall("gc-orphan")
+        engine.remove_network("taskspace-gc-orphan-net")
+
+
 def test_cleanup_arguments_are_checked(isolated):
     for args in (["--inactive-for", "soon"], ["--inactive-days", "-1"],
                  ["--inactive-days", "1", "--inactive-for", "2h"]):

@@ -180,7 +180,7 @@ class Cleanup:
         facts, volumes, sizes = self._facts()
         repos = {f.pod.labels.get(L.REPO) for f in facts.values() if f.pod}
         goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
-                              self.retention)
+                              self.retention, tuple(self.engine.networks(L.ALL_OURS)))
         return GcPlan(tuple(goes), tuple(stays))
 
     def apply_gc(self, plan: GcPlan, progress: Progress | None = None, workers: int = 4) -> list[Outcome]:
@@ -188,6 +188,8 @@ class Cleanup:
 
         def one(item: GcItem) -> Outcome:
             name = item.volume.name
+            if item.volume.kind == "network":
+                return self._gc_network(item, report)
             volume = self.engine.volume(name)
             if volume is None:
                 outcome = Outcome(name, "skipped: already gone")
@@ -207,6 +209,20 @@ class Cleanup:
             return outcome
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             return list(pool.map(one, plan.items))
+
+    def _gc_network(self, item: GcItem, report: Progress) -> Outcome:
+        name = item.volume.name
+        if self.engine.pod(f"taskspace-{item.taskspace}") is not None:
+            outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
+        else:
+            try:
+                self.engine.remove_firewall(item.taskspace)
+                self.engine.remove_network(name)
+                outcome = Outcome(name, "removed")
+            except SymposiumError as exc:
+                outcome = Outcome(name, f"failed: {exc.message}")
+        report(name, outcome.result)
+        return outcome
 
     def _repo_in_use(self, repo: str | None) -> bool:
         return any(p.labels.get(L.REPO) == repo for p in self.engine.pods(L.ALL_OURS)
