@@ -103,10 +103,11 @@ def private_home() -> Path:
 
 
 def make_repo(path: Path) -> Path:
+    """A git repository with one commit (for the benchmarks and the demo engine)."""
     path.mkdir(parents=True, exist_ok=True)
-    (path / "README.md").write_text("# bench\n")
+    (path / "README.md").write_text(f"# {path.name}\n")
     for cmd in (["init", "-q", "-b", "main"], ["add", "."],
-                ["-c", "user.email=b@example.com", "-c", "user.name=Bench", "commit", "-q", "-m", "init"]):
+                ["-c", "user.email=demo@example.com", "-c", "user.name=Demo", "commit", "-q", "-m", "init"]):
         subprocess.run(["git", *cmd], cwd=path, check=True, capture_output=True)
     return path
 

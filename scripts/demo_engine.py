@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,18 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "README.md").write_text("# demo\n")
-    for cmd in (["init", "-q", "-b", "main"], ["add", "."],
-                ["-c", "user.email=demo@example.com", "-c", "user.name=Demo", "commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *cmd], cwd=path, check=True, capture_output=True)
-    return path
-
-
 def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         os.environ[var] = str(home / var.lower())
+    from benchmarks.common import make_repo
     from symposium_tui.core.config import load_settings
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.repos import parse_repo

@@ -115,6 +115,16 @@ class VolumeInfo:
     created: datetime | None = None
     options: dict[str, str] = field(default_factory=dict, hash=False)
 
+    @property
+    def is_loop(self) -> bool:
+        """A file system in a file, loop-mounted by podman (a taskspace's project disk)."""
+        return "loop" in self.options.get("o", "").split(",")
+
+    @property
+    def is_bind(self) -> bool:
+        """A view of a folder in another volume (the build cache on the project disk)."""
+        return "bind" in self.options.get("o", "").split(",")
+
 
 @dataclass(frozen=True)
 class ExecResult:

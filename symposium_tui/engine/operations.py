@@ -275,10 +275,9 @@ class TaskspaceEngineMixin:
             return sizes
         images = {}
         for volume in volumes:
-            kind = volume.options.get("o", "").split(",")
-            if "bind" in kind:
+            if volume.is_bind:
                 sizes[volume.name] = 0
-            elif "loop" in kind and (used := _filesystem_use(volume)) is not None:
+            elif volume.is_loop and (used := _filesystem_use(volume)) is not None:
                 sizes[volume.name] = used
                 images[os.path.dirname(volume.options.get("device", ""))] = volume.options["device"]
         for volume in volumes:
@@ -320,10 +319,9 @@ def _filesystem_use(volume: VolumeInfo) -> int | None:
 
 
 def _local_size(volume: VolumeInfo) -> int:
-    kind = volume.options.get("o", "").split(",")
-    if "bind" in kind or volume.options.get("type") == "overlay":
+    if volume.is_bind or volume.options.get("type") == "overlay":
         return 0
-    if "loop" in kind:
+    if volume.is_loop:
         used = _filesystem_use(volume)
         return used or 0
     total = 0

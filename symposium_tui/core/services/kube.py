@@ -11,7 +11,7 @@ import yaml
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
 
@@ -47,11 +47,7 @@ class KubeExport:
     def export(self, taskspace: str) -> str:
         from symposium_tui.core.services.resources import Resources
 
-        validate_id(taskspace)
-        inventory = Lifecycle(self.ctx).inventory(taskspace)
-        if inventory.pod is None:
-            raise SymposiumError(f"no taskspace {taskspace!r}" if inventory.empty else
-                                 f"taskspace {taskspace!r} has no pod any more (only leftovers)")
+        inventory = Lifecycle(self.ctx).require_pod(taskspace)
         documents = [d for d in yaml.safe_load_all(self.engine.generate_kube(pod_name(taskspace))) if d]
         pods = [d for d in documents if d.get("kind") == "Pod"]
         if not pods:

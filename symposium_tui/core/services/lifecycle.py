@@ -206,7 +206,7 @@ class Lifecycle:
             raise SymposiumError(f"no taskspace {taskspace!r}", hint=hint)
         return inventory
 
-    def _require_pod(self, taskspace: str) -> Inventory:
+    def require_pod(self, taskspace: str) -> Inventory:
         inventory = self._existing(taskspace)
         if inventory.pod is None:
             raise SymposiumError(f"taskspace {taskspace!r} has no pod any more (only leftovers)",
@@ -215,19 +215,19 @@ class Lifecycle:
 
     # -- driving ---------------------------------------------------------------------------------
     def start(self, taskspace: str) -> Taskspace:
-        inventory = self._require_pod(taskspace)
+        inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self.engine.start_pod(inventory.pod.name)
         return self._after_start(taskspace)
 
     def restart(self, taskspace: str) -> Taskspace:
-        inventory = self._require_pod(taskspace)
+        inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self.engine.restart_pod(inventory.pod.name)
         return self._after_start(taskspace)
 
     def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:
-        inventory = self._require_pod(taskspace)
+        inventory = self.require_pod(taskspace)
         self.engine.stop_pod(inventory.pod.name, timeout)
         self.ctx.registry.put(taskspace, {"status": "stopped", "stopped_by_user": True},
                               after=self.ctx.write_ssh_config)
@@ -254,7 +254,7 @@ class Lifecycle:
     # -- removing --------------------------------------------------------------------------------
     def _project_disk_mounted(self, taskspace: str, inventory: Inventory, image: str):  # noqa: ANN202
         project = inventory.volume("project")
-        return self._disks_mounted({taskspace: project} if project is not None and _is_loop(project) else {},
+        return self._disks_mounted({taskspace: project} if project is not None and project.is_loop else {},
                                    image)
 
     @contextmanager
@@ -308,7 +308,7 @@ class Lifecycle:
             return found
         disks = {t: i.volume("project") for t, i in stopped.items()}
         image = self.ctx.settings.images.dev
-        with self._disks_mounted({t: v for t, v in disks.items() if v is not None and _is_loop(v)}, image):
+        with self._disks_mounted({t: v for t, v in disks.items() if v is not None and v.is_loop}, image):
             result = self.engine.run(ContainerSpec(
                 name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
                 command=("-c", WORK_CHECK_MANY_SCRIPT), network="none",
@@ -374,10 +374,6 @@ def _int(value: object) -> int | None:
         return int(value) if value is not None else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-
-
-def _is_loop(volume: VolumeInfo) -> bool:
-    return "loop" in volume.options.get("o", "").split(",")
 
 
 def _parse_work(lines: list[str]) -> UnsavedWork:

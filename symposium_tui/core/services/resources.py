@@ -127,7 +127,7 @@ class Resources:
         new = self.target(old, tier, memory, cpu)
         note = ""
         project = inventory.volume("project")
-        if new.storage != old.storage and project is not None and "loop" in project.options.get("o", ""):
+        if new.storage != old.storage and project is not None and project.is_loop:
             note = (f"storage stays {format_size(old.storage)}: the size of a taskspace's project disk is "
                     "fixed when it is created")
             new = replace(new, storage=old.storage)

@@ -30,10 +30,7 @@ class SecurityChange:
         if level not in LEVELS:
             raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
         lifecycle = Lifecycle(self.ctx)
-        inventory = lifecycle.inventory(taskspace)
-        if inventory.pod is None:
-            raise SymposiumError(f"no taskspace {taskspace!r}" if inventory.empty else
-                                 f"taskspace {taskspace!r} has no pod any more (only leftovers)")
+        inventory = lifecycle.require_pod(taskspace)
         old = inventory.security
         if old == level:
             return old, next(t for t in lifecycle.list().taskspaces if t.id == taskspace)

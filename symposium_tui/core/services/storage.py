@@ -56,10 +56,9 @@ def measure(engine: LifecycleEngine, limits: dict[str, int]) -> dict[str, Storag
     enforced = set()
     for volume in volumes:
         taskspace, role = volume.labels.get(L.TASKSPACE), volume.labels.get(L.ROLE)
-        kind = volume.options.get("o", "").split(",")
-        if not taskspace or role not in COUNTED_ROLES or "bind" in kind:
+        if not taskspace or role not in COUNTED_ROLES or volume.is_bind:
             continue  # a bind volume is a view into the project disk, counted there
-        if "loop" in kind:
+        if volume.is_loop:
             enforced.add(taskspace)
         by_taskspace[taskspace][role] = by_taskspace[taskspace].get(role, 0) + sizes.get(volume.name, 0)
     return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles), t in enforced)
