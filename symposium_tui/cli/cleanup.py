@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
+from typing import Any
 
 from symposium_tui.cli.output import emit_json, note, say
 from symposium_tui.cli.taskspaces import Services
@@ -31,9 +32,10 @@ def _threshold(args: argparse.Namespace) -> timedelta:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from symposium_tui.core.services.cleanup import Cleanup
-    from symposium_tui.core.units import format_duration
 
     threshold = _threshold(args)
+    if args.all_connections:
+        return _cleanup_all(args, threshold)
     with Services(args) as services:
         cleanup = Cleanup(services.ctx)
         # Applying at once: the removal checks each taskspace's unsaved work itself (or --force
@@ -43,28 +45,61 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json(plan.as_dict())
                 return 0
-            say(f"Cleanup plan (dry run; nothing has been changed): taskspaces inactive for more than "
-                f"{format_duration(threshold.total_seconds())}"
-                + ("" if args.include_running else ", running ones left out (--include-running)"))
-            if not plan.items:
-                say("  nothing to clean up")
-                return 0
-            for item in plan.items:
-                say(f"  {item.taskspace}  {item.status}  {item.why}")
-                say("    remove: " + ", ".join(f"{t.kind} {t.name}" + (f" ({_size(t.bytes)})" if t.bytes else "")
-                                              for t in item.remove))
-                if item.keep:
-                    say("    keep:   " + ", ".join(f"{t.name} ({t.role})" for t in item.keep))
-                say(f"    frees:  {_size(item.bytes_reclaimed)}")
-                say("    podman: " + "; ".join(item.commands()))
-                if item.warning:
-                    say(f"    WARNING: {item.warning}")
-            say(f"{len(plan.items)} taskspace(s), {_size(plan.bytes_reclaimed)} would be freed. "
-                "Run again with --apply to carry it out.")
+            _say_heading(args, threshold)
+            _say_plan(plan)
             return 0
         outcomes = cleanup.apply(plan, force=args.force,
                                  progress=None if args.json else (lambda item, what: note(f"{item}: {what}")))
     return _report(args, outcomes, "cleanup")
+
+
+def _say_heading(args: argparse.Namespace, threshold: timedelta) -> None:
+    from symposium_tui.core.units import format_duration
+
+    say(f"Cleanup plan (dry run; nothing has been changed): taskspaces inactive for more than "
+        f"{format_duration(threshold.total_seconds())}"
+        + ("" if args.include_running else ", running ones left out (--include-running)"))
+
+
+def _say_plan(plan: Any, indent: str = "  ") -> None:
+    if not plan.items:
+        say(f"{indent}nothing to clean up")
+        return
+    for item in plan.items:
+        say(f"{indent}{item.taskspace}  {item.status}  {item.why}")
+        say(f"{indent}  remove: " + ", ".join(f"{t.kind} {t.name}" + (f" ({_size(t.bytes)})" if t.bytes else "")
+                                              for t in item.remove))
+        if item.keep:
+            say(f"{indent}  keep:   " + ", ".join(f"{t.name} ({t.role})" for t in item.keep))
+        say(f"{indent}  frees:  {_size(item.bytes_reclaimed)}")
+        say(f"{indent}  podman: " + "; ".join(item.commands()))
+        if item.warning:
+            say(f"{indent}  WARNING: {item.warning}")
+    say(f"{indent}{len(plan.items)} taskspace(s), {_size(plan.bytes_reclaimed)} would be freed. "
+        "Run again with --apply to carry it out" + (" (with --connection HOST)." if indent != "  " else "."))
+
+
+def _cleanup_all(args: argparse.Namespace, threshold: timedelta) -> int:
+    """Every host's plan, side by side; applying stays one host at a time (--connection)."""
+    from symposium_tui.cli.common import on_every_host, report_unreachable
+    from symposium_tui.core.services.cleanup import Cleanup
+
+    if args.apply:
+        raise UsageError("--all-connections previews only; apply on one host at a time: "
+                         "cleanup --apply --connection NAME")
+    results = on_every_host(args, lambda services: Cleanup(services.ctx).plan(
+        threshold, include_running=args.include_running, check_work=True))
+    if args.json:
+        emit_json({"dry_run": True, "hosts": [r.as_dict() | ({"plan": r.value.as_dict()} if r.error is None else {})
+                                              for r in results]})
+    else:
+        _say_heading(args, threshold)
+        for result in results:
+            if result.error is None:
+                say(f"host {result.host}:")
+                _say_plan(result.value, indent="    ")
+        report_unreachable(results)
+    return 0 if all(r.error is None for r in results) else 1
 
 
 def cmd_gc_volumes(args: argparse.Namespace) -> int:

@@ -9,10 +9,22 @@ from collections.abc import Callable
 Handler = Callable[[argparse.Namespace], int]
 
 
-def open_connection(args: argparse.Namespace):  # noqa: ANN201 - engine type imported lazily
+def open_connection(args: argparse.Namespace, settings=None):  # noqa: ANN001,ANN201 - lazy types
+    """The engine of --url, --connection NAME, or podman's default order."""
     from symposium_tui.engine.session import connect
 
-    return connect(args.url)
+    settings = settings or load_settings()
+    return connect(getattr(args, "url", None), connection=getattr(args, "connection", None),
+                   configured=settings.hosts)
+
+
+def context_for(connection, settings):  # noqa: ANN001,ANN201
+    """The lifecycle context of a connected host: its own registry, SSH entries and locks."""
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.core.services.context import LifecycleContext
+
+    return LifecycleContext(connection.engine, app_paths(), settings, host=connection.host,
+                            jump=connection.jump())
 
 
 def load_settings():  # noqa: ANN201
@@ -21,3 +33,61 @@ def load_settings():  # noqa: ANN201
 
     return load(app_paths().config_file)
 
+
+
+class HostResult:
+    """What one host gave for --all-connections: a value, or why it could not."""
+
+    def __init__(self, host: str, value: object = None, error: str | None = None, where: str = "") -> None:
+        self.host = host
+        self.value = value
+        self.error = error
+        self.where = where
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.host, "reachable": self.error is None, "error": self.error, "where": self.where}
+
+
+def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) -> list[HostResult]:
+    """Run work(services) on this machine's engine and on every named connection at once, one
+    thread and one connection per host: a slow or unreachable host never holds up the others'
+    answers (each ends by its own timeouts)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from symposium_tui.cli.taskspaces import Services
+    from symposium_tui.core.errors import SymposiumError, UsageError
+    from symposium_tui.core.hosts import LOCAL
+    from symposium_tui.engine.connection import named_hosts
+    from symposium_tui.engine.session import connect
+
+    if getattr(args, "url", None) or getattr(args, "connection", None):
+        raise UsageError("--all-connections goes to every host; leave out --url and --connection")
+    settings = load_settings()
+    names = [LOCAL] + [h.name for h in named_hosts(configured=settings.hosts)]
+
+    def one(name: str) -> HostResult:
+        try:
+            connection = connect(use_connections=False) if name == LOCAL else \
+                connect(connection=name, configured=settings.hosts)
+        except SymposiumError as exc:
+            return HostResult(name, error=exc.message)
+        try:
+            with Services(args, connection) as services:
+                return HostResult(name, work(services), where=connection.engine.where)
+        except UsageError:
+            raise
+        except SymposiumError as exc:
+            return HostResult(name, error=exc.message, where=connection.engine.where)
+
+    with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="host") as pool:
+        return list(pool.map(one, names))
+
+
+def report_unreachable(results: list[HostResult]) -> bool:
+    """Say which hosts did not answer (on stderr); True when all did."""
+    from symposium_tui.cli.output import note
+
+    for result in results:
+        if result.error is not None:
+            note(f"host {result.host}: unreachable: {result.error}")
+    return all(r.error is None for r in results)

@@ -12,7 +12,7 @@ from symposium_tui.cli.output import emit_json, emit_json_line, note, say, table
 from symposium_tui.cli.taskspaces import Services
 from symposium_tui.core.display import ago
 from symposium_tui.core.errors import EngineUnavailable, UsageError
-from symposium_tui.core.net import ssh_banner, wait_for
+from symposium_tui.core.net import wait_for
 
 REPAIR_PATIENCE = 60.0  # seconds `health --repair` waits for backoff delays before reporting
 
@@ -39,47 +39,83 @@ def _wait_restarted(services: Services, snapshot: Any, timeout: float = 60.0) ->
         for role, ctr in status.containers.items():
             port = status.dev_port if role == "dev" else status.agent_port
             if ctr.name in names and port:
-                wait_for(lambda p=port: ssh_banner(p) is not None, timeout, lambda: None)
+                wait_for(lambda p=port: services.ctx.engine.ssh_answers(p), timeout, lambda: None)
+
+
+def _check(services: Services, repair: bool) -> tuple[Any, list[Any]]:
+    """One host's health (after repairs and their backoff when asked): (snapshot, repairs)."""
+    from symposium_tui.core.services.poller import Poller, PollerSettings
+
+    poller = Poller(services.ctx, PollerSettings(repair=repair, storage_every=1e-9))
+    snapshot = poller.tick()
+    actions = list(snapshot.restarts)
+    deadline = time.time() + REPAIR_PATIENCE
+    while repair and poller.next_due is not None and poller.next_due < deadline:
+        note(f"{services.ctx.host}: waiting {max(poller.next_due - time.time(), 0):.1f} s for a "
+             "restart's backoff")
+        time.sleep(max(poller.next_due - time.time(), 0))
+        snapshot = poller.tick()
+        actions += snapshot.restarts
+    if repair and actions:
+        _wait_restarted(services, snapshot)
+        poller.settings = PollerSettings(repair=False, storage_every=1e-9)
+        snapshot = poller.tick()
+    if snapshot.engine_error:
+        raise EngineUnavailable(snapshot.engine_error)
+    return snapshot, actions
+
+
+HEALTH_HEADERS = ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE", "ACTIVITY"]
+
+
+def _health_row(t: Any) -> list[str]:
+    return [t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
+            str(t.agent_port or "-"), _size(t.mem_bytes), t.storage.describe() if t.storage else "-",
+            ago(t.last_activity)]
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from symposium_tui.core.services.poller import Poller, PollerSettings
-
+    if args.all_connections:
+        return _health_all(args)
     with Services(args) as services:
-        poller = Poller(services.ctx, PollerSettings(repair=args.repair, storage_every=1e-9))
-        snapshot = poller.tick()
-        actions = list(snapshot.restarts)
-        deadline = time.time() + REPAIR_PATIENCE
-        while args.repair and poller.next_due is not None and poller.next_due < deadline:
-            if not args.json:
-                note(f"waiting {max(poller.next_due - time.time(), 0):.1f} s for a restart's backoff")
-            time.sleep(max(poller.next_due - time.time(), 0))
-            snapshot = poller.tick()
-            actions += snapshot.restarts
-        if args.repair and actions:
-            _wait_restarted(services, snapshot)
-            poller.settings = PollerSettings(repair=False, storage_every=1e-9)
-            snapshot = poller.tick()
-    if snapshot.engine_error:
-        raise EngineUnavailable(snapshot.engine_error)
+        snapshot, actions = _check(services, args.repair)
     ok = snapshot.all_ok
     if args.json:
         emit_json({"ok": ok, "taskspaces": [t.as_dict() for t in snapshot.taskspaces],
                    "repairs": [r.as_dict() for r in actions]})
         return 0 if ok else 1
-    if not snapshot.taskspaces:
-        say("no taskspaces")
-    else:
-        rows = [[t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
-                 str(t.agent_port or "-"), _size(t.mem_bytes), t.storage.describe() if t.storage else "-",
-                 ago(t.last_activity)]
-                for t in snapshot.taskspaces]
-        say(table(rows, ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE", "ACTIVITY"]))
+    say(table([_health_row(t) for t in snapshot.taskspaces], HEALTH_HEADERS)
+        if snapshot.taskspaces else "no taskspaces")
+    _say_repairs_and_unhealthy(actions, [t.id for t in snapshot.taskspaces if not t.health.state.ok],
+                               args.repair)
+    return 0 if ok else 1
+
+
+def _say_repairs_and_unhealthy(actions: list[Any], unhealthy: list[str], repaired: bool) -> None:
     for record in actions:
         say(f"repair: {record.container}: {record.reason} -> {record.result}")
-    unhealthy = [t.id for t in snapshot.taskspaces if not t.health.state.ok]
     if unhealthy:
-        say(f"unhealthy: {', '.join(unhealthy)}" + ("" if args.repair else " (try --repair)"))
+        say(f"unhealthy: {', '.join(unhealthy)}" + ("" if repaired else " (try --repair)"))
+
+
+def _health_all(args: argparse.Namespace) -> int:
+    from symposium_tui.cli.common import on_every_host, report_unreachable
+
+    results = on_every_host(args, lambda services: _check(services, args.repair))
+    answered = [r for r in results if r.error is None]
+    ok = all(r.error is None and r.value[0].all_ok for r in results)
+    if args.json:
+        emit_json({"ok": ok,
+                   "taskspaces": [{"host": r.host} | t.as_dict() for r in answered for t in r.value[0].taskspaces],
+                   "repairs": [{"host": r.host} | a.as_dict() for r in answered for a in r.value[1]],
+                   "hosts": [r.as_dict() for r in results]})
+    else:
+        rows = [[r.host, *_health_row(t)] for r in answered for t in r.value[0].taskspaces]
+        say(table(rows, ["HOST", *HEALTH_HEADERS]) if rows else "no taskspaces on any reachable host")
+        _say_repairs_and_unhealthy([a for r in answered for a in r.value[1]],
+                                   [f"{t.id}@{r.host}" for r in answered for t in r.value[0].taskspaces
+                                    if not t.health.state.ok], args.repair)
+        report_unreachable(results)
     return 0 if ok else 1
 
 

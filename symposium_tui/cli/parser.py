@@ -19,6 +19,24 @@ def _id_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="taskspace id (a DNS label, e.g. fix-login-bug)")
 
 
+def _engine_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--url and --connection, before the command or after it (default SUPPRESS there, so a value
+    given before the command is kept)."""
+    parser.add_argument("--url", metavar="URL", default=default,
+                        help="podman service to use (unix:///path.sock, ssh://user@host[:port]/path.sock); "
+                             "default: CONTAINER_HOST, podman's default connection, the local "
+                             "sockets, else a private service started for this command")
+    parser.add_argument("--connection", "-c", metavar="NAME", default=default,
+                        help="a host by name: one of podman's connections (podman system connection "
+                             "list) or of hosts: in config.yaml; `local` is this machine's engine")
+
+
+def _all_connections(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--all-connections", "-A", action="store_true",
+                        help=f"{what} on every host at once (this machine and each connection), "
+                             "with a HOST column; an unreachable host is reported, not waited for")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -26,10 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command, open the dashboard.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--url", metavar="URL",
-                        help="podman service to use (unix:///path.sock, ssh://user@host/path); "
-                             "default: CONTAINER_HOST, podman's default connection, the local "
-                             "sockets, else a private service started for this command")
+    _engine_options(parser, None)
     parser.add_argument("--read-only", action="store_true",
                         help="dashboard only: every action that changes something is disabled and hidden")
     parser.set_defaults(handler=system.cmd_dashboard, json=False)
@@ -39,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
             ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
+        _engine_options(p, argparse.SUPPRESS)
         if json_flag:
             _json_flag(p)
         return p
@@ -51,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = images_sub.add_parser("build", help="build the agent and dev images (no registry needed)",
                                   description="Build the base, dev and agent images locally. The "
                                   "Debian root filesystem is cached; up-to-date images are kept.")
+    _engine_options(build, argparse.SUPPRESS)
     build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _json_flag(build)
@@ -58,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst = images_sub.add_parser("list", help="show the configured images and whether they exist",
                                 description="Show the configured agent and dev images.")
     _json_flag(lst)
+    _engine_options(lst, argparse.SUPPRESS)
     lst.set_defaults(handler=system.cmd_images_list)
 
     p = add("create", "create and start a taskspace", taskspaces.cmd_create)
@@ -70,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--security", choices=["isolated", "restricted", "open"],
                    help="network security level (default: security.default in config.yaml, else open)")
 
-    add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift", taskspaces.cmd_ls)
+    _all_connections(add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift",
+                         taskspaces.cmd_ls), "list")
     for name, text in (("start", "start a stopped taskspace and wait until its SSH answers"),
                        ("stop", "stop a taskspace (kept; health checks leave it stopped)"),
                        ("restart", "restart a taskspace's containers and wait until SSH answers")):
@@ -99,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "(or stopped on purpose)", health.cmd_health)
     p.add_argument("--repair", action="store_true",
                    help="restart dead containers (same backoff and cap as the monitor) and report")
+    _all_connections(p, "check")
 
     p = add("monitor", "watch health and stats continuously, restarting what dies; Ctrl-C stops",
             health.cmd_monitor)
@@ -121,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-running", action="store_true", help="consider running taskspaces too")
     p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
     p.add_argument("--force", action="store_true", help="also remove layers with unpushed work")
+    _all_connections(p, "preview (dry run only)")
 
     p = add("gc-volumes", "preview (or --apply) removal of labelled volumes whose taskspace is gone",
             cleanup.cmd_gc_volumes)

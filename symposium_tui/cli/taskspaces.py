@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from symposium_tui.cli.common import load_settings, open_connection
+from symposium_tui.cli.common import context_for, load_settings, open_connection
 from symposium_tui.cli.output import emit_json, note, say, table
 from symposium_tui.core.display import ago
 from symposium_tui.core.errors import SymposiumError
@@ -14,14 +14,12 @@ from symposium_tui.core.errors import SymposiumError
 class Services:
     """The engine connection and the lifecycle services for one command."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        from symposium_tui.core.paths import app_paths
-        from symposium_tui.core.services.context import LifecycleContext
+    def __init__(self, args: argparse.Namespace, connection=None) -> None:  # noqa: ANN001
         from symposium_tui.core.services.lifecycle import Lifecycle
 
         self.settings = load_settings()
-        self.connection = open_connection(args)
-        self.ctx = LifecycleContext(self.connection.engine, app_paths(), self.settings)
+        self.connection = connection or open_connection(args, self.settings)
+        self.ctx = context_for(self.connection, self.settings)
         self.lifecycle = Lifecycle(self.ctx)
 
     def __enter__(self) -> Services:
@@ -31,23 +29,20 @@ class Services:
         self.connection.close()
 
 
-def _taskspace_text(t: Any) -> str:
+def _taskspace_text(t: Any, ctx: Any) -> str:
     lines = [f"taskspace {t.id}: {t.status}" + (f" ({t.reason})" if t.reason else "")]
+    if ctx.host != "local":
+        lines.append(f"  host     {ctx.host}")
     if t.project:
         lines.append(f"  project  {t.project} ({t.repo})")
     if t.security:
         lines.append(f"  security {t.security}")
-    if t.dev_port:
-        lines.append(f"  dev      ssh -F {_ssh_config_path()} {t.id}-dev    (127.0.0.1:{t.dev_port})")
-    if t.agent_port:
-        lines.append(f"  agent    ssh -F {_ssh_config_path()} {t.id}-agent  (127.0.0.1:{t.agent_port})")
+    config = ctx.paths.main_ssh_config
+    via = f" on {ctx.host}, through its SSH" if ctx.jump is not None else ""
+    for role, port in (("dev", t.dev_port), ("agent", t.agent_port)):
+        if port:
+            lines.append(f"  {role:<8} ssh -F {config} {ctx.ssh_alias(t.id, role)}    (127.0.0.1:{port}{via})")
     return "\n".join(lines)
-
-
-def _ssh_config_path() -> str:
-    from symposium_tui.core.paths import app_paths
-
-    return str(app_paths().ssh_config)
 
 
 def cmd_security(args: argparse.Namespace) -> int:
@@ -69,7 +64,7 @@ def cmd_security(args: argparse.Namespace) -> int:
         say(f"{args.id} is already {old}; nothing changed")
     else:
         say(f"{args.id}: security {old} -> {args.level}; volumes kept, new ports:")
-        say(_taskspace_text(taskspace))
+        say(_taskspace_text(taskspace, services.ctx))
     return 0
 
 
@@ -108,42 +103,75 @@ def cmd_create(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(taskspace.as_dict())
     else:
-        say(_taskspace_text(taskspace))
+        say(_taskspace_text(taskspace, services.ctx))
     return 0
 
 
-def cmd_ls(args: argparse.Namespace) -> int:
+def _listing(services: Services) -> tuple[Any, dict[str, Any]]:
     from symposium_tui.core.services.storage import limits_from, measure
 
+    listing = services.lifecycle.list()
+    storage = measure(services.ctx.engine, limits_from(services.ctx.registry.read(), list(listing.pods)))
+    return listing, storage
+
+
+def _ls_json(listing: Any, storage: dict[str, Any], host: str | None = None) -> list[dict[str, Any]]:
+    extra = {} if host is None else {"host": host}
+    return [extra | t.as_dict() | {"storage": storage[t.id].as_dict() if t.id in storage else None}
+            for t in listing.taskspaces]
+
+
+def _ls_row(t: Any, storage: dict[str, Any]) -> list[str]:
+    import humanize
+
+    status = t.status + (f" ({t.reason})" if t.reason else "")
+    created = humanize.naturaltime(t.created) if t.created else "-"
+    disk = storage[t.id].describe() if t.id in storage else "-"
+    return [t.id, t.project or "-", status, str(t.dev_port or "-"), str(t.agent_port or "-"),
+            t.tier or "-", t.security or "-", disk, created, ago(t.last_activity), t.drift or ""]
+
+
+LS_HEADERS = ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
+              "ACTIVITY", "DRIFT"]
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    if args.all_connections:
+        return _ls_all(args)
     with Services(args) as services:
-        listing = services.lifecycle.list()
-        engine = services.connection.engine
-        storage = measure(engine, limits_from(services.ctx.registry.read(), list(listing.pods)))
+        listing, storage = _listing(services)
     if args.json:
-        emit_json({"taskspaces": [t.as_dict() | {"storage": storage[t.id].as_dict() if t.id in storage else None}
-                                  for t in listing.taskspaces],
+        emit_json({"taskspaces": _ls_json(listing, storage),
                    "drift": {"registry_only": list(listing.drift.registry_only),
                              "engine_only": list(listing.drift.engine_only)}})
         return 0
     if not listing.taskspaces:
         say("no taskspaces (create one: symposium-tui create ID --repo REPO)")
         return 0
-    import humanize
-
-    rows = []
-    for t in listing.taskspaces:
-        status = t.status + (f" ({t.reason})" if t.reason else "")
-        created = humanize.naturaltime(t.created) if t.created else "-"
-        activity = ago(t.last_activity)
-        disk = storage[t.id].describe() if t.id in storage else "-"
-        rows.append([t.id, t.project or "-", status, str(t.dev_port or "-"), str(t.agent_port or "-"),
-                     t.tier or "-", t.security or "-", disk, created, activity, t.drift or ""])
-    say(table(rows, ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
-                     "ACTIVITY", "DRIFT"]))
+    say(table([_ls_row(t, storage) for t in listing.taskspaces], LS_HEADERS))
     over = [u.taskspace for u in storage.values() if u.over]
     if over:
         say(f"over their storage limit: {', '.join(over)}")
     return 0
+
+
+def _ls_all(args: argparse.Namespace) -> int:
+    from symposium_tui.cli.common import on_every_host, report_unreachable
+
+    results = on_every_host(args, _listing)
+    answered = [r for r in results if r.error is None]
+    if args.json:
+        emit_json({"taskspaces": [item for r in answered for item in _ls_json(*r.value, host=r.host)],
+                   "hosts": [r.as_dict() | ({"drift": {"registry_only": list(r.value[0].drift.registry_only),
+                                                       "engine_only": list(r.value[0].drift.engine_only)}}
+                                            if r.error is None else {}) for r in results]})
+    else:
+        rows = [[r.host, *_ls_row(t, r.value[1])] for r in answered for t in r.value[0].taskspaces]
+        say(table(rows, ["HOST", *LS_HEADERS]) if rows else "no taskspaces on any reachable host")
+        over = [f"{t}@{r.host}" for r in answered for t, u in r.value[1].items() if u.over]
+        if over:
+            say(f"over their storage limit: {', '.join(over)}")
+    return 0 if report_unreachable(results) else 1
 
 
 def cmd_drive(args: argparse.Namespace) -> int:
@@ -158,7 +186,7 @@ def cmd_drive(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(taskspace.as_dict())
     else:
-        say(_taskspace_text(taskspace))
+        say(_taskspace_text(taskspace, services.ctx))
     return 0
 
 
@@ -182,29 +210,31 @@ def cmd_ssh_config(args: argparse.Namespace) -> int:
     from symposium_tui.core.ids import validate_id
     from symposium_tui.core.paths import app_paths
 
-    paths = app_paths()
+    main = app_paths().main_ssh_config
     if args.path:
-        say(str(paths.ssh_config))
+        say(str(main))
         return 0
     if args.id is not None:
         validate_id(args.id)
     with Services(args) as services:
         listing = services.lifecycle.list()  # reconciles, so the file has the current ports
+    ctx = services.ctx
     entries = {t.id: {"dev_port": t.dev_port, "agent_port": t.agent_port} for t in listing.taskspaces
                if t.status != "missing" and (args.id is None or t.id == args.id)}
     if args.id is not None and not entries:
-        raise SymposiumError(f"no taskspace {args.id!r}")
-    hosts = [{"host": sshconfig.host_alias(i, role), "port": e[f"{role}_port"],
-              "user": sshconfig.USERS[role]} for i, e in sorted(entries.items()) for role in ("dev", "agent")
-             if e.get(f"{role}_port")]
+        raise SymposiumError(f"no taskspace {args.id!r} on {ctx.host}")
+    hosts = [{"host": ctx.ssh_alias(i, role), "port": e[f"{role}_port"], "user": sshconfig.USERS[role],
+              "engine_host": ctx.host, "proxy_jump": ctx.jump.alias if ctx.jump else None}
+             for i, e in sorted(entries.items()) for role in ("dev", "agent") if e.get(f"{role}_port")]
     if args.json:
-        emit_json({"path": str(paths.ssh_config), "include": sshconfig.include_line(paths.ssh_config),
-                   "hosts": hosts})
+        emit_json({"path": str(main), "include": sshconfig.include_line(main), "hosts": hosts})
     elif args.id is not None:
-        say(sshconfig.render(entries, paths.ssh_key, paths.known_hosts).split("\n", 1)[1].strip())
+        text = sshconfig.render(entries, ctx.paths.ssh_key, ctx.paths.known_hosts, host=ctx.host, jump=ctx.jump)
+        say(text.split("\n", 1)[1].strip())
     else:
-        say("# add this line to the top of ~/.ssh/config, then: ssh ID-dev / ssh ID-agent")
-        say(sshconfig.include_line(paths.ssh_config))
+        say("# add this line to the top of ~/.ssh/config, then: ssh ID-dev / ssh ID-agent "
+            "(ID-dev.HOST for another engine host)")
+        say(sshconfig.include_line(main))
     return 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -19,6 +19,14 @@ class AppPaths:
     cache_dir: Path
     log_dir: Path
     runtime_dir: Path
+    host: str = "local"  # an engine host's state lives apart: see for_host
+
+    def for_host(self, host: str) -> AppPaths:
+        """This machine's engine keeps the top-level state; another host's registry, locks and
+        files are under state/hosts/NAME, its SSH entries in ssh_config.d/NAME.conf."""
+        if host == "local":
+            return replace(self, host=host)
+        return replace(self, host=host, state_dir=self.state_dir / "hosts" / host)
 
     @property
     def config_file(self) -> Path:
@@ -38,7 +46,20 @@ class AppPaths:
 
     @property
     def ssh_config(self) -> Path:
+        """The SSH config file of this host's taskspaces."""
+        if self.host == "local":
+            return self.main_ssh_config
+        return self.ssh_config_dir / f"{self.host}.conf"
+
+    @property
+    def main_ssh_config(self) -> Path:
+        """The file people Include from ~/.ssh/config: this machine's entries, and it includes
+        every other host's file."""
         return self.config_dir / "ssh_config"
+
+    @property
+    def ssh_config_dir(self) -> Path:
+        return self.config_dir / "ssh_config.d"
 
     @property
     def known_hosts(self) -> Path:

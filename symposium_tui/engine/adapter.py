@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import podman
 from podman import errors as podman_errors
@@ -29,6 +30,7 @@ from symposium_tui.core.models import (
     ImageInfo,
     PodInfo,
 )
+from symposium_tui.core.net import ssh_banner
 from symposium_tui.core.taskspace import ContainerSpec
 from symposium_tui.engine.normalize import (
     container_from_list,
@@ -40,6 +42,7 @@ from symposium_tui.engine.normalize import (
 )
 from symposium_tui.engine.networking import NetworkingMixin
 from symposium_tui.engine.operations import TaskspaceEngineMixin
+from symposium_tui.engine.tunnel import SshTunnel
 
 DEFAULT_TIMEOUT = 30.0
 LIST_RETRIES = 4
@@ -50,13 +53,15 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     """A connected podman engine. Methods return core models or raise core errors."""
 
     def __init__(self, uri: str, *, identity: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 source: str = "") -> None:
+                 source: str = "", tunnel: SshTunnel | None = None) -> None:
         self.uri = uri
         self.source = source
         self.timeout = timeout
         self.calls = 0  # engine calls made, for tests and benchmarks
+        # An engine on another machine is reached through our own SSH master (tunnel.py).
+        self.tunnel = tunnel
         # A unix socket engine runs on this machine: its cgroups and volume paths are ours to read.
-        self.local = uri.startswith("unix:")
+        self.local = uri.startswith("unix:") and tunnel is None
         kwargs: dict[str, Any] = {"base_url": uri, "timeout": timeout}
         if identity:
             kwargs["identity"] = identity
@@ -67,6 +72,21 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
 
     def close(self) -> None:
         self.client.close()
+        if self.tunnel is not None:
+            self.tunnel.close()
+
+    @property
+    def where(self) -> str:
+        """The engine's address as a person knows it (the ssh:// URI, not our forwarded socket)."""
+        return self.tunnel.remote_uri if self.tunnel is not None else self.uri
+
+    def ssh_answers(self, port: int) -> bool:
+        """Whether an SSH server greets on the engine host's 127.0.0.1:PORT (a taskspace's
+        published port): directly on this machine, through the SSH master for a remote host."""
+        if self.tunnel is not None:
+            return self.tunnel.banner(port) is not None
+        host = "127.0.0.1" if self.uri.startswith("unix:") else (urlparse(self.uri).hostname or "127.0.0.1")
+        return ssh_banner(port, host) is not None
 
     def __enter__(self) -> Engine:
         return self
@@ -77,6 +97,8 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     # -- calls -----------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         self.calls += 1
+        if self.tunnel is not None:
+            self.tunnel.ensure()  # the host went away and came back: connect again
         try:
             return fn()
         except podman_errors.NotFound:
@@ -84,19 +106,19 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
         except podman_errors.APIError as exc:
             if exc.response is None:
                 if _timed_out(exc):
-                    raise EngineUnavailable(f"podman at {self.uri} did not answer within "
+                    raise EngineUnavailable(f"podman at {self.where} did not answer within "
                                             f"{self.timeout:g} s ({what})") from exc
-                raise EngineUnavailable(f"podman at {self.uri} is unreachable ({what})") from exc
+                raise EngineUnavailable(f"podman at {self.where} is unreachable ({what})") from exc
             explanation = str(exc.explanation or exc)
             if exc.response.status_code == 409 or "already in use" in explanation \
                     or "already exists" in explanation:
                 raise EngineConflict(f"podman refused to {what}: {explanation}") from exc
             raise EngineError(f"podman refused to {what}: {explanation}") from exc
         except (podman_errors.PodmanError, OSError) as exc:
-            raise EngineUnavailable(f"podman at {self.uri} is unreachable ({what}): {exc}") from exc
+            raise EngineUnavailable(f"podman at {self.where} is unreachable ({what}): {exc}") from exc
         except Exception as exc:  # requests' own errors (timeouts, connection resets)
             if type(exc).__module__.startswith(("requests", "urllib3")):
-                raise EngineUnavailable(f"podman at {self.uri} did not answer ({what}): {exc}") from exc
+                raise EngineUnavailable(f"podman at {self.where} did not answer ({what}): {exc}") from exc
             raise
 
     def _get_json(self, what: str, path: str, **params: Any) -> Any:

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, PodmanNotInstalled, UsageError
+from symposium_tui.core.hosts import LOCAL, HostSpec, pick, valid_host_name
 from symposium_tui.engine.hostfix import system_conf_files
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
@@ -36,6 +37,7 @@ class Target:
     source: str
     identity: str | None = None
     explicit: bool = False
+    name: str = LOCAL  # the host's name: a connection's name, else "local"
 
 
 @dataclass
@@ -93,7 +95,28 @@ def configured_connections(environ: dict[str, str]) -> tuple[str | None, dict[st
     return default, connections
 
 
-def candidate_targets(url: str | None, environ: dict[str, str] | None = None) -> list[Target]:
+def named_hosts(environ: dict[str, str] | None = None, configured: tuple[HostSpec, ...] = ()
+                ) -> list[HostSpec]:
+    """podman's connections, then the product's `hosts:` (which win on equal names). Connections
+    whose names cannot be host names here are left out."""
+    environ = dict(os.environ) if environ is None else environ
+    _, connections = configured_connections(environ)
+    hosts = {name: HostSpec(name, dest["uri"], dest["identity"] or None, "podman connection")
+             for name, dest in sorted(connections.items()) if valid_host_name(name) and name != LOCAL}
+    hosts.update({h.name: h for h in configured})
+    return list(hosts.values())
+
+
+def connection_target(name: str, environ: dict[str, str] | None = None,
+                      configured: tuple[HostSpec, ...] = ()) -> Target:
+    host = pick(named_hosts(environ, configured), name)
+    validate_url(host.uri or "")
+    return Target(host.uri or "", f"connection {name!r} ({host.source})", host.identity, explicit=True,
+                  name=name)
+
+
+def candidate_targets(url: str | None, environ: dict[str, str] | None = None, *,
+                      use_connections: bool = True) -> list[Target]:
     environ = dict(os.environ) if environ is None else environ
     if url:
         return [Target(validate_url(url), "--url", explicit=True)]
@@ -101,7 +124,7 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None) ->
         identity = environ.get("CONTAINER_SSHKEY") or None
         return [Target(environ["CONTAINER_HOST"], "CONTAINER_HOST", identity, explicit=True)]
     targets: list[Target] = []
-    default, connections = configured_connections(environ)
+    default, connections = configured_connections(environ) if use_connections else (None, {})
     wanted = environ.get("CONTAINER_CONNECTION") or default
     if wanted:
         if wanted not in connections:
@@ -110,7 +133,8 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None) ->
         dest = connections[wanted]
         source = "CONTAINER_CONNECTION" if environ.get("CONTAINER_CONNECTION") else "default connection"
         targets.append(Target(dest["uri"], f"{source} {wanted!r}", dest["identity"] or None,
-                              explicit=bool(environ.get("CONTAINER_CONNECTION"))))
+                              explicit=bool(environ.get("CONTAINER_CONNECTION")),
+                              name=wanted if valid_host_name(wanted) else LOCAL))
     targets.append(Target(f"unix://{ROOTFUL_SOCKET}", "rootful socket"))
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from podman import errors as podman_errors
@@ -167,11 +168,28 @@ class TaskspaceEngineMixin:
                 response.raise_for_status()
         self._call(f"remove container {name}", call)
 
-    def run(self, spec: ContainerSpec, timeout: float = 600.0) -> ExecResult:
-        """A throwaway container: create, start, wait, collect output, remove."""
+    def copy_into(self, container: str, directory: str, files: dict[str, Path]) -> None:
+        """Put files (or whole folders) from this machine into a created container, owned by root:
+        how a remote engine gets what a local one would bind-mount."""
+        body = _tar_of(files)
+
+        def call() -> None:
+            response = self.client.api.put(f"/containers/{container}/archive", params={"path": directory},
+                                           data=body, headers={"Content-Type": "application/x-tar"})
+            response.raise_for_status()
+        self._call(f"copy files into {container}", call)
+
+    def run(self, spec: ContainerSpec, timeout: float = 600.0,
+            files: dict[str, Path] | None = None, files_dir: str = "/") -> ExecResult:
+        """A throwaway container: create, (copy files in,) start, wait, collect output, remove."""
         def call() -> ExecResult:
             ctr = self.client.containers.create(spec.image, **self._create_kwargs(spec))
             try:
+                if files:
+                    response = self.client.api.put(f"/containers/{ctr.id}/archive", params={"path": files_dir},
+                                                   data=_tar_of(files),
+                                                   headers={"Content-Type": "application/x-tar"})
+                    response.raise_for_status()
                 ctr.start()
                 code = ctr.wait(timeout=timeout)
                 out = b"".join(ctr.logs(stdout=True, stderr=False))
@@ -336,3 +354,21 @@ def _local_size(volume: VolumeInfo) -> int:
 
 def _raise(error: OSError) -> None:
     raise error
+
+
+def _tar_of(files: dict[str, Path]) -> bytes:
+    """A tar of files and folders, owned by root, not writable by others."""
+    import io
+    import tarfile
+
+    def owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode &= 0o755 if info.isdir() else 0o644 | (info.mode & 0o111)
+        return info
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for arcname, source in files.items():
+            tar.add(str(source), arcname=arcname, filter=owned_by_root)
+    return buffer.getvalue()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from symposium_tui.core.errors import EngineUnavailable
+from symposium_tui.core.errors import EngineUnavailable, UsageError
+from symposium_tui.core.hosts import LOCAL, HostSpec
+from symposium_tui.core.sshconfig import Jump
 from symposium_tui.core.paths import AppPaths, app_paths
 from symposium_tui.engine import hostfix
 from symposium_tui.engine.adapter import DEFAULT_TIMEOUT, Engine
@@ -14,11 +17,13 @@ from symposium_tui.engine.connection import (
     Discovery,
     Target,
     candidate_targets,
+    connection_target,
     no_engine_error,
     podman_binary,
     unix_socket_answers,
 )
 from symposium_tui.engine.service import PodmanService
+from symposium_tui.engine.tunnel import SshTunnel
 
 
 @dataclass
@@ -29,19 +34,47 @@ class Connection:
     service: PodmanService | None = None
     host_fixes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def host(self) -> str:
+        """The host's name: state, SSH aliases and the dashboard's host column use it."""
+        return self.target.name
+
+    @property
+    def where(self) -> str:
+        return f"{self.target.uri} ({self.target.source})"
+
+    def jump(self) -> Jump | None:
+        """The remote host's SSH server, for ProxyJump entries; None for an engine on this machine."""
+        tunnel = self.engine.tunnel
+        if tunnel is None:
+            return None
+        dest = tunnel.destination
+        return Jump(self.host, dest.host, dest.port, dest.user,
+                    str(Path(tunnel.identity).expanduser()) if tunnel.identity else None)
+
     def close(self) -> None:
         self.engine.close()
         if self.service is not None:
             self.service.stop()
 
 
-def _reachable(target: Target, timeout: float) -> tuple[Engine | None, str]:
+def _reachable(target: Target, timeout: float, paths: AppPaths) -> tuple[Engine | None, str]:
     parsed = urlparse(target.uri)
     if parsed.scheme == "unix":
         why = unix_socket_answers(parsed.path, timeout=min(timeout, 2.0))
         if why is not None:
             return None, why
-    engine = Engine(target.uri, identity=target.identity, timeout=timeout, source=target.source)
+    if parsed.scheme == "ssh":
+        tunnel = SshTunnel(target.uri, identity=target.identity, known_hosts=paths.known_hosts,
+                           runtime_dir=paths.runtime_dir, name=target.name)
+        try:
+            tunnel.start()
+        except EngineUnavailable as exc:
+            tunnel.close()
+            return None, exc.message
+        engine = Engine(tunnel.uri, timeout=timeout, source=target.source, tunnel=tunnel)
+    else:
+        engine = Engine(target.uri, identity=target.identity, timeout=timeout, source=target.source)
     if engine.ping():
         return engine, "answered"
     engine.close()
@@ -60,12 +93,22 @@ def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None 
     return service, fix.reasons
 
 
-def connect(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, embedded: bool = True,
-            paths: AppPaths | None = None) -> Connection:
+def connect(url: str | None = None, *, connection: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+            embedded: bool = True, paths: AppPaths | None = None,
+            configured: tuple[HostSpec, ...] = (), use_connections: bool = True) -> Connection:
+    """The engine of --url, of a named connection, or podman's default order (see connection.py).
+    use_connections=False: this machine's engine only ("local"), whatever podman's default is."""
     environ = dict(os.environ)
     discovery = Discovery()
-    for target in candidate_targets(url, environ):
-        engine, why = _reachable(target, timeout)
+    paths = paths or app_paths()
+    if url and connection:
+        raise UsageError("give --url or --connection, not both")
+    if connection == LOCAL:
+        connection, use_connections = None, False
+    targets = ([connection_target(connection, environ, configured)] if connection
+               else candidate_targets(url, environ, use_connections=use_connections))
+    for target in targets:
+        engine, why = _reachable(target, timeout, paths)
         if engine is not None:
             return Connection(engine, target, discovery)
         discovery.tried.append((target, why))
@@ -76,7 +119,7 @@ def connect(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, embedde
     binary = podman_binary()
     if not embedded or binary is None:
         raise no_engine_error(discovery)
-    service, reasons = start_embedded(paths or app_paths(), binary, environ)
+    service, reasons = start_embedded(paths, binary, environ)
     target = Target(service.uri, "embedded service")
     return Connection(Engine(service.uri, timeout=timeout, source=target.source), target, discovery,
                       service=service, host_fixes=reasons)

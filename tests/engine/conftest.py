@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from symposium_tui.core.config import load_settings
 from symposium_tui.core.paths import app_paths
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
+from tests.helpers import run_cli
 
 
 def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
@@ -51,3 +53,54 @@ def inventory(isolated) -> dict[str, list[str]]:
         "volumes": names("volume", "ls", "--format", "{{.Name}}"),
         "networks": names("network", "ls", "--format", "{{.Name}}"),
     }
+
+
+class RemoteHost:
+    """A second isolated engine behind a real sshd on 127.0.0.1: another machine, as far as the
+    product can tell (it reaches it over SSH only)."""
+
+    name = "box2"
+
+    def __init__(self, iso, sshd) -> None:
+        self.iso = iso
+        self.sshd = sshd
+        self.uri = sshd.uri(str(iso.service.socket_path))
+
+    def config_text(self) -> str:
+        return (f"hosts:\n  {self.name}:\n    url: {self.uri}\n"
+                f"    identity: {self.sshd.client_key}\n")
+
+    @contextmanager
+    def configured(self, config_file: Path):
+        """config.yaml names this host for the length of a test module, then is put back."""
+        saved = config_file.read_text() if config_file.exists() else None
+        config_file.parent.mkdir(parents=True, exist_ok=True)
+        config_file.write_text(self.config_text())
+        try:
+            yield self
+        finally:
+            if saved is None:
+                config_file.unlink(missing_ok=True)
+            else:
+                config_file.write_text(saved)
+
+
+@pytest.fixture(scope="session")
+def remote_host(images):
+    """Started once per session; its images are built through the product over SSH."""
+    from symposium_tui.engine.isolated import IsolatedEngine
+    from symposium_tui.engine.sshd import LoopbackSshd
+
+    iso = IsolatedEngine().start()
+    # podman run in an SSH session there is a client of the second engine, as on a real box.
+    sshd = LoopbackSshd(iso.dir / "sshd", env={"CONTAINER_HOST": iso.uri})
+    try:
+        sshd.start()
+        host = RemoteHost(iso, sshd)
+        with host.configured(app_paths().config_file):
+            built = run_cli("images", "build", "--connection", host.name, "--json", timeout=900)
+        assert built.returncode == 0, built.stderr[-2000:]
+        yield host
+    finally:
+        sshd.stop()
+        iso.destroy()

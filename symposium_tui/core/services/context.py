@@ -13,6 +13,7 @@ from typing import Any
 from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
 from symposium_tui.core.fsutil import atomic_write, locked
+from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
@@ -32,8 +33,12 @@ class LifecycleContext:
     paths: AppPaths
     settings: Settings
     given_policy: Policy | None = None
+    host: str = LOCAL  # the engine host's name (hosts.py): its state is kept apart
+    jump: sshconfig.Jump | None = None  # how people reach a remote host's loopback ports
 
     def __post_init__(self) -> None:
+        if self.paths.host != self.host:
+            self.paths = self.paths.for_host(self.host)
         self.registry = Registry(self.paths.registry_file)
         self._policy = self.given_policy
 
@@ -68,7 +73,14 @@ class LifecycleContext:
         return config, auth, context
 
     def write_ssh_config(self, entries: dict[str, dict[str, Any]]) -> None:
-        sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts)
+        include = f"{self.paths.ssh_config_dir}/*.conf"
+        if self.host != LOCAL:
+            sshconfig.ensure_main(self.paths.main_ssh_config, include)
+        sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts,
+                        host=self.host, jump=self.jump, include=include if self.host == LOCAL else None)
+
+    def ssh_alias(self, taskspace: str, role: str) -> str:
+        return sshconfig.host_alias(taskspace, role, self.host)
 
     def mark_removed(self, taskspace: str) -> None:
         """Remember when a taskspace went: its kept agent state is retained from then on."""
@@ -86,4 +98,4 @@ class LifecycleContext:
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def forget_host_keys(self, taskspace: str) -> None:
-        sshconfig.forget_host_keys(self.paths.known_hosts, taskspace)
+        sshconfig.forget_host_keys(self.paths.known_hosts, taskspace, self.host)

@@ -7,6 +7,8 @@ if it existed before. A per-id lock makes a second concurrent create of the same
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -18,8 +20,8 @@ from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineConflict, SymposiumError, UsageError
 from symposium_tui.core.fsutil import atomic_write, locked
 from symposium_tui.core.ids import container_name, pod_name, validate_id, volume_name
-from symposium_tui.core.models import VolumeInfo
-from symposium_tui.core.net import ssh_banner, wait_for
+from symposium_tui.core.models import ExecResult, VolumeInfo
+from symposium_tui.core.net import wait_for
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.repos import RepoSpec
 from symposium_tui.core.security import LEVELS
@@ -280,12 +282,15 @@ class Creator:
         agent = container_name(taskspace, "agent")
         self._report("agent")
         config, auth, context = self.ctx.agent_mounts()
+        files = {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
+        local = self.engine.local
         self._container(ContainerSpec(
             agent, launch.agent_image, L.ours("agent", taskspace) | launch.labels, pod=pod,
             volumes=(VolumeMount(launch.workspace, "/workspace"), VolumeMount(launch.state, "/agent/state")),
-            binds=(BindMount(str(config), "/agent/config.yaml"), BindMount(str(auth), "/agent/auth"),
-                   BindMount(str(context), "/agent/context"), BindMount(str(facts), "/agent/taskspace.yaml")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
+            # Read-only bind mounts on this machine; another machine gets root-owned copies.
+            binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if local else (),
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback,
+            copy=None if local else files)
         self._report("agent-ready")
         self._wait_ready(agent, agent_port)
 
@@ -331,7 +336,21 @@ class Creator:
     def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
                       project_type: str, size: int, image: str) -> None:
         source = "/source" if repo.kind == "path" else repo.source
-        binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" else ()
+        binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" and self.engine.local else ()
+        with tempfile.TemporaryDirectory(prefix="symposium-bundle-") as tmp:
+            files = None
+            if repo.kind == "path" and not self.engine.local:
+                # The engine is on another machine: the repository travels as a git bundle.
+                source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
+            result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files)
+        if result.exit_code != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise SymposiumError(f"preparing project storage from {repo.argument} failed: "
+                                 + (" | ".join(detail[-3:]) or f"exit code {result.exit_code}"))
+
+    def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
+                  project_type: str, size: int, image: str, source: str, binds: tuple[BindMount, ...],
+                  files: dict[str, Path] | None) -> ExecResult:
         spec = ContainerSpec(
             name="", image=image, labels=L.ours("init"), entrypoint=("/bin/sh",),
             command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
@@ -339,11 +358,7 @@ class Creator:
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
                      VolumeMount(state.name, "/state")),
             binds=binds, network=None if repo.needs_network else "none")
-        result = self.engine.run(spec)
-        if result.exit_code != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise SymposiumError(f"preparing project storage from {repo.argument} failed: "
-                                 + (" | ".join(detail[-3:]) or f"exit code {result.exit_code}"))
+        return self.engine.run(spec, files=files)
 
     def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo,
                           rollback: Rollback) -> str:
@@ -366,13 +381,30 @@ class Creator:
         atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
         return path
 
-    def _container(self, spec: ContainerSpec, rollback: Rollback) -> None:
+    def _container(self, spec: ContainerSpec, rollback: Rollback, copy: dict[str, Path] | None = None) -> None:
         self.engine.create_container(spec)
         rollback.add(f"container {spec.name}", lambda: self.engine.remove_container(spec.name))
+        if copy:
+            self.engine.copy_into(spec.name, "/agent", copy)
         self.engine.start_container(spec.name)
 
     def _wait_ready(self, container: str, port: int) -> None:
         wait_ssh_ready(self.engine, container, port)
+
+
+def git_bundle(repository: str, directory: Path) -> Path:
+    """The whole repository (every branch and tag) as one file git can clone from."""
+    bundle = directory / "source.bundle"
+    try:
+        proc = subprocess.run(["git", "-C", repository, "bundle", "create", str(bundle), "--all"],
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SymposiumError(f"could not pack {repository} for the remote engine: {exc}") from exc
+    if proc.returncode != 0:
+        raise SymposiumError(f"could not pack {repository} for the remote engine: "
+                             + (proc.stderr.strip().splitlines() or ["git bundle failed"])[-1])
+    bundle.chmod(0o644)
+    return bundle
 
 
 def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None) -> None:
@@ -384,7 +416,7 @@ def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None) ->
         if not info.running:
             return f"{container} is {info.state.value} (exit code {info.exit_code})"
         return None
-    why = wait_for(lambda: bool(port) and ssh_banner(port) is not None, READY_TIMEOUT, gone)
+    why = wait_for(lambda: bool(port) and engine.ssh_answers(port), READY_TIMEOUT, gone)
     if why is not None:
         raise SymposiumError(f"{container} never became ready: {why}",
                              hint=f"see its log: podman logs {container}")

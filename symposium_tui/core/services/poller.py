@@ -28,7 +28,6 @@ from symposium_tui.core.health import (
     evaluate,
 )
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
-from symposium_tui.core.net import ssh_banner
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import TaskspaceGroup, group_taskspaces
@@ -334,7 +333,7 @@ class Poller:
     def _probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
         wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
                   for role, c in g.members.items() if c.running]
-        futures = {(t, role): self._probe_pool.submit(lambda p=port: ssh_banner(p) is not None)
+        futures = {(t, role): self._probe_pool.submit(self.ctx.engine.ssh_answers, port)
                    for t, role, port in wanted if port}
         return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
                 for t, role, _ in wanted}
