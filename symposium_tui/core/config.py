@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from symposium_tui.core.errors import ConfigError
+from symposium_tui.core.hosts import LOCAL, HostSpec, valid_host_name
 from symposium_tui.core.security import ALLOW_FORMAT, LEVELS, AllowRule, parse_allow
 from symposium_tui.core.yamldoc import YamlDoc
 
@@ -43,6 +44,7 @@ class Settings:
     state_retention_days: float = 30.0  # agent state outlives its taskspace this long
     security_default: str = "open"  # the level of `create` without --security
     restricted_allow: tuple[AllowRule, ...] = ()  # where restricted taskspaces may connect
+    hosts: tuple[HostSpec, ...] = ()  # engine hosts beside podman's own connections
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -74,7 +76,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days", "security"}
+    known = {"images", "debian_suite", "state_retention_days", "security", "hosts"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -97,7 +99,34 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     default, allow = _parse_security(doc, data.get("security"), settings)
     return Settings(images=replace(settings.images, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,
-                    restricted_allow=allow)
+                    restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")))
+
+
+def _parse_hosts(doc: YamlDoc, section: Any) -> tuple[HostSpec, ...]:
+    """hosts: {NAME: {url: ssh://user@host[:port]/path/podman.sock, identity: ~/.ssh/key}}"""
+    if section is None:
+        return ()
+    if not isinstance(section, dict):
+        raise doc.fail(["hosts"], "a mapping of host names to {url, identity}")
+    hosts = []
+    for name, entry in section.items():
+        if not isinstance(name, str) or not valid_host_name(name) or name == LOCAL:
+            raise doc.fail(["hosts", str(name)], "a host name of letters, digits, '.', '_' or '-' "
+                           f"(not {LOCAL!r}, the name of this machine's engine)")
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise doc.fail(["hosts", name], "a mapping with url (and optionally identity)")
+        for key in entry:
+            if key not in ("url", "identity"):
+                raise doc.fail(["hosts", name, str(key)], "one of url, identity (unknown key)")
+        url = entry["url"]
+        if not url.startswith(("ssh://", "unix:///", "tcp://")) or any(c.isspace() for c in url):
+            raise doc.fail(["hosts", name, "url"], "ssh://user@host[:port]/path/to/podman.sock, "
+                           "unix:///path.sock or tcp://host:port")
+        identity = entry.get("identity")
+        if identity is not None and (not isinstance(identity, str) or not identity.strip()):
+            raise doc.fail(["hosts", name, "identity"], "the path of an SSH private key")
+        hosts.append(HostSpec(name, url, identity, "config.yaml"))
+    return tuple(hosts)
 
 
 def _parse_security(doc: YamlDoc, section: Any, settings: Settings) -> tuple[str, tuple[AllowRule, ...]]:
