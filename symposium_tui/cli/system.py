@@ -99,7 +99,9 @@ def cmd_images_build(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from symposium_tui.ui.app import run_dashboard
 
-    return run_dashboard(url=args.url, read_only=args.read_only)
+    if args.url and args.connection:
+        raise UsageError("give --url or --connection, not both")
+    return run_dashboard(url=args.url, read_only=args.read_only, connection=args.connection)
 
 
 def cmd_images_usage(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from textual import work
 from textual.app import App
@@ -17,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from symposium_tui import __version__
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.services.poller import Poller, Snapshot
 from symposium_tui.ui.commands import DashboardCommands
 from symposium_tui.ui.messages import (
@@ -35,12 +37,32 @@ RETRY_SECONDS = 3.0
 
 @dataclass
 class Services:
-    """What the dashboard drives once connected."""
+    """What the dashboard drives on one host once connected."""
 
     connection: object
     ctx: object
     lifecycle: object
     poller: Poller
+
+
+@dataclass
+class HostState:
+    """One engine host as the dashboard knows it; its worker fills it in."""
+
+    name: str
+    services: Services | None = None
+    snapshot: Snapshot | None = None
+    text: str = "connecting to podman…"
+    connected_text: str = ""
+    ok: bool = True
+    answered_at: float = 0.0  # monotonic time of its last snapshot
+
+    def slow_for(self, now: float, interval: float) -> float | None:
+        """Seconds since the last answer, when that is far longer than a tick takes."""
+        if self.services is None or not self.answered_at:
+            return None
+        waited = now - self.answered_at
+        return waited if waited > max(3 * interval, 5.0) else None
 
 
 class SymposiumApp(App[None]):
@@ -51,34 +73,91 @@ class SymposiumApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
+        Binding("H", "hosts", "Hosts", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
     def __init__(self, url: str | None = None, *, connect: bool = True, read_only: bool = False,
-                 interval: float = 2.0) -> None:
+                 interval: float = 2.0, connection: str | None = None,
+                 hosts: list[str] | None = None) -> None:
         super().__init__()
         self.url = url
         self.should_connect = connect
         self.read_only = read_only
         self.interval = interval
-        self.services: Services | None = None
-        self.snapshot: Snapshot | None = None
-        self.engine_text = "connecting to podman…"
-        self.connected_text = ""
-        self.engine_ok = True
+        self.configured: tuple = ()
+        if hosts is None:
+            hosts = [LOCAL]
+            if connect and not url:
+                from symposium_tui.cli.common import load_settings
+                from symposium_tui.engine.connection import named_hosts
+
+                self.configured = load_settings().hosts
+                hosts += [h.name for h in named_hosts(configured=self.configured)]
+        self.hosts: dict[str, HostState] = {name: HostState(name) for name in hosts}
+        if connection is not None and connection not in self.hosts:
+            from symposium_tui.core.hosts import pick
+            from symposium_tui.engine.connection import named_hosts
+
+            pick(named_hosts(configured=self.configured), connection)  # says which names exist
+        # What the list shows: one host, or every host (None) with a host column.
+        self.view: str | None = connection or (None if len(self.hosts) > 1 else next(iter(self.hosts)))
+
+    # -- hosts -----------------------------------------------------------------------------------
+    @property
+    def several_hosts(self) -> bool:
+        return len(self.hosts) > 1
+
+    def focus_host(self) -> str:
+        """The host actions go to: the one shown, or in the all-hosts list the selected row's."""
+        if self.view is not None:
+            return self.view
+        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+        selected = home.selected_host() if home is not None else None
+        return selected or next(iter(self.hosts))
+
+    def services_for(self, host: str | None) -> Services | None:
+        state = self.hosts.get(host or self.focus_host())
+        return state.services if state else None
+
+    def snapshot_for(self, host: str | None) -> Snapshot | None:
+        state = self.hosts.get(host or self.focus_host())
+        return state.snapshot if state else None
+
+    @property
+    def services(self) -> Services | None:
+        return self.services_for(None)
+
+    @services.setter
+    def services(self, value: Services | None) -> None:
+        self.hosts[self.focus_host()].services = value
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self.snapshot_for(None)
+
+    @property
+    def engine_text(self) -> str:
+        return self._engine_line()[0]
+
+    @engine_text.setter
+    def engine_text(self, text: str) -> None:
+        self.hosts[self.focus_host()].text = text
 
     # -- start and stop --------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         if self.should_connect:
-            self.connect_engine()
+            for name in self.hosts:
+                self.run_worker(partial(self._watch_host, name), name=f"host {name}", group=f"host:{name}",
+                                thread=True, exclusive=True, exit_on_error=False)
+        if self.several_hosts:
+            self.set_interval(1.0, self._show_engine)  # a slow host shows as slow while it is
 
-    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
-    def connect_engine(self) -> None:
-        """Connect, retrying while the engine is unreachable; then run the poller in this worker."""
-        from symposium_tui.cli.common import load_settings
-        from symposium_tui.core.paths import app_paths
-        from symposium_tui.core.services.context import LifecycleContext
+    def _watch_host(self, name: str) -> None:
+        """One host's worker: connect (retrying while it is unreachable), then run its poller.
+        A slow or dead host holds up only this thread."""
+        from symposium_tui.cli.common import context_for, load_settings
         from symposium_tui.core.services.lifecycle import Lifecycle
         from symposium_tui.core.services.poller import PollerSettings
         from symposium_tui.engine.session import connect
@@ -86,65 +165,86 @@ class SymposiumApp(App[None]):
         worker = get_current_worker()
         while not worker.is_cancelled:
             try:
-                connection = connect(self.url)
+                if self.url:
+                    connection = connect(self.url)
+                elif name == LOCAL:
+                    connection = connect(use_connections=not self.several_hosts)
+                else:
+                    connection = connect(connection=name, configured=self.configured)
                 break
             except SymposiumError as exc:
-                self.post_message(EngineUnreachable(exc.message, exc.hint))
+                self.post_message(EngineUnreachable(exc.message, exc.hint, host=name))
                 if exc.exit_code == 2:
                     return  # a usage error (a bad --url) does not heal by waiting
                 time.sleep(RETRY_SECONDS)
         else:
             return
-        ctx = LifecycleContext(connection.engine, app_paths(), load_settings())
+        ctx = context_for(connection, load_settings())
         poller = Poller(ctx, PollerSettings(interval=self.interval))
-        self.services = Services(connection, ctx, Lifecycle(ctx), poller)
-        version = connection.engine.server_version()
-        self.post_message(EngineConnected(f"podman {version} · {connection.target.uri} "
-                                          f"({connection.target.source})"))
-        poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot)))
+        self.hosts[name].services = Services(connection, ctx, Lifecycle(ctx), poller)
+        try:
+            version = connection.engine.server_version()
+        except SymposiumError:
+            version = "?"
+        self.post_message(EngineConnected(f"podman {version} · {connection.engine.where} "
+                                          f"({connection.target.source})", host=name))
+        poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot, host=name)))
 
     def close_engine(self) -> None:
-        if self.services is not None:
-            self.services.poller.stop()
-            self.services.connection.close()
-            self.services = None
+        for state in self.hosts.values():
+            if state.services is not None:
+                state.services.poller.stop()
+                state.services.connection.close()
+                state.services = None
+
+    def _stop_pollers(self) -> None:
+        for state in self.hosts.values():
+            if state.services is not None:
+                state.services.poller.stop()
 
     async def action_quit(self) -> None:
-        if self.services is not None:
-            self.services.poller.stop()
+        self._stop_pollers()
         self.exit()
+
+    def on_unmount(self) -> None:
+        self._stop_pollers()  # however the app ends: its thread workers must end with it
 
     # -- what happened ---------------------------------------------------------------------------
     def on_engine_connected(self, message: EngineConnected) -> None:
-        self.connected_text = message.description
-        self.engine_text, self.engine_ok = message.description, True
+        state = self.hosts[message.host]
+        state.connected_text = message.description
+        state.text, state.ok = message.description, True
         self._show_engine()
 
     def on_engine_unreachable(self, message: EngineUnreachable) -> None:
         text = f"engine unreachable: {message.reason}"
         if message.hint:
             text += f" — {message.hint}"
-        self.engine_text, self.engine_ok = text + " (retrying)", False
+        state = self.hosts[message.host]
+        state.text, state.ok = text + " (retrying)", False
         self._show_engine()
 
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
-        self.snapshot = message.snapshot
+        state = self.hosts.setdefault(message.host, HostState(message.host))
+        state.snapshot = message.snapshot
+        state.answered_at = time.monotonic()
         if message.snapshot.engine_error:
-            self.engine_text = f"engine unreachable: {message.snapshot.engine_error} (retrying)"
-            self.engine_ok = False
+            state.text = f"engine unreachable: {message.snapshot.engine_error} (retrying)"
+            state.ok = False
             self._show_engine()
-        elif not self.engine_ok and self.services is not None:
-            self.engine_text, self.engine_ok = self.connected_text, True
+        elif not state.ok and state.services is not None:
+            state.text, state.ok = state.connected_text, True
             self._show_engine()
-        show = getattr(self.screen, "show_snapshot", None)
-        if show is not None:
-            show(message.snapshot)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_hosts()
+            elif getattr(screen, "engine_host", None) == message.host and hasattr(screen, "show_snapshot"):
+                screen.show_snapshot(message.snapshot)
 
     def on_operation_finished(self, message: OperationFinished) -> None:
         self.notify(message.text, severity="error" if message.failed else "information",
                     timeout=8 if message.failed else 4)
-        if self.services is not None:
-            self.refresh_now()
+        self.refresh_now(message.host)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -152,16 +252,63 @@ class SymposiumApp(App[None]):
             text = error.message if isinstance(error, SymposiumError) else f"{type(error).__name__}: {error}"
             self.notify(f"{event.worker.name} failed: {text}", severity="error", timeout=10)
 
+    def _engine_line(self) -> tuple[str, bool]:
+        """The status line: the shown host's engine, or every host's state in a few words."""
+        now = time.monotonic()
+        if self.view is not None and not self.several_hosts:
+            state = self.hosts[self.view]
+            return state.text, state.ok
+        parts, ok = [], True
+        for state in self.hosts.values():
+            slow = state.slow_for(now, self.interval) if state.ok else None
+            if slow is not None:
+                word = f"slow: no answer for {slow:.0f} s"
+            elif not state.ok:
+                word = state.text.replace("engine unreachable: ", "unreachable: ")
+            elif state.services is None:
+                word = "connecting…"
+            else:
+                word = f"ok, {len(state.snapshot.taskspaces) if state.snapshot else 0} taskspaces"
+            ok = ok and state.ok and slow is None
+            mark = "▶ " if state.name == self.view else ""
+            parts.append(f"{mark}{state.name}: {word}")
+        return ("all hosts · " if self.view is None else "") + "  │  ".join(parts), ok
+
     def _show_engine(self) -> None:
+        text, ok = self._engine_line()
         for screen in self.screen_stack:
             show = getattr(screen, "show_engine", None)
             if show is not None:
-                show(self.engine_text, ok=self.engine_ok)
+                show(text, ok=ok)
+
+    def action_hosts(self) -> None:
+        from symposium_tui.ui.screens.hosts import ALL_HOSTS, HostsScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice is None:
+                return
+            self.view = None if choice == ALL_HOSTS else choice
+            self._show_engine()
+            for screen in self.screen_stack:
+                if isinstance(screen, HomeScreen):
+                    screen.show_hosts()
+        lines = {name: self._host_word(state) for name, state in self.hosts.items()}
+        self.push_screen(HostsScreen(lines, self.view), chosen)
+
+    def _host_word(self, state: HostState) -> str:
+        if not state.ok:
+            return state.text
+        if state.services is None:
+            return "connecting…"
+        count = len(state.snapshot.taskspaces) if state.snapshot else 0
+        return f"{count} taskspaces · {state.connected_text}"
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in MUTATING:
             return None  # hidden and disabled
+        if action == "hosts" and not self.several_hosts:
+            return None
         return True
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
@@ -178,12 +325,14 @@ class SymposiumApp(App[None]):
                    ("Start taskspace", "start a stopped taskspace", "start"),
                    ("Stop taskspace", "stop it; health checks leave it stopped", "stop"),
                    ("Remove taskspace", "after a confirmation that shows what is kept", "remove"),
+                   ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
                    ("Refresh", "poll the engine now", "refresh"),
                    ("Quit", "leave the dashboard", "quit")]
         return [a for a in actions if self.check_action(a[2].split("(")[0], ()) is not None]
 
     def key_help(self) -> list[tuple[str, str]]:
-        keys = [(self.get_key_display(b), b.description) for b in self.BINDINGS if b.description]
+        keys = [(self.get_key_display(b), b.description) for b in self.BINDINGS
+                if b.description and self.check_action(b.action, ()) is not None]
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None:
             keys += home.key_help()
@@ -210,9 +359,10 @@ class SymposiumApp(App[None]):
     def action_refresh(self) -> None:
         self.refresh_now()
 
-    def refresh_now(self) -> None:
-        if self.services is not None:
-            self.services.poller.wake()
+    def refresh_now(self, host: str | None = None) -> None:
+        for name, state in self.hosts.items():
+            if state.services is not None and host in (None, name):
+                state.services.poller.wake()
 
     def action_details(self) -> None:
         from symposium_tui.ui.screens.details import DetailsScreen
@@ -228,11 +378,13 @@ class SymposiumApp(App[None]):
 
     def action_ssh(self, role: str) -> None:
         taskspace = self._need_selection()
-        if taskspace is None or self.services is None:
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
             return
-        config = self.services.ctx.paths.ssh_config
+        ctx = services.ctx
         with self.suspend():
-            subprocess.run(["ssh", "-F", str(config), f"{taskspace}-{role}"], check=False)
+            subprocess.run(["ssh", "-F", str(ctx.paths.main_ssh_config), ctx.ssh_alias(taskspace, role)],
+                           check=False)
 
     def action_create(self) -> None:
         from symposium_tui.ui.screens.create import CreateScreen
@@ -251,28 +403,31 @@ class SymposiumApp(App[None]):
         from symposium_tui.ui.screens.security import SecurityScreen, consequence
 
         taskspace = self._need_selection()
-        if taskspace is None or self._need_services() is None:
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
             return
-        status = next((t for t in self.snapshot.taskspaces if t.id == taskspace), None) if self.snapshot else None
+        host = self.focus_host()
+        snapshot = self.snapshot_for(host)
+        status = next((t for t in snapshot.taskspaces if t.id == taskspace), None) if snapshot else None
         current = (status.security if status else "") or "open"
 
         def chosen(level: str | None) -> None:
             if level and level != current:
                 self.push_screen(ConfirmScreen(consequence(taskspace, current, level)),
-                                 lambda yes: self.change_security(taskspace, level) if yes else None)
+                                 lambda yes: self.change_security(services, host, taskspace, level) if yes else None)
         self.push_screen(SecurityScreen(taskspace, current), chosen)
 
     @work(thread=True, group="operations", exit_on_error=False)
-    def change_security(self, taskspace: str, level: str) -> None:
+    def change_security(self, services: Services, host: str, taskspace: str, level: str) -> None:
         from symposium_tui.core.services.security import SecurityChange
 
         self.notify_from_thread(f"{taskspace}: making its pod again at the {level} level…")
         try:
-            old, _ = SecurityChange(self.services.ctx).change(taskspace, level)
-            self.post_message(OperationFinished(f"{taskspace}: security {old} → {level}"))
+            old, _ = SecurityChange(services.ctx).change(taskspace, level)
+            self.post_message(OperationFinished(f"{taskspace}: security {old} → {level}", host=host))
         except SymposiumError as exc:
-            self.post_message(OperationFinished(f"security of {taskspace} failed: {exc.message}", failed=True))
-        self.refresh_now()
+            self.post_message(OperationFinished(f"security of {taskspace} failed: {exc.message}", failed=True,
+                                                host=host))
 
     def action_cleanup(self) -> None:
         from symposium_tui.ui.screens.cleanup import CleanupScreen
@@ -281,54 +436,60 @@ class SymposiumApp(App[None]):
             self.push_screen(CleanupScreen())
 
     def action_restart(self) -> None:
-        if taskspace := self._need_selection():
-            self.drive(taskspace, "restart")
+        self._drive("restart")
 
     def action_start(self) -> None:
-        if taskspace := self._need_selection():
-            self.drive(taskspace, "start")
+        self._drive("start")
 
     def action_stop(self) -> None:
-        if taskspace := self._need_selection():
-            self.drive(taskspace, "stop")
+        self._drive("stop")
+
+    def _drive(self, verb: str) -> None:
+        if (taskspace := self._need_selection()) and (services := self._need_services()):
+            self.drive(services, self.focus_host(), taskspace, verb)
 
     def action_remove(self) -> None:
         from symposium_tui.ui.screens.confirm import RemoveScreen
 
         taskspace = self._need_selection()
-        if taskspace is None or self._need_services() is None:
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
             return
+        host = self.focus_host()
 
         def decided(choice: tuple[bool, bool] | None) -> None:
             if choice is not None:
                 purge, force = choice
-                self.remove_taskspace(taskspace, purge, force)
-        self.push_screen(RemoveScreen(taskspace, self.services.lifecycle), decided)
+                self.remove_taskspace(services, host, taskspace, purge, force)
+        self.push_screen(RemoveScreen(taskspace, services.lifecycle), decided)
 
     @work(thread=True, group="operations", exit_on_error=False)
-    def drive(self, taskspace: str, verb: str) -> None:
+    def drive(self, services: Services, host: str, taskspace: str, verb: str) -> None:
         self.notify_from_thread(f"{verb} {taskspace}…")
         try:
-            getattr(self.services.lifecycle, verb)(taskspace)
-            self.post_message(OperationFinished(f"{verb} {taskspace}: done"))
+            getattr(services.lifecycle, verb)(taskspace)
+            self.post_message(OperationFinished(f"{verb} {taskspace}: done", host=host))
         except SymposiumError as exc:
-            self.post_message(OperationFinished(f"{verb} {taskspace} failed: {exc.message}", failed=True))
+            self.post_message(OperationFinished(f"{verb} {taskspace} failed: {exc.message}", failed=True,
+                                                host=host))
 
     @work(thread=True, group="operations", exit_on_error=False)
-    def remove_taskspace(self, taskspace: str, purge_state: bool, force: bool) -> None:
+    def remove_taskspace(self, services: Services, host: str, taskspace: str, purge_state: bool,
+                         force: bool) -> None:
         try:
-            removed = self.services.lifecycle.remove(taskspace, purge_state=purge_state, force=force)
+            removed = services.lifecycle.remove(taskspace, purge_state=purge_state, force=force)
             kept = f"; kept {', '.join(removed['kept'])}" if removed["kept"] else ""
-            self.post_message(OperationFinished(f"removed {taskspace}{kept}"))
+            self.post_message(OperationFinished(f"removed {taskspace}{kept}", host=host))
         except SymposiumError as exc:
-            self.post_message(OperationFinished(f"remove {taskspace} failed: {exc.message}", failed=True))
+            self.post_message(OperationFinished(f"remove {taskspace} failed: {exc.message}", failed=True,
+                                                host=host))
 
     def notify_from_thread(self, text: str) -> None:
         self.call_from_thread(self.notify, text, timeout=3)
 
 
-def run_dashboard(url: str | None = None, read_only: bool = False) -> int:
-    app = SymposiumApp(url, read_only=read_only)
+def run_dashboard(url: str | None = None, read_only: bool = False, connection: str | None = None) -> int:
+    app = SymposiumApp(url, read_only=read_only, connection=connection)
     try:
         app.run()
     finally:

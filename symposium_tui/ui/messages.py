@@ -8,31 +8,36 @@ from symposium_tui.core.services.poller import Snapshot
 
 
 class EngineConnected(Message):
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, host: str = "local") -> None:
         super().__init__()
         self.description = description
+        self.host = host
 
 
 class EngineUnreachable(Message):
-    def __init__(self, reason: str, hint: str | None = None) -> None:
+    def __init__(self, reason: str, hint: str | None = None, host: str = "local") -> None:
         super().__init__()
         self.reason = reason
         self.hint = hint
+        self.host = host
 
 
 class SnapshotTaken(Message):
-    """A poller tick finished. Only the newest matters: older ones in the queue are replaced."""
+    """A poller tick of one host finished. Only the newest of a host matters: its older ones in
+    the queue are replaced (another host's never are)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, host: str = "local") -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.host = host
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotTaken)
+        return isinstance(message, SnapshotTaken) and message.host == self.host
 
 
 class OperationFinished(Message):
-    def __init__(self, text: str, *, failed: bool = False) -> None:
+    def __init__(self, text: str, *, failed: bool = False, host: str | None = None) -> None:
         super().__init__()
         self.text = text
         self.failed = failed
+        self.host = host  # whose poller to wake; None: every host's

@@ -1,3 +1,3 @@
 """The taskspace fixtures of the engine tests, for the dashboard tests on the real engine."""
 
-from tests.engine.conftest import ctx, lifecycle, repo  # noqa: F401 - fixtures
+from tests.engine.conftest import ctx, lifecycle, remote_host, repo  # noqa: F401 - fixtures

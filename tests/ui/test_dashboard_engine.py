@@ -34,7 +34,13 @@ def rows(app) -> dict[str, list[str]]:
 
     home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
     table = home.query_one("#taskspaces", DataTable)
-    return {str(key.value): [str(c) for c in table.get_row(key)] for key in table.rows}
+    return {_name(str(key.value)): [str(c) for c in table.get_row(key)] for key in table.rows}
+
+
+def _name(key: str) -> str:
+    """A row key is HOST/ID (gone:HOST/ID for drift): the id, with gone: kept."""
+    gone = key.startswith("gone:")
+    return ("gone:" if gone else "") + key.removeprefix("gone:").split("/", 1)[1]
 
 
 def select(app, taskspace: str) -> None:
@@ -42,7 +48,7 @@ def select(app, taskspace: str) -> None:
 
     home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
     table = home.query_one("#taskspaces", DataTable)
-    table.move_cursor(row=[str(k.value) for k in table.rows].index(taskspace))
+    table.move_cursor(row=[_name(str(k.value)) for k in table.rows].index(taskspace))
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +199,60 @@ async def test_read_only_mode_hides_every_change(isolated, shown):
         assert app.screen.__class__.__name__ == "HomeScreen"
         assert "taskspace-ui-one" in inventory(isolated)["pods"]
         await pilot.press("q")
+
+
+def keyed_rows(app) -> dict[str, list[str]]:
+    from symposium_tui.ui.screens.home import HomeScreen
+
+    home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+    table = home.query_one("#taskspaces", DataTable)
+    return {str(key.value): [str(c) for c in table.get_row(key)] for key in table.rows}
+
+
+async def test_two_hosts_each_polled_on_its_own_worker(isolated, remote_host, shown, repo, monkeypatch):
+    """local (the isolated engine) and box2 (a second engine behind a real sshd): one list with a
+    HOST column, a host switcher, and box2 going away stalls nothing of local."""
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.ui.screens.hosts import HostsScreen
+
+    monkeypatch.setenv("CONTAINER_HOST", isolated.uri)
+    with remote_host.configured(app_paths().config_file):
+        made = run_cli("create", "far-ui", "--repo", str(repo), "--connection", "box2")
+        assert made.returncode == 0, made.stderr
+        try:
+            app = SymposiumApp(interval=0.5)
+            assert list(app.hosts) == ["local", "box2"] and app.view is None
+            async with app.run_test(size=(150, 40)) as pilot:
+                found = await until(pilot, lambda: (r := keyed_rows(app)) and f"local/{shown}" in r
+                                    and "box2/far-ui" in r and r, 60, "rows of both hosts")
+                assert found["box2/far-ui"][:2] == ["box2", "far-ui"]
+                assert found[f"local/{shown}"][:2] == ["local", shown]
+                await until(pilot, lambda: "healthy" in keyed_rows(app)["box2/far-ui"][3], 30, "box2 healthy")
+                # The host switcher: box2 alone, then every host again.
+                await pilot.press("H")
+                await until(pilot, lambda: isinstance(app.screen, HostsScreen), 5, "the host switcher")
+                await pilot.press("down", "down", "enter")
+                await until(pilot, lambda: list(keyed_rows(app)) == ["box2/far-ui"], 10, "box2's rows only")
+                assert app.view == "box2" and app.focus_host() == "box2"
+                await pilot.press("H")
+                await until(pilot, lambda: isinstance(app.screen, HostsScreen), 5, "the host switcher")
+                await pilot.press("home", "enter")
+                await until(pilot, lambda: len(keyed_rows(app)) >= 2, 10, "all rows again")
+                # box2's machine goes away: only box2 shows unreachable; local keeps its ticks.
+                remote_host.sshd.stop()
+                try:
+                    await until(pilot, lambda: not app.hosts["box2"].ok, 30, "box2 unreachable")
+                    assert "box2: unreachable" in app.engine_text and app.hosts["local"].ok
+                    assert keyed_rows(app)["box2/far-ui"][3] == "host down"
+                    ticked = app.hosts["local"].answered_at
+                    await until(pilot, lambda: app.hosts["local"].answered_at > ticked + 1.0, 10,
+                                "local's poller to go on ticking")
+                    assert "healthy" in keyed_rows(app)[f"local/{shown}"][3]
+                finally:
+                    remote_host.sshd.start()
+                await until(pilot, lambda: app.hosts["box2"].ok, 30, "box2 back")
+                await until(pilot, lambda: "healthy" in keyed_rows(app)["box2/far-ui"][3], 30,
+                            "box2's row healthy again")
+                await pilot.press("q")
+        finally:
+            run_cli("rm", "far-ui", "--connection", "box2", "--force", "--purge-state")

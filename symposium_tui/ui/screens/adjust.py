@@ -14,13 +14,15 @@ from symposium_tui.core.policy import Limits
 from symposium_tui.core.services.resources import Resources, describe_change
 from symposium_tui.core.units import format_cpu, format_size
 from symposium_tui.ui.messages import OperationFinished
+from symposium_tui.ui.screens.onhost import OnHost
 
 
-class AdjustScreen(ModalScreen[Limits | None]):
+class AdjustScreen(OnHost, ModalScreen[Limits | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, taskspace: str) -> None:
         super().__init__()
+        self.bind_host()
         self.taskspace = taskspace
         self.current: Limits | None = None
 
@@ -40,17 +42,17 @@ class AdjustScreen(ModalScreen[Limits | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        if self.app.services is None:
+        if self.services is None:
             self._error("not connected to podman yet")
             return
         self.load_current()
 
     @work(thread=True, exclusive=True, group="adjust", exit_on_error=False)
     def load_current(self) -> None:
-        resources = Resources(self.app.services.ctx, via="dashboard")
+        resources = Resources(self.services.ctx, via="dashboard")
         try:
             current = resources.current(self.taskspace)
-            tiers = sorted(self.app.services.ctx.policy.tiers)
+            tiers = sorted(self.services.ctx.policy.tiers)
         except SymposiumError as exc:
             self.app.call_from_thread(self._error, exc.message)
             return
@@ -81,7 +83,7 @@ class AdjustScreen(ModalScreen[Limits | None]):
             self._error("")
             return None
         try:
-            new = Resources(self.app.services.ctx).target(self.current, tier, memory, cpu)
+            new = Resources(self.services.ctx).target(self.current, tier, memory, cpu)
         except SymposiumError as exc:
             self._error(exc.message)
             return None
@@ -105,7 +107,7 @@ class AdjustScreen(ModalScreen[Limits | None]):
     @work(thread=True, exclusive=True, group="adjust", exit_on_error=False)
     def apply(self, tier: str | None, memory: str | None, cpu: str | None) -> None:
         try:
-            result = Resources(self.app.services.ctx, via="dashboard").adjust(
+            result = Resources(self.services.ctx, via="dashboard").adjust(
                 self.taskspace, tier=tier, memory=memory, cpu=cpu)
         except SymposiumError as exc:
             self.app.call_from_thread(self._failed, exc.message)

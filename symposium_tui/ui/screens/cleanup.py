@@ -25,13 +25,15 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.services.cleanup import Cleanup, CleanupPlan
 from symposium_tui.core.units import parse_duration
 from symposium_tui.ui.messages import OperationFinished
+from symposium_tui.ui.screens.onhost import OnHost
 
 
-class CleanupScreen(Screen[None]):
+class CleanupScreen(OnHost, Screen[None]):
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("R", "plan", "Re-plan")]
 
     def __init__(self, inactive_for: str = "7d") -> None:
         super().__init__()
+        self.bind_host()
         self.inactive_for = inactive_for
         self.plan_made: CleanupPlan | None = None
 
@@ -63,7 +65,7 @@ class CleanupScreen(Screen[None]):
             self.query_one("#cleanup-summary", Static).update(exc.message)
             return
         self.query_one("#apply", Button).disabled = True
-        if self.app.services is None:
+        if self.services is None:
             self.query_one("#cleanup-summary", Static).update("not connected to podman yet")
             return
         self.make_plan(timedelta(seconds=seconds), self.query_one("#running", Checkbox).value)
@@ -71,7 +73,7 @@ class CleanupScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="cleanup", exit_on_error=False)
     def make_plan(self, inactive_for: timedelta, include_running: bool) -> None:
         try:
-            plan = Cleanup(self.app.services.ctx).plan(inactive_for, include_running)
+            plan = Cleanup(self.services.ctx).plan(inactive_for, include_running)
         except SymposiumError as exc:
             self.app.call_from_thread(self.query_one("#cleanup-summary", Static).update, exc.message)
             return
@@ -113,7 +115,7 @@ class CleanupScreen(Screen[None]):
             if what != "re-checking":
                 done.append(item)
                 self.app.call_from_thread(self._advance, f"{item}: {what}")
-        outcomes = Cleanup(self.app.services.ctx).apply(plan, progress=progress)
+        outcomes = Cleanup(self.services.ctx).apply(plan, progress=progress)
         removed = sum(1 for o in outcomes if o.removed)
         freed = sum(o.bytes for o in outcomes if o.removed)
         summary = f"cleanup: {removed} removed, {len(outcomes) - removed} skipped, {fmt.size(freed)} freed"

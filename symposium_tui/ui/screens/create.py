@@ -16,26 +16,32 @@ from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
 from symposium_tui.core.taskspace import PROJECT_TYPES
 from symposium_tui.ui.messages import OperationFinished
+from symposium_tui.ui.screens.onhost import OnHost
 
 
-class CreateScreen(ModalScreen[str | None]):
+class CreateScreen(OnHost, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bind_host()
 
     def compose(self) -> ComposeResult:
         tiers: list[str] = []
         default_tier = None
-        default_level = self.app.services.ctx.settings.security_default if self.app.services else "open"
-        if self.app.services is None:
+        default_level = self.services.ctx.settings.security_default if self.services else "open"
+        if self.services is None:
             self.policy_error = "not connected to podman yet"
         else:
             try:
-                policy = self.app.services.ctx.policy
+                policy = self.services.ctx.policy
                 tiers = sorted(policy.tiers)
                 default_tier = policy.default_tier
             except SymposiumError as exc:
                 self.policy_error = exc.message
         with Vertical(id="create-dialog", classes="dialog"):
-            yield Static("New taskspace", classes="dialog-title")
+            several = len(getattr(self.app, "hosts", {})) > 1
+            yield Static("New taskspace" + (f" on {self.engine_host}" if several else ""), classes="dialog-title")
             yield Label("id: lower-case letters, digits, dashes")
             yield Input(placeholder="fix-login-2", id="id", compact=True)
             yield Label("repository: a path, file:// or a git URL")
@@ -101,7 +107,7 @@ class CreateScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
     def run_create(self, request: CreateRequest) -> None:
-        creator = Creator(self.app.services.ctx, lambda p: self.app.call_from_thread(self._progress, p))
+        creator = Creator(self.services.ctx, lambda p: self.app.call_from_thread(self._progress, p))
         try:
             taskspace = creator.create(request)
         except SymposiumError as exc:

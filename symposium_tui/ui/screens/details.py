@@ -12,13 +12,15 @@ from textual.widgets import Footer, Header, Static
 from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.core.services.storage import enforcement
+from symposium_tui.ui.screens.onhost import OnHost
 
 
-class DetailsScreen(Screen[None]):
+class DetailsScreen(OnHost, Screen[None]):
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("l", "app.logs", "Logs")]
 
     def __init__(self, taskspace: str) -> None:
         super().__init__()
+        self.bind_host()
         self.taskspace = taskspace
 
     def compose(self) -> ComposeResult:
@@ -35,9 +37,9 @@ class DetailsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.taskspace
-        if self.app.snapshot is not None:
-            self.show_snapshot(self.app.snapshot)
+        self.sub_title = self.taskspace + (f" on {self.engine_host}" if len(getattr(self.app, "hosts", {})) > 1 else "")
+        if self.snapshot is not None:
+            self.show_snapshot(self.snapshot)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         status = next((t for t in snapshot.taskspaces if t.id == self.taskspace), None)
@@ -45,7 +47,7 @@ class DetailsScreen(Screen[None]):
             self.query_one("#summary", Static).update(f"{self.taskspace}: gone from the engine")
             return
         self._summary(status)
-        poller = self.app.services.poller if self.app.services else None
+        poller = self.services.poller if self.services else None
         for role in ("agent", "dev"):
             container = status.containers.get(role)
             samples = poller.history.samples(container.name) if poller and container else []
@@ -98,6 +100,8 @@ class DetailsScreen(Screen[None]):
                 f"  {datetime.datetime.fromtimestamp(r.time):%H:%M:%S} {r.container}: {r.reason} → {r.result}"
                 for r in records[-8:])
         self.query_one("#restarts", Static).update(text)
-        config = self.app.services.ctx.paths.ssh_config if self.app.services else "SSH_CONFIG"
-        self.query_one("#ssh", Static).update(
-            f"ssh -F {config} {self.taskspace}-dev\nssh -F {config} {self.taskspace}-agent")
+        ctx = self.services.ctx if self.services else None
+        config = ctx.paths.main_ssh_config if ctx else "SSH_CONFIG"
+        aliases = [ctx.ssh_alias(self.taskspace, role) if ctx else f"{self.taskspace}-{role}"
+                   for role in ("dev", "agent")]
+        self.query_one("#ssh", Static).update("\n".join(f"ssh -F {config} {alias}" for alias in aliases))

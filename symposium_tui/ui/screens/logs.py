@@ -13,11 +13,12 @@ from textual.widgets import Footer, Header, Input, RichLog, Static
 from textual.worker import get_current_worker
 
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.ui.screens.onhost import OnHost
 
 TAIL = 500
 
 
-class LogsScreen(Screen[None]):
+class LogsScreen(OnHost, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("tab", "switch", "Agent/dev"),
@@ -28,6 +29,7 @@ class LogsScreen(Screen[None]):
 
     def __init__(self, taskspace: str, role: str = "dev") -> None:
         super().__init__()
+        self.bind_host()
         self.taskspace = taskspace
         self.role = role
         self.lines: list[str] = []
@@ -64,7 +66,7 @@ class LogsScreen(Screen[None]):
         self.lines = []
         self.query_one("#log", RichLog).clear()
         self._title()
-        if self.app.services is None:
+        if self.services is None:
             self.add_lines(["[not connected to podman yet]"])
             return
         self.follow(self.container, self.timestamps, self.generation)
@@ -73,7 +75,7 @@ class LogsScreen(Screen[None]):
     def follow(self, container: str, timestamps: bool, generation: int) -> None:
         import time
 
-        engine = self.app.services.connection.engine
+        engine = self.services.connection.engine
         worker = get_current_worker()
         try:
             lines = engine.logs(container, tail=TAIL, timestamps=timestamps)
