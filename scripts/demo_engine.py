@@ -42,6 +42,37 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     return iso
 
 
+def start_remote(home: Path, name: str = "buildbox"):  # noqa: ANN201 - (IsolatedEngine, LoopbackSshd)
+    """A second engine behind an sshd on 127.0.0.1, named in config.yaml's hosts: as another
+    machine would be, with one taskspace made on it over SSH."""
+    from benchmarks.common import make_repo
+    from symposium_tui.cli.common import context_for
+    from symposium_tui.core.config import load_settings
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.core.repos import parse_repo
+    from symposium_tui.core.services.create import CreateRequest, Creator
+    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.engine.isolated import IsolatedEngine
+    from symposium_tui.engine.session import connect
+    from symposium_tui.engine.sshd import LoopbackSshd
+
+    iso = IsolatedEngine().start()
+    sshd = LoopbackSshd(iso.dir / "sshd", env={"CONTAINER_HOST": iso.uri}).start()
+    paths = app_paths()
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text(f"hosts:\n  {name}:\n    url: {sshd.uri(str(iso.service.socket_path))}\n"
+                                 f"    identity: {sshd.client_key}\n")
+    settings = load_settings(paths.config_file)
+    connection = connect(connection=name, configured=settings.hosts)
+    try:
+        ImageBuilder(connection.engine, paths, settings, lambda line: None).build_all()
+        repo = make_repo(home / "src" / "search-index")
+        Creator(context_for(connection, settings)).create(CreateRequest("reindex-7", parse_repo(str(repo))))
+    finally:
+        connection.close()
+    return iso, sshd
+
+
 def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="symposium-demo-"))
     iso = start(home)

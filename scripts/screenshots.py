@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from demo_engine import start  # noqa: E402
+from demo_engine import start, start_remote  # noqa: E402
 
 OUT = REPO / "screenshots"
 
@@ -65,12 +65,46 @@ async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
     app.close_engine()
 
 
+async def capture_hosts(sshd) -> None:  # noqa: ANN001
+    """This machine's engine and a second host over SSH: the all-hosts list, the switcher, and the
+    list while the second host does not answer."""
+    from symposium_tui.ui.app import SymposiumApp
+
+    app = SymposiumApp(interval=1.0)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await until(pilot, lambda: all(s.snapshot is not None and s.snapshot.taskspaces
+                                       for s in app.hosts.values()), 60)
+        await pilot.pause(6)
+        app.save_screenshot("hosts.svg", str(OUT))
+        await pilot.press("H")
+        await pilot.pause(0.5)
+        app.save_screenshot("host-switcher.svg", str(OUT))
+        await pilot.press("escape")
+        sshd.stop()
+        await until(pilot, lambda: not app.hosts["buildbox"].ok, 30)
+        await pilot.pause(1)
+        app.save_screenshot("host-down.svg", str(OUT))
+        await pilot.press("q")
+    app.close_engine()
+
+
 def main() -> int:
+    import os
+
     OUT.mkdir(exist_ok=True)
-    iso = start(Path(tempfile.mkdtemp(prefix="symposium-shots-")))
+    home = Path(tempfile.mkdtemp(prefix="symposium-shots-"))
+    iso = start(home)
+    remote, sshd = None, None
     try:
         asyncio.run(capture(iso.uri, iso.cli))
+        remote, sshd = start_remote(home)
+        os.environ["CONTAINER_HOST"] = iso.uri  # "local" is the demo engine, never your own
+        asyncio.run(capture_hosts(sshd))
     finally:
+        if sshd is not None:
+            sshd.stop()
+        if remote is not None:
+            remote.destroy()
         iso.destroy()
     for svg in sorted(OUT.glob("*.svg")):
         print(svg.relative_to(REPO))

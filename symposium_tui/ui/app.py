@@ -65,6 +65,17 @@ class HostState:
         return waited if waited > max(3 * interval, 5.0) else None
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def short_reason(text: str) -> str:
+    """The last clause of an unreachable message ("... port 22: Connection refused (retrying)"):
+    what fits in a status line beside other hosts; the switcher (H) shows the whole of it."""
+    text = text.removesuffix(" (retrying)")
+    return text.rsplit(": ", 1)[-1].strip() or text
+
+
 class SymposiumApp(App[None]):
     TITLE = "symposium-tui"
     SUB_TITLE = f"taskspaces on podman · {__version__}"
@@ -264,11 +275,11 @@ class SymposiumApp(App[None]):
             if slow is not None:
                 word = f"slow: no answer for {slow:.0f} s"
             elif not state.ok:
-                word = state.text.replace("engine unreachable: ", "unreachable: ")
+                word = f"unreachable — {short_reason(state.text)}"
             elif state.services is None:
                 word = "connecting…"
             else:
-                word = f"ok, {len(state.snapshot.taskspaces) if state.snapshot else 0} taskspaces"
+                word = f"ok, {plural(len(state.snapshot.taskspaces) if state.snapshot else 0, 'taskspace')}"
             ok = ok and state.ok and slow is None
             mark = "▶ " if state.name == self.view else ""
             parts.append(f"{mark}{state.name}: {word}")
@@ -301,7 +312,7 @@ class SymposiumApp(App[None]):
         if state.services is None:
             return "connecting…"
         count = len(state.snapshot.taskspaces) if state.snapshot else 0
-        return f"{count} taskspaces · {state.connected_text}"
+        return f"{plural(count, 'taskspace')} · {state.connected_text}"
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -94,6 +94,11 @@ def test_a_taskspace_on_the_remote_host_end_to_end(box2, local_env, isolated, re
             t for t in all_health["taskspaces"] if t["id"] == "far-1").items()
         assert all(h["reachable"] for h in all_health["hosts"])
 
+        # Live limits need a pod update API or the pod's cgroup on this machine: refused, unchanged.
+        adjusted = run_cli("adjust", "far-1", "--memory", "1Gi", "--connection", "box2", env=local_env)
+        assert_clean_failure(adjusted, 1)
+        assert "cgroup is not on this machine" in adjusted.stderr
+
         # cleanup: the all-hosts preview changes nothing; applying is per host.
         plan = json.loads(cli("cleanup", "-A", "--inactive-for", "0s", "--include-running", "--json",
                               env=local_env).stdout)

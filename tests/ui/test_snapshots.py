@@ -163,3 +163,24 @@ def test_remove_confirmation(snap_compare):
         await pilot.app.push_screen(RemoveScreen("checkout-v2", FakeLifecycle()))
         await pilot.pause(0.3)
     assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=confirm)
+
+
+REMOTE = Snapshot(time=0.0, taskspaces=(
+    TaskspaceStatus("reindex-7", Health(HealthState.HEALTHY), "search-index", "default", 44401, 34675, 1.0,
+                    60 * 2**20, 4 * 2**30, 2000, None, containers("reindex-7"), security="open"),
+), engine_error="host box2 (core@box2:22) is unreachable over SSH: ssh: connect to host box2 port 22: "
+                "Connection refused")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_all_hosts_with_one_down(snap_compare, size):
+    """Two hosts in one list with a HOST column; box2 does not answer: its last rows stay, marked."""
+    async def both(pilot):
+        app = pilot.app
+        app.hosts["local"].text = "podman 4.3.1 · unix:///run/podman/podman.sock (rootful socket)"
+        app.hosts["local"].services = None
+        app.post_message(SnapshotTaken(FIXED, host="local"))
+        app.post_message(SnapshotTaken(REMOTE, host="box2"))
+        await pilot.pause()
+    app = SymposiumApp(connect=False, hosts=["local", "box2"])
+    assert snap_compare(app, terminal_size=size, run_before=both)
