@@ -14,6 +14,7 @@ from typing import Any
 from symposium_tui.core.errors import ConfigError
 from symposium_tui.core.hosts import LOCAL, HostSpec, valid_host_name
 from symposium_tui.core.security import ALLOW_FORMAT, LEVELS, AllowRule, parse_allow
+from symposium_tui.core.units import MAX_DURATION_DAYS
 from symposium_tui.core.yamldoc import YamlDoc
 
 DEFAULT_AGENT_IMAGE = "localhost/symposium/agent:latest"
@@ -48,7 +49,8 @@ class Settings:
 
 
 def _validate_image_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip()) and not any(c.isspace() for c in value)
+    return (isinstance(value, str) and bool(value.strip())
+            and all(c.isprintable() and not c.isspace() for c in value))
 
 
 def load_settings(config_file: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -91,11 +93,12 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         if not _validate_image_name(value):
             raise doc.fail(["images", role], "an image name such as registry.example/symposium/dev:1")
     suite = data.get("debian_suite", settings.debian_suite)
-    if not isinstance(suite, str) or not suite.isalnum():
+    if not isinstance(suite, str) or not (suite.isascii() and suite.isalnum()):
         raise doc.fail(["debian_suite"], "a Debian suite name such as bookworm")
     retention = data.get("state_retention_days", settings.state_retention_days)
-    if isinstance(retention, bool) or not isinstance(retention, (int, float)) or retention < 0:
-        raise doc.fail(["state_retention_days"], "a number of days, 0 or more")
+    if (isinstance(retention, bool) or not isinstance(retention, (int, float))
+            or not 0 <= retention <= MAX_DURATION_DAYS):  # also refuses .nan; .inf is too many
+        raise doc.fail(["state_retention_days"], f"a number of days, 0 to {MAX_DURATION_DAYS}")
     default, allow = _parse_security(doc, data.get("security"), settings)
     return Settings(images=replace(settings.images, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,

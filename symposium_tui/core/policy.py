@@ -12,7 +12,13 @@ from typing import Any
 
 from symposium_tui.core.errors import ConfigError, UsageError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.units import format_cpu, format_size, parse_cpu, parse_size
+from symposium_tui.core.units import (
+    format_cpu,
+    format_size,
+    parse_cpu,
+    parse_size,
+    quoted,
+)
 from symposium_tui.core.yamldoc import YamlDoc
 
 LIMIT_KEYS = ("memory", "cpu", "storage")
@@ -104,10 +110,12 @@ def _limit(doc: YamlDoc, keys: list[str], key: str, value: Any) -> int:
         if key == "cpu":
             return parse_cpu(value, key)
         return parse_size(value, key)
-    except UsageError:
+    except UsageError as exc:
         what = ("CPUs such as 1.5 or millicores such as 1500m (more than 0)" if key == "cpu"
                 else "a size such as 512Mi, 4Gi or 10G")
-        raise doc.fail(keys, f"{what}, not {value!r}") from None
+        why = exc.message.rsplit(": ", 1)[-1]  # the parser's reason, after the value it quotes
+        why = "" if why.startswith("expected") else f" ({why})"
+        raise doc.fail(keys, f"{what}, not {quoted(value)}{why}") from None
 
 
 def _mapping(doc: YamlDoc, keys: list[str], value: Any, what: str) -> dict:
@@ -134,6 +142,9 @@ def parse_policy(text: str, source: str) -> Policy:
     tiers: dict[str, Tier] = {}
     for name, spec in raw_tiers.items():
         keys = ["taskspace_limits", str(name)]
+        if not str(name).strip() or not str(name).isprintable():
+            # it ends up in labels, `ls` and --tier: no control characters, not blank
+            raise doc.fail(keys, "a tier name of printable characters (such as premium)")
         spec = _mapping(doc, keys, spec, "a mapping with memory, cpu and storage")
         for key in spec:
             if key not in LIMIT_KEYS:
@@ -144,8 +155,8 @@ def parse_policy(text: str, source: str) -> Policy:
         values = {k: _limit(doc, [*keys, k], k, spec[k]) for k in LIMIT_KEYS}
         tiers[str(name)] = Tier(str(name), Limits(**values))
     default_tier = data.get("default_tier", DEFAULT_TIER if DEFAULT_TIER in tiers else next(iter(tiers)))
-    if default_tier not in tiers:
-        raise doc.fail(["default_tier"], f"one of the tiers ({', '.join(tiers)}), not {default_tier!r}")
+    if not isinstance(default_tier, str) or default_tier not in tiers:
+        raise doc.fail(["default_tier"], f"one of the tiers ({', '.join(tiers)}), not {quoted(default_tier)}")
     overrides: dict[str, Override] = {}
     raw_overrides = data.get("project_overrides") or {}
     raw_overrides = _mapping(doc, ["project_overrides"], raw_overrides, "a mapping of project names")
@@ -153,8 +164,8 @@ def parse_policy(text: str, source: str) -> Policy:
         keys = ["project_overrides", str(project)]
         spec = _mapping(doc, keys, spec, "a mapping with memory, cpu, storage or tier")
         tier = spec.get("tier")
-        if tier is not None and tier not in tiers:
-            raise doc.fail([*keys, "tier"], f"one of the tiers ({', '.join(tiers)}), not {tier!r}")
+        if tier is not None and (not isinstance(tier, str) or tier not in tiers):
+            raise doc.fail([*keys, "tier"], f"one of the tiers ({', '.join(tiers)}), not {quoted(tier)}")
         for key in spec:
             if key not in (*LIMIT_KEYS, "tier"):
                 raise doc.fail([*keys, str(key)], "one of memory, cpu, storage, tier (unknown key)")

@@ -9,9 +9,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from symposium_tui.core.errors import UsageError
+from symposium_tui.core.units import quoted
 
 _SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:(?!//)[^\s]+$")
 _NETWORK_SCHEMES = {"http", "https", "ssh", "git"}
+MAX_LENGTH = 4096  # PATH_MAX; git takes no longer URL either
 
 
 @dataclass(frozen=True)
@@ -43,37 +45,59 @@ def project_name(source: str) -> str:
 
 
 def _local(argument: str, path: Path) -> RepoSpec:
-    path = path.expanduser()
+    if "\0" in str(path):
+        raise UsageError(f"--repo {quoted(argument)}: contains a NUL character")
     try:
-        resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise UsageError(f"--repo {argument!r}: no such directory") from None
-    if not resolved.is_dir():
-        raise UsageError(f"--repo {argument!r}: not a directory")
-    if not ((resolved / ".git").exists() or (resolved / "HEAD").is_file()):
-        raise UsageError(f"--repo {argument!r}: {resolved} is not a git repository")
+        resolved = path.expanduser().resolve(strict=True)
+        is_dir = resolved.is_dir()
+        is_repo = is_dir and ((resolved / ".git").exists() or (resolved / "HEAD").is_file())
+    except (OSError, RuntimeError):  # no such path, too long, no permission, '~nobody'
+        raise UsageError(f"--repo {quoted(argument)}: no such directory") from None
+    if not is_dir:
+        raise UsageError(f"--repo {quoted(argument)}: not a directory")
+    if not is_repo:
+        raise UsageError(f"--repo {quoted(argument)}: {resolved} is not a git repository")
     return RepoSpec(argument, "path", str(resolved), project_name(str(resolved)))
 
 
+def _exists(argument: str) -> bool:
+    try:
+        return Path(argument).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def parse_repo(argument: str) -> RepoSpec:
-    if not argument or not argument.strip():
+    if not isinstance(argument, str) or not argument.strip():
         raise UsageError("--repo is empty: give a local path, file:// URL or a git URL")
+    if len(argument) > MAX_LENGTH:
+        raise UsageError(f"--repo {quoted(argument)}: {len(argument)} characters long (at most {MAX_LENGTH})")
     if argument.startswith("-"):
-        raise UsageError(f"--repo {argument!r}: must not start with '-'")
+        raise UsageError(f"--repo {quoted(argument)}: must not start with '-'")
     if any(not c.isprintable() or c.isspace() for c in argument):
-        raise UsageError(f"--repo {argument!r}: contains spaces or control characters")
+        raise UsageError(f"--repo {quoted(argument)}: contains spaces or control characters")
     if "::" in argument.split("/", 1)[0]:
-        raise UsageError(f"--repo {argument!r}: git's transport helpers (such as ext::) are refused")
-    parsed = urlparse(argument)
+        raise UsageError(f"--repo {quoted(argument)}: git's transport helpers (such as ext::) are refused")
+    try:
+        parsed = urlparse(argument)
+        hostname = parsed.hostname
+    except ValueError:  # such as an unclosed IPv6 bracket: 'https://[::1/repo'
+        raise UsageError(f"--repo {quoted(argument)}: not a valid URL") from None
     if parsed.scheme == "file":
         return _local(argument, Path(unquote(parsed.path)))
     if parsed.scheme in _NETWORK_SCHEMES:
-        if not parsed.hostname or not parsed.path.strip("/"):
-            raise UsageError(f"--repo {argument!r}: a URL needs a host and a repository path")
+        if not hostname or not parsed.path.strip("/"):
+            raise UsageError(f"--repo {quoted(argument)}: a URL needs a host and a repository path")
+        if hostname.startswith("-") or (parsed.username or "").startswith("-"):
+            # git refuses these too ("strange hostname"): ssh would read them as options
+            raise UsageError(f"--repo {quoted(argument)}: a host or user name must not start with '-'")
         return RepoSpec(argument, "url", argument, project_name(parsed.path))
     if parsed.scheme and len(parsed.scheme) > 1 and "://" in argument:
-        raise UsageError(f"--repo {argument!r}: unsupported scheme {parsed.scheme!r} "
+        raise UsageError(f"--repo {quoted(argument)}: unsupported scheme {quoted(parsed.scheme)} "
                          "(use a path, file://, http(s)://, ssh:// or git://)")
-    if _SCP_LIKE.match(argument) and not Path(argument).exists():
+    if _SCP_LIKE.match(argument) and not _exists(argument):
+        host = argument.split(":", 1)[0].rsplit("@", 1)[-1]
+        if host.startswith("-"):
+            raise UsageError(f"--repo {quoted(argument)}: a host name must not start with '-'")
         return RepoSpec(argument, "url", argument, project_name(argument.split(":", 1)[1]))
     return _local(argument, Path(argument))

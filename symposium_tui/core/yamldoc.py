@@ -15,13 +15,24 @@ class YamlDoc:
     def __init__(self, text: str, source: str, hint: str = "") -> None:
         self.source = source
         try:
-            self.data: Any = yaml.safe_load(text)
-            self.root = yaml.compose(text)
+            # One parse for both: what yaml.safe_load does, keeping the node tree for line numbers.
+            loader = yaml.SafeLoader(text)
+            try:
+                self.root = loader.get_single_node()
+                self.data: Any = None if self.root is None else loader.construct_document(self.root)
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             where = f"{source}:{mark.line + 1}" if mark else source
             problem = getattr(exc, "problem", None) or str(exc)
+            problem = " ".join(str(problem).split())  # one line, whatever PyYAML wrote
             raise ConfigError(f"{where}: not valid YAML ({problem}){hint}") from exc
+        except RecursionError:  # PyYAML composes recursively: '[[[[...' thousands deep
+            raise ConfigError(f"{source}: nested too deeply to read{hint}") from None
+        except ValueError as exc:  # a date such as 2024-13-01, or an int of over 4300 digits
+            problem = "a number too long to read" if "integer string conversion" in str(exc) else str(exc)
+            raise ConfigError(f"{source}: not valid YAML ({problem}){hint}") from None
 
     def line(self, keys: list[Any]) -> int | None:
         """The line of the deepest of `keys` (mapping keys, or list indexes) that exists
@@ -45,5 +56,14 @@ class YamlDoc:
     def fail(self, keys: list[Any], expected: str) -> ConfigError:
         line = self.line(keys)
         where = f"{self.source}:{line}" if line else self.source
-        path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+        path = "".join(f"[{k}]" if isinstance(k, int) else f".{_shown_key(k)}" for k in keys).lstrip(".")
         return ConfigError(f"{where}: {path}: expected {expected}")
+
+
+def _shown_key(key: object) -> str:
+    """A key as an error shows it: as written, unless it holds control characters or is very long."""
+    text = str(key)
+    if text.isprintable() and text.strip() == text and text and len(text) <= 60:
+        return text
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
