@@ -21,11 +21,18 @@ class Services:
         self.connection = connection or open_connection(args, self.settings)
         self.ctx = context_for(self.connection, self.settings)
         self.lifecycle = Lifecycle(self.ctx)
+        # Any command first finishes creates that were killed half-way (their process is gone).
+        from symposium_tui.core.services.recovery import Recovery
+
+        for recovered in Recovery(self.ctx).run():
+            note(recovered.describe())
 
     def __enter__(self) -> Services:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for notice in self.ctx.take_notices():
+            note(f"note: {notice}")
         self.connection.close()
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.models import ContainerInfo
 
 
@@ -88,10 +91,24 @@ class Transition:
 
 
 def append_jsonl(path: Path, record: dict[str, object]) -> None:
-    """One structured line per record; a log that cannot be written never stops the poller."""
+    """One structured line per record, whole or not at all: a write the disk cuts short is taken
+    back, so the log never ends in half a line. Raises SymposiumError saying why it could not."""
+    data = (json.dumps(record, sort_keys=True) + "\n").encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(json.dumps(record, sort_keys=True) + "\n")
-    except OSError:
-        pass
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise SymposiumError(f"cannot write the log {path}: {exc.strerror or exc}") from exc
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+        except OSError as exc:
+            written, error = -1, exc
+        if written != len(data):
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            why = error.strerror if written < 0 else "the disk took only part of the line"
+            raise SymposiumError(f"cannot write the log {path}: {why}")
+    finally:
+        os.close(fd)

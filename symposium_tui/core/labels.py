@@ -37,3 +37,7 @@ def of_taskspace(taskspace: str) -> dict[str, str]:
 
 
 ALL_OURS = {OWNER: OWNER_VALUE}
+
+# Every object one create makes carries its create's id: a create killed half-way (the journal in
+# the state dir names the id) is finished off by removing exactly what it made.
+CREATE = "io.symposium.create"

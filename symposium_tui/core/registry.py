@@ -8,12 +8,14 @@ the drift it found.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write, locked
 
 Entries = dict[str, dict[str, Any]]
@@ -44,15 +46,43 @@ class Registry:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
+        self.notices: list[str] = []  # what a read found and did (a corrupt file moved aside)
 
     def read(self) -> Entries:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
-            return {}  # a corrupt registry is rebuilt from the engine on the next reconcile
-        return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+        except OSError as exc:
+            raise SymposiumError(f"cannot read the registry {self.path}: {exc.strerror or exc}") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+                raise ValueError("not a mapping of taskspaces")
+        except (ValueError, RecursionError):
+            self._move_aside()
+            return {}
+        return data
+
+    def _move_aside(self) -> None:
+        """Keep the damaged file for a look, and start again: the next reconcile rebuilds the
+        registry from the engine (which is the truth; the registry only adds what podman cannot
+        hold, such as when a taskspace was stopped on purpose)."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return  # someone moved it aside a moment ago
+        except OSError as exc:
+            raise SymposiumError(f"the registry {self.path} is corrupt and cannot be moved aside: "
+                                 f"{exc.strerror or exc}") from exc
+        self.notices.append(f"the registry {self.path} was corrupt: moved aside to {aside.name}; "
+                            "rebuilt from the engine")
+
+    def take_notices(self) -> list[str]:
+        notices, self.notices = self.notices, []
+        return notices
 
     def update(self, change: Callable[[Entries], Entries | None],
                after: Callable[[Entries], None] | None = None) -> Entries:

@@ -87,7 +87,7 @@ def write(path: Path, entries: dict[str, dict[str, Any]], key: Path, known_hosts
             return
     except OSError:
         pass
-    atomic_write(path, text, mode=0o644)
+    atomic_write(path, text, mode=0o600)
 
 
 def ensure_main(path: Path, include: str) -> None:
@@ -95,7 +95,7 @@ def ensure_main(path: Path, include: str) -> None:
     includes are found; never overwrites: this machine's registry writes its entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
     with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -93,6 +93,8 @@ class PodmanService:
 
     def start(self, timeout: float = 30.0) -> PodmanService:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._started.clear()  # started again after a stop: wait for the new process, not the old
+        self._proc, self._spawn_error = None, None
         keeper = threading.Thread(target=self._keep, name="podman-service-keeper", daemon=True)
         keeper.start()
         self._started.wait()

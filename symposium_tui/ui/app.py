@@ -238,6 +238,8 @@ class SymposiumApp(App[None]):
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
         state = self.hosts.setdefault(message.host, HostState(message.host))
         state.snapshot = message.snapshot
+        for notice in message.snapshot.notices:
+            self.notify(notice, title=message.host if self.several_hosts else "", timeout=10)
         state.answered_at = time.monotonic()
         if message.snapshot.engine_error:
             state.text = f"engine unreachable: {message.snapshot.engine_error} (retrying)"

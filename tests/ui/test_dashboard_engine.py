@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -253,6 +255,17 @@ async def test_two_hosts_each_polled_on_its_own_worker(isolated, remote_host, sh
                 await until(pilot, lambda: app.hosts["box2"].ok, 30, "box2 back")
                 await until(pilot, lambda: "healthy" in keyed_rows(app)["box2/far-ui"][3], 30,
                             "box2's row healthy again")
+                # box2's engine hangs (its process stopped): box2 shows as slow, local ticks on.
+                service = remote_host.iso.service._proc.pid
+                os.kill(service, signal.SIGSTOP)
+                try:
+                    await until(pilot, lambda: "box2: slow: no answer for" in app.engine_text, 30, "box2 slow")
+                    ticked = app.hosts["local"].answered_at
+                    await until(pilot, lambda: app.hosts["local"].answered_at > ticked + 1.0, 10,
+                                "local's poller to go on ticking")
+                finally:
+                    os.kill(service, signal.SIGCONT)
+                await until(pilot, lambda: "box2: ok" in app.engine_text, 40, "box2 answering again")
                 await pilot.press("q")
         finally:
             run_cli("rm", "far-ui", "--connection", "box2", "--force", "--purge-state")

@@ -86,3 +86,30 @@ def test_history_is_bounded():
     assert [s.time for s in history.samples("n")] == [7.0, 8.0, 9.0]
     history.forget_except(set())
     assert history.samples("n") == []
+
+
+def test_a_log_line_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    from symposium_tui.core.errors import SymposiumError
+    from symposium_tui.core.health import append_jsonl
+
+    log = tmp_path / "logs" / "health.log"
+    append_jsonl(log, {"n": 1})
+    whole = log.read_bytes()
+    real_write = os.write
+    # The disk takes only part of the next line (what a full disk does to a write).
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:5]))
+    with pytest.raises(SymposiumError, match="cannot write the log .*health.log: the disk took only part"):
+        append_jsonl(log, {"n": 2, "text": "x" * 100})
+    assert log.read_bytes() == whole  # the torn half line was taken back
+
+    def refuse(fd, data):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "write", refuse)
+    with pytest.raises(SymposiumError, match="No space left on device"):
+        append_jsonl(log, {"n": 3})
+    assert log.read_bytes() == whole
+    assert oct(log.stat().st_mode & 0o777) == oct(0o600)

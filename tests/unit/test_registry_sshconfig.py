@@ -45,13 +45,24 @@ def test_registry_reconcile_reports_and_fixes_drift(tmp_path):
     assert set(registry.read()) == {"both", "new"}
 
 
-def test_a_corrupt_registry_is_treated_as_empty_and_rebuilt(tmp_path):
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"\x00\x00\xff\xfe", b'{"a": {"status": "run', b"[1, 2]",
+                                    b'{"a": 3}', b"[" * 100000])
+def test_a_corrupt_registry_is_moved_aside_with_a_notice_and_rebuilt(tmp_path, damage):
     path = tmp_path / "r.json"
-    path.write_text("{not json")
+    path.write_bytes(damage)
     registry = Registry(path)
     assert registry.read() == {}
+    aside = list(tmp_path.glob("r.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == damage  # kept for a look, byte for byte
+    notices = registry.take_notices()
+    assert len(notices) == 1 and "was corrupt: moved aside to r.json.corrupt-" in notices[0]
+    assert registry.take_notices() == []
     registry.reconcile({"a": {"status": "running"}})
     assert json.loads(path.read_text())["a"]["status"] == "running"
+    assert registry.take_notices() == []  # the rebuilt file is fine
 
 
 def test_ssh_config_render_is_stable_and_pins_keys(tmp_path):

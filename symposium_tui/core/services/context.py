@@ -12,7 +12,9 @@ from typing import Any
 
 from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write, locked
+from symposium_tui.core.health import append_jsonl
 from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
@@ -40,6 +42,7 @@ class LifecycleContext:
         if self.paths.host != self.host:
             self.paths = self.paths.for_host(self.host)
         self.registry = Registry(self.paths.registry_file)
+        self.notices: list[str] = []  # what went wrong on the side (a log that could not be written)
         self._policy = self.given_policy
 
     @property
@@ -49,6 +52,23 @@ class LifecycleContext:
         if self._policy is None:
             self._policy = load_policy(self.paths.policy_file)
         return self._policy
+
+    def note(self, notice: str) -> None:
+        if notice not in self.notices:
+            self.notices.append(notice)
+
+    def take_notices(self) -> list[str]:
+        """What happened on the side since the last call, said once: the registry's too."""
+        notices, self.notices = self.notices + self.registry.take_notices(), []
+        return notices
+
+    def log(self, name: str, record: dict[str, Any]) -> None:
+        """A line in one of the product's logs (log dir); if the disk refuses it, a notice says so
+        (once) and the operation goes on."""
+        try:
+            append_jsonl(self.paths.log_dir / name, record)
+        except SymposiumError as exc:
+            self.note(exc.message)
 
     def taskspace_lock(self, taskspace: str) -> AbstractContextManager[None]:
         """Held while a taskspace is created or removed; a second one fails at once."""

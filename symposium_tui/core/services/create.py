@@ -27,6 +27,7 @@ from symposium_tui.core.repos import RepoSpec
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.network import TaskspaceNetwork
+from symposium_tui.core.services.recovery import CreateJournal
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     BUILD_CACHE_DIRS,
@@ -154,6 +155,7 @@ class Creator:
         self.engine = ctx.engine
         self.progress = progress or (lambda p: None)
         self._step = 0
+        self.mark: dict[str, str] = {}  # labels.CREATE of the create in progress, on all it makes
 
     def _report(self, step: str, detail: str = "") -> None:
         self._step += 1
@@ -173,14 +175,20 @@ class Creator:
         request = replace(request, security=level)
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
         with self.ctx.taskspace_lock(taskspace):
+            journal = CreateJournal(self.ctx)
+            self.mark = {L.CREATE: journal.begin(taskspace)}
             rollback = Rollback()
             try:
-                return self._create(request, taskspace, tier, limits, rollback)
+                created = self._create(request, taskspace, tier, limits, rollback)
             except BaseException as exc:
                 rollback.run()
                 if rollback.problems and isinstance(exc, SymposiumError):
                     exc.message += "; could not undo: " + "; ".join(rollback.problems)
+                if not rollback.problems:
+                    journal.end(taskspace)  # else the next command tries the removal again
                 raise
+            journal.end(taskspace)
+            return created
 
     def _check(self, request: CreateRequest, taskspace: str, limits: Limits) -> tuple[str, str]:
         self._report("check")
@@ -244,7 +252,8 @@ class Creator:
                   "project": repo.project, "repo": repo.source, "tier": tier,
                   "security": request.security, "created": created.isoformat(timespec="seconds"),
                   "last_activity": created.isoformat(timespec="seconds"), "stopped_by_user": False,
-                  "memory_limit": limits.memory, "cpu_millis": limits.cpu, "storage_limit": limits.storage}
+                  "memory_limit": limits.memory, "cpu_millis": limits.cpu, "storage_limit": limits.storage,
+                  "create_id": self.mark.get(L.CREATE)}
         self.ctx.forget_host_keys(taskspace)
         self.ctx.registry.put(taskspace, fields, after=self.ctx.write_ssh_config)
         return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,
@@ -256,7 +265,7 @@ class Creator:
         containers; returns (dev port, agent port). Also how a security change recreates a pod."""
         taskspace = launch.taskspace
         self._report("network")
-        network = TaskspaceNetwork(self.ctx).set_up(taskspace, launch.security, rollback.add)
+        network = TaskspaceNetwork(self.ctx).set_up(taskspace, launch.security, rollback.add, self.mark)
 
         self._report("pod")
         pod = pod_name(taskspace)
@@ -264,7 +273,7 @@ class Creator:
         try:
             limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
                             L.STORAGE: str(limits.storage)}
-            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | launch.labels | limit_labels,
+            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | launch.labels | limit_labels | self.mark,
                                            (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu,
                                            volumes=(VolumeMount(launch.layer, PROJECT_MOUNT, read_only=True),),
                                            network=network))
@@ -285,7 +294,7 @@ class Creator:
         files = {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
         local = self.engine.local
         self._container(ContainerSpec(
-            agent, launch.agent_image, L.ours("agent", taskspace) | launch.labels, pod=pod,
+            agent, launch.agent_image, L.ours("agent", taskspace) | launch.labels | self.mark, pod=pod,
             volumes=(VolumeMount(launch.workspace, "/workspace"), VolumeMount(launch.state, "/agent/state")),
             # Read-only bind mounts on this machine; another machine gets root-owned copies.
             binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if local else (),
@@ -297,7 +306,7 @@ class Creator:
         dev = container_name(taskspace, "dev")
         self._report("dev")
         self._container(ContainerSpec(
-            dev, launch.dev_image, L.ours("dev", taskspace) | launch.labels, pod=pod,
+            dev, launch.dev_image, L.ours("dev", taskspace) | launch.labels | self.mark, pod=pod,
             volumes=(VolumeMount(launch.workspace, "/workspace"),
                      VolumeMount(launch.cache, "/workspace/.build-cache")),
             env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
@@ -317,7 +326,7 @@ class Creator:
             raise SymposiumError(f"volume {name} already exists" + (
                 "" if L.is_ours(existing.labels) else " and was not created by symposium-tui"),
                 hint="remove it, or choose another id")
-        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace), options or {}))
+        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace) | self.mark, options or {}))
         rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
         return volume
 
@@ -352,7 +361,7 @@ class Creator:
                   project_type: str, size: int, image: str, source: str, binds: tuple[BindMount, ...],
                   files: dict[str, Path] | None) -> ExecResult:
         spec = ContainerSpec(
-            name="", image=image, labels=L.ours("init"), entrypoint=("/bin/sh",),
+            name="", image=image, labels=L.ours("init") | self.mark, entrypoint=("/bin/sh",),
             command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
                      str(size), *BUILD_CACHE_DIRS[project_type]),
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
@@ -369,7 +378,7 @@ class Creator:
         options = {"type": "overlay", "device": "overlay",
                    "o": f"lowerdir={base.mountpoint}/repo,upperdir={layer.mountpoint}/upper,"
                         f"workdir={layer.mountpoint}/work"}
-        self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace), options))
+        self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace) | self.mark, options))
         rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
 

@@ -34,7 +34,7 @@ class TaskspaceNetwork:
             allowed = self.engine.resolve_allowed(self.ctx.settings.restricted_allow)
         return firewall_plan(taskspace, level, network.interface, allowed)
 
-    def set_up(self, taskspace: str, level: str, undo: Undo) -> str | None:
+    def set_up(self, taskspace: str, level: str, undo: Undo, mark: dict[str, str] | None = None) -> str | None:
         """The network the pod joins (None: the default), with its rules in place."""
         if level == "open":
             return None
@@ -47,7 +47,7 @@ class TaskspaceNetwork:
                 raise SymposiumError(f"a network named {name} exists but was not made by symposium-tui "
                                      "for this taskspace; it is left alone", hint="choose another id")
             self.engine.remove_network(name)  # a leftover of ours, with no pod on it
-        network = self.engine.create_network(name, L.ours("network", taskspace))
+        network = self.engine.create_network(name, L.ours("network", taskspace) | (mark or {}))
         undo(f"network {name}", lambda: self.engine.remove_network(name))
         plan = self.plan(taskspace, level, network)
         undo(f"firewall rules of {taskspace}", lambda: self.tear_down_rules(taskspace))

@@ -24,7 +24,6 @@ from symposium_tui.core.health import (
     HealthFacts,
     HealthState,
     Transition,
-    append_jsonl,
     evaluate,
 )
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
@@ -93,6 +92,7 @@ class Snapshot:
     restarts: tuple[RestartRecord, ...] = ()
     calls: int = 0  # engine calls this tick made
     registry_only: tuple[str, ...] = ()  # drift: in the registry, gone from the engine
+    notices: tuple[str, ...] = ()  # what this tick did besides watching (interrupted creates finished)
 
     @property
     def all_ok(self) -> bool:
@@ -190,6 +190,7 @@ class Poller:
             calls_before = getattr(self.engine, "calls", 0)
             now = self.clock()
             try:
+                notices = self._recover()
                 pods = self.engine.pods(L.ALL_OURS)
                 containers = self._containers(pods, now)
                 stats = self.engine.stats()
@@ -216,7 +217,7 @@ class Poller:
                 if before != health:
                     transition = Transition(datetime.fromtimestamp(now, timezone.utc), taskspace, before, health)
                     transitions.append(transition)
-                    append_jsonl(self.ctx.paths.log_dir / "health.log", transition.as_dict())
+                    self.ctx.log("health.log", transition.as_dict())
                 self._health[taskspace] = health
                 statuses.append(self._status(taskspace, group, entry, health, samples))
             self._remember(transitions)
@@ -224,11 +225,22 @@ class Poller:
             for gone in set(self._health) - set(groups):
                 del self._health[gone]
             self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
+            notices += tuple(self.ctx.take_notices())
             snapshot = Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
                                 getattr(self.engine, "calls", 0) - calls_before,
-                                tuple(sorted(set(registry) - set(groups))))
+                                tuple(sorted(set(registry) - set(groups))), notices)
             self.last = snapshot
             return snapshot
+
+    def _recover(self) -> tuple[str, ...]:
+        """Creates killed half-way (by another process too) are finished off before the list is
+        read, so their leftovers never show as taskspaces. A directory listing when there are none."""
+        from symposium_tui.core.services.recovery import Recovery
+
+        recovery = Recovery(self.ctx)
+        if not recovery.journal.pending():
+            return ()
+        return tuple(r.describe() for r in recovery.run())
 
     def _containers(self, pods: list, now: float) -> list[ContainerInfo]:
         """The containers list, asked again only when the pods list shows a change (a container
@@ -411,9 +423,8 @@ class Poller:
 
     def _log(self, record: RestartRecord) -> RestartRecord:
         self.restart_log[record.taskspace].append(record)
-        append_jsonl(self.ctx.paths.log_dir / "restarts.log",
-                     record.as_dict() | {"time": datetime.fromtimestamp(record.time, timezone.utc)
-                                         .isoformat(timespec="seconds")})
+        self.ctx.log("restarts.log", record.as_dict() | {
+            "time": datetime.fromtimestamp(record.time, timezone.utc).isoformat(timespec="seconds")})
         return record
 
     def _remember(self, transitions: list[Transition]) -> None:

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.health import append_jsonl
 from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.services.context import LifecycleContext
@@ -179,7 +178,7 @@ class Resources:
         self.ctx.registry.put(taskspace, {"memory_limit": new.memory, "cpu_millis": new.cpu,
                                           "storage_limit": new.storage, "limits_adjusted": True})
         who = f"{getpass.getuser()}@{socket.gethostname()} via {self.via}"
-        append_jsonl(self.ctx.paths.log_dir / "resource-changes.log", {
+        self.ctx.log("resource-changes.log", {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "taskspace": taskspace,
             "old": old.as_dict(), "new": new.as_dict(), "change": describe_change(old, new), "who": who})
 
