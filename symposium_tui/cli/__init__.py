@@ -6,6 +6,7 @@ reporting commands stay fast and never load the UI.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from symposium_tui.cli.output import emit_json, note
@@ -17,8 +18,19 @@ __all__ = ["build_parser", "main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith("-") and arg.endswith("=--"):
+            # Python's argparse turns "--opt=--" into an empty list instead of the value "--".
+            parser.error(f"{arg}: '--' is not a value for {arg.split('=', 1)[0]}")
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "url", None):
+            from symposium_tui.engine.connection import validate_url
+
+            validate_url(args.url)  # a malformed --url is refused before anything else runs
         return int(args.handler(args) or 0)
     except SymposiumError as exc:
         note(f"{PROG}: error: {exc.message}")

@@ -18,15 +18,17 @@ def _size(value: int) -> str:
 
 
 def _threshold(args: argparse.Namespace) -> timedelta:
-    from symposium_tui.core.units import parse_duration
+    import math
+
+    from symposium_tui.core.units import MAX_DURATION_DAYS, parse_duration
 
     if args.inactive_days is not None and args.inactive_for is not None:
         raise UsageError("give --inactive-days or --inactive-for, not both")
     if args.inactive_for is not None:
         return timedelta(seconds=parse_duration(args.inactive_for, "--inactive-for"))
     days = 7.0 if args.inactive_days is None else args.inactive_days
-    if days < 0:
-        raise UsageError(f"--inactive-days {days:g}: must be 0 or more")
+    if not math.isfinite(days) or not 0 <= days <= MAX_DURATION_DAYS:
+        raise UsageError(f"--inactive-days {days:g}: expected a number of days from 0 to {MAX_DURATION_DAYS}")
     return timedelta(days=days)
 
 

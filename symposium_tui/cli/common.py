@@ -18,6 +18,26 @@ def open_connection(args: argparse.Namespace, settings=None):  # noqa: ANN001,AN
                    configured=settings.hosts)
 
 
+def check_tier(tier: str | None) -> None:
+    """An unknown --tier is a usage error found before any engine is reached (the policy file is
+    read again by the command; it is small)."""
+    if tier is None:
+        return
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.core.policy import builtin_policy, load_policy
+
+    from symposium_tui.cli.output import note
+
+    path = app_paths().policy_file
+    # Read only: a refused command writes nothing (not even the seed policy file); only a corrupt
+    # file is moved aside, and that is said.
+    notices: list[str] = []
+    policy = load_policy(path, notices) if path.exists() else builtin_policy()
+    for notice in notices:
+        note(f"note: {notice}")
+    policy.tier_limits(tier)
+
+
 def context_for(connection, settings):  # noqa: ANN001,ANN201
     """The lifecycle context of a connected host: its own registry, SSH entries and locks."""
     from symposium_tui.core.paths import app_paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from symposium_tui import __version__
 from symposium_tui.cli import cleanup, health, resources, system, taskspaces
@@ -17,6 +18,15 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def _id_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="taskspace id (a DNS label, e.g. fix-login-bug)")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its error messages made safe to print: what the person typed is shown with
+    control characters escaped (an escape sequence must not reach the terminal)."""
+
+    def error(self, message: str) -> NoReturn:
+        safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        super().error(safe)
 
 
 def _engine_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -38,7 +48,7 @@ def _all_connections(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Run taskspaces (an agent and a dev container per task) on podman. "
                     "With no command, open the dashboard.",

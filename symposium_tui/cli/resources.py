@@ -13,6 +13,7 @@ def cmd_adjust(args: argparse.Namespace) -> int:
     from symposium_tui.core.services.resources import Resources, describe_change
 
     validate_id(args.id)
+    _check_values(args)  # bad sizes, CPUs or tiers are refused before any engine is reached
     with Services(args) as services:
         services.ctx.policy  # noqa: B018 - an invalid policy file fails here, before any change
         result = Resources(services.ctx).adjust(args.id, tier=args.tier, memory=args.memory, cpu=args.cpu)
@@ -29,3 +30,18 @@ def cmd_adjust(args: argparse.Namespace) -> int:
     else:
         note(f"{args.id} is not running: the new limits are recorded and applied when it starts")
     return 0
+
+
+def _check_values(args: argparse.Namespace) -> None:
+    from symposium_tui.cli.common import check_tier
+    from symposium_tui.core.errors import UsageError
+    from symposium_tui.core.units import parse_cpu, parse_size
+
+    if args.tier is None and args.memory is None and args.cpu is None:
+        raise UsageError("adjust needs --tier, --memory or --cpu")
+    if args.memory is not None:
+        parse_size(args.memory, "--memory")
+    if args.cpu is not None:
+        parse_cpu(args.cpu, "--cpu")
+    if args.tier is not None:
+        check_tier(args.tier)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from symposium_tui.cli.common import context_for, load_settings, open_connection
+from symposium_tui.cli.common import check_tier, context_for, load_settings, open_connection
 from symposium_tui.cli.output import emit_json, note, say, table
 from symposium_tui.core.display import ago
 from symposium_tui.core.errors import SymposiumError
@@ -101,6 +101,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
                             security=args.security)
+    check_tier(args.tier)
 
     def progress(p: Any) -> None:
         note(f"[{p.index}/{p.total}] {p.detail}")

@@ -162,7 +162,7 @@ def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: se
     whose taskspace is gone."""
     goes, stays = [], []
     for network in sorted(networks, key=lambda n: n.name):
-        taskspace = network.labels.get(L.TASKSPACE, "")
+        taskspace = L.taskspace_of(network.labels) or ""
         if L.is_ours(network.labels) and taskspace and taskspace not in live_taskspaces:
             goes.append(GcItem(Thing("network", network.name, "network"), taskspace,
                                f"network of taskspace {taskspace}, which no longer exists (no pod "
@@ -171,7 +171,7 @@ def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: se
         if not L.is_ours(volume.labels):
             continue
         role = volume.labels.get(L.ROLE, "")
-        taskspace = volume.labels.get(L.TASKSPACE, "")
+        taskspace = L.taskspace_of(volume.labels) or ""
         thing = Thing("volume", volume.name, role, sizes.get(volume.name, 0))
         if role == "project-base":
             if volume.labels.get(L.REPO) not in live_repos:

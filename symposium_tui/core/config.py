@@ -122,12 +122,15 @@ def _parse_hosts(doc: YamlDoc, section: Any) -> tuple[HostSpec, ...]:
             if key not in ("url", "identity"):
                 raise doc.fail(["hosts", name, str(key)], "one of url, identity (unknown key)")
         url = entry["url"]
-        if not url.startswith(("ssh://", "unix:///", "tcp://")) or any(c.isspace() for c in url):
+        if not url.startswith(("ssh://", "unix:///", "tcp://")) or any(c.isspace() or not c.isprintable()
+                                                                        for c in url):
             raise doc.fail(["hosts", name, "url"], "ssh://user@host[:port]/path/to/podman.sock, "
                            "unix:///path.sock or tcp://host:port")
         identity = entry.get("identity")
-        if identity is not None and (not isinstance(identity, str) or not identity.strip()):
-            raise doc.fail(["hosts", name, "identity"], "the path of an SSH private key")
+        if identity is not None and (not isinstance(identity, str) or not identity.strip() or any(
+                not c.isprintable() or c.isspace() or c in "\"'#" for c in identity)):
+            raise doc.fail(["hosts", name, "identity"], "the path of an SSH private key (no spaces, quotes "
+                           "or control characters)")
         hosts.append(HostSpec(name, url, identity, "config.yaml"))
     return tuple(hosts)
 

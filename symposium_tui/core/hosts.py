@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from symposium_tui.core.errors import UsageError
 
 LOCAL = "local"  # the engine found without a named connection
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class HostSpec:
         return {"name": self.name, "uri": self.uri, "source": self.source}
 
 
-def valid_host_name(name: str) -> bool:
-    return bool(_NAME.match(name))
+def valid_host_name(name: object) -> bool:
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def check_host_name(name: str, where: str = "--connection") -> str:

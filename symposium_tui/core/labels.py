@@ -41,3 +41,13 @@ ALL_OURS = {OWNER: OWNER_VALUE}
 # Every object one create makes carries its create's id: a create killed half-way (the journal in
 # the state dir names the id) is finished off by removing exactly what it made.
 CREATE = "io.symposium.create"
+
+
+def taskspace_of(labels: dict[str, str] | None) -> str | None:
+    """The taskspace an object belongs to, if its label holds a valid id. Whoever can label an
+    object on an engine chooses this text; anything else (a path, a newline, a look-alike) is not a
+    taskspace of ours and never reaches a file path, an SSH config line or a command."""
+    from symposium_tui.core.ids import is_valid_id
+
+    value = (labels or {}).get(TASKSPACE)
+    return value if is_valid_id(value) else None

@@ -6,7 +6,9 @@ ConfigError naming the file, line and key, and what was expected there.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -174,12 +176,34 @@ def parse_policy(text: str, source: str) -> Policy:
     return Policy(tiers, overrides, default_tier, source)
 
 
-def load_policy(path: Path) -> Policy:
-    """The policy file, written with the seed's tiers on first use."""
+def load_policy(path: Path, notices: list[str] | None = None) -> Policy:
+    """The policy file, written with the seed's tiers on first use.
+
+    A file that is not text any more (bytes that are not UTF-8, NUL or other control characters:
+    a damaged disk, a stray binary write) is moved aside and the seed policy written in its place,
+    with a notice. Readable text with a mistake in it is the person's edit: that is an error
+    naming the line, and the file is left as it is."""
     if not path.exists():
         atomic_write(path, SEED_POLICY, mode=0o644)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+            raise ValueError("control characters")
+    except ValueError:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            raise ConfigError(f"{path} is corrupt (not text) and cannot be moved aside: "
+                              f"{exc.strerror or exc}") from exc
+        atomic_write(path, SEED_POLICY, mode=0o644)
+        if notices is not None:
+            notices.append(f"the resource policy {path} was corrupt (not text): moved aside to "
+                           f"{aside.name}; the default tiers are back in its place")
+        text = SEED_POLICY
     return parse_policy(text, str(path))

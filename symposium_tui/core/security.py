@@ -69,7 +69,7 @@ def parse_allow(entry: object) -> AllowRule:
     port = None
     if ":" in text:
         text, _, port_text = text.rpartition(":")
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
             raise ValueError(f"{entry!r}: the port must be 1-65535")
         port = int(port_text)
     if re.fullmatch(r"[0-9./]+", text):

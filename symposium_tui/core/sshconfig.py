@@ -8,13 +8,18 @@ is idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.hosts import LOCAL
+from symposium_tui.core.hosts import LOCAL, valid_host_name
+from symposium_tui.core.ids import is_valid_id
 
 HEADER = "# Written by symposium-tui; changes are overwritten. Include it from ~/.ssh/config.\n"
 USERS = {"dev": "developer", "agent": "agent"}
@@ -40,7 +45,16 @@ def host_alias(taskspace: str, role: str, host: str = LOCAL) -> str:
     return f"{taskspace}-{role}" if host == LOCAL else f"{taskspace}-{role}.{host}"
 
 
+def _safe(value: str) -> bool:
+    """One word of an ssh config line: no spaces, quotes, control characters or '#'."""
+    return bool(value) and all(c.isprintable() and not c.isspace() and c not in "\"'#" for c in value)
+
+
 def _jump_block(jump: Jump, known_hosts: Path) -> str:
+    for value in (jump.host, jump.hostname, jump.user or "x", jump.identity or "x"):
+        if not _safe(value):
+            raise SymposiumError(f"cannot write an SSH config entry with {value!r}: spaces, quotes and "
+                                 "control characters are not allowed in host names, users and key paths")
     lines = [f"Host {jump.alias}", f"    HostName {jump.hostname}", f"    Port {int(jump.port)}"]
     if jump.user:
         lines.append(f"    User {jump.user}")
@@ -48,7 +62,7 @@ def _jump_block(jump: Jump, known_hosts: Path) -> str:
         lines += [f"    IdentityFile {jump.identity}", "    IdentitiesOnly yes"]
     # The engine host's key: pinned by the product on first use, or known to the person already.
     lines += [f"    UserKnownHostsFile {known_hosts} ~/.ssh/known_hosts",
-              "    StrictHostKeyChecking accept-new"]
+              "    StrictHostKeyChecking accept-new", "    HashKnownHosts no"]
     return "\n".join(lines) + "\n"
 
 
@@ -58,6 +72,8 @@ def render(entries: dict[str, dict[str, Any]], key: Path, known_hosts: Path, *, 
     if jump is not None:
         blocks.append(_jump_block(jump, known_hosts))
     for taskspace in sorted(entries):
+        if not is_valid_id(taskspace) or not valid_host_name(host):
+            continue  # a line of someone else's choosing never gets into an ssh config
         entry = entries[taskspace]
         for role in ("dev", "agent"):
             port = entry.get(f"{role}_port")
@@ -74,6 +90,8 @@ def render(entries: dict[str, dict[str, Any]], key: Path, known_hosts: Path, *, 
                 f"    HostKeyAlias {alias}\n"
                 f"    UserKnownHostsFile {known_hosts}\n"
                 f"    StrictHostKeyChecking accept-new\n"
+                # Debian's ssh_config hashes known_hosts; forget_host_keys finds plain names only.
+                f"    HashKnownHosts no\n"
                 + (f"    ProxyJump {jump.alias}\n" if jump is not None else "")
             )
     return "\n".join(blocks)
@@ -82,12 +100,25 @@ def render(entries: dict[str, dict[str, Any]], key: Path, known_hosts: Path, *, 
 def write(path: Path, entries: dict[str, dict[str, Any]], key: Path, known_hosts: Path, *,
           host: str = LOCAL, jump: Jump | None = None, include: str | None = None) -> None:
     text = render(entries, key, known_hosts, host=host, jump=jump, include=include)
+    ensure_known_hosts(known_hosts)
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if path.read_text(encoding="utf-8") == text and path.stat().st_mode & 0o777 == 0o600:
             return
     except OSError:
         pass
     atomic_write(path, text, mode=0o600)
+
+
+def ensure_known_hosts(path: Path) -> None:
+    """The product's known_hosts exists, private, before any ssh writes to it: ssh would make it
+    with the umask's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o777 != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def ensure_main(path: Path, include: str) -> None:
@@ -103,7 +134,9 @@ def ensure_main(path: Path, include: str) -> None:
 
 
 def forget_host_keys(known_hosts: Path, taskspace: str, host: str = LOCAL) -> None:
-    """Drop the pinned keys of a removed taskspace: a new one with the same id has new keys."""
+    """Drop the pinned keys of a removed taskspace: a new one with the same id has new keys.
+    Plain entries are filtered here; hashed ones (HashKnownHosts, Debian's default for ssh run
+    by hand) are found by ssh-keygen, which knows the hashing."""
     aliases = {host_alias(taskspace, role, host) for role in USERS}
     try:
         lines = known_hosts.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -112,6 +145,13 @@ def forget_host_keys(known_hosts: Path, taskspace: str, host: str = LOCAL) -> No
     kept = [line for line in lines if not set(line.split(" ", 1)[0].split(",")) & aliases]
     if kept != lines:
         atomic_write(known_hosts, "".join(kept), mode=0o600)
+    if any(line.startswith("|1|") for line in kept) and shutil.which("ssh-keygen"):
+        for alias in sorted(aliases):
+            subprocess.run(["ssh-keygen", "-q", "-R", alias, "-f", str(known_hosts)],
+                           capture_output=True, check=False, timeout=30)
+        known_hosts.with_name(known_hosts.name + ".old").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(known_hosts, 0o600)
 
 
 def include_line(path: Path) -> str:

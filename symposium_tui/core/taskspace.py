@@ -91,6 +91,7 @@ class ContainerSpec:
     network: str | None = None  # for throwaway containers: "none" or None (default)
     memory: int | None = None  # the container's own limits, so its processes read them
     cpu_millis: int | None = None
+    user: str | None = None  # uid[:gid] the command runs as (None: the image's user)
 
 
 class EventFeed(Protocol):

@@ -9,11 +9,46 @@ import yaml
 from symposium_tui.core.errors import ConfigError
 
 
+MAX_TEXT = 1_000_000  # characters; the product's files are a few hundred
+MAX_DEPTH = 100
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of flow collections ([ and {) outside quotes and comments; a cheap
+    over-estimate is fine, it only guards against absurd depths."""
+    depth = deepest = 0
+    quote = ""
+    comment = False
+    for char in text:
+        if comment:
+            comment = char != "\n"
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 class YamlDoc:
     """Parsed data plus the node tree, to find the line of any key."""
 
     def __init__(self, text: str, source: str, hint: str = "") -> None:
         self.source = source
+        if len(text) > MAX_TEXT:
+            raise ConfigError(f"{source}: {len(text)} characters is too long for a settings file "
+                              f"(at most {MAX_TEXT}){hint}")
+        if _flow_depth(text) > MAX_DEPTH:
+            # PyYAML's scanner takes time quadratic in the depth of [ and { before it fails.
+            raise ConfigError(f"{source}: nested too deeply to read (more than {MAX_DEPTH} levels of "
+                              f"[ or {{){hint}")
         try:
             # One parse for both: what yaml.safe_load does, keeping the node tree for line numbers.
             loader = yaml.SafeLoader(text)

@@ -50,17 +50,25 @@ class Discovery:
         return "; ".join(f"{t.source} {t.uri}: {why}" for t, why in self.tried) or "nothing to try"
 
 
-def validate_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("unix", "ssh", "tcp", "http"):
+def validate_url(url: str, what: str = "--url") -> str:
+    """unix://, ssh:// or tcp:// only: ssh goes through the product's own SSH (tunnel.py), never
+    podman-py's adapter (http+ssh://), which turns host key checking off."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise UsageError(f"{what} {url!r}: not a valid URL ({exc})") from None
+    if any(not c.isprintable() or c.isspace() for c in url):
+        raise UsageError(f"{what} {url!r}: spaces and control characters are not allowed")
+    if parsed.scheme not in ("unix", "ssh", "tcp"):
         raise UsageError(
-            f"--url {url!r}: expected unix:///path/to/podman.sock, ssh://user@host[:port]/path "
+            f"{what} {url!r}: expected unix:///path/to/podman.sock, ssh://user@host[:port]/path "
             "or tcp://host:port"
         )
     if parsed.scheme == "unix" and not parsed.path:
-        raise UsageError(f"--url {url!r}: a unix URL needs a socket path (unix:///run/podman/podman.sock)")
-    if parsed.scheme in ("ssh", "tcp", "http") and not parsed.hostname:
-        raise UsageError(f"--url {url!r}: needs a host name")
+        raise UsageError(f"{what} {url!r}: a unix URL needs a socket path (unix:///run/podman/podman.sock)")
+    if parsed.scheme in ("ssh", "tcp") and not parsed.hostname:
+        raise UsageError(f"{what} {url!r}: needs a host name")
     return url
 
 
@@ -110,7 +118,7 @@ def named_hosts(environ: dict[str, str] | None = None, configured: tuple[HostSpe
 def connection_target(name: str, environ: dict[str, str] | None = None,
                       configured: tuple[HostSpec, ...] = ()) -> Target:
     host = pick(named_hosts(environ, configured), name)
-    validate_url(host.uri or "")
+    validate_url(host.uri or "", f"connection {name!r}")
     return Target(host.uri or "", f"connection {name!r} ({host.source})", host.identity, explicit=True,
                   name=name)
 
@@ -122,7 +130,8 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None, *,
         return [Target(validate_url(url), "--url", explicit=True)]
     if environ.get("CONTAINER_HOST"):
         identity = environ.get("CONTAINER_SSHKEY") or None
-        return [Target(environ["CONTAINER_HOST"], "CONTAINER_HOST", identity, explicit=True)]
+        return [Target(validate_url(environ["CONTAINER_HOST"], "CONTAINER_HOST"), "CONTAINER_HOST", identity,
+                       explicit=True)]
     targets: list[Target] = []
     default, connections = configured_connections(environ) if use_connections else (None, {})
     wanted = environ.get("CONTAINER_CONNECTION") or default
@@ -131,6 +140,7 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None, *,
             raise UsageError(f"podman connection {wanted!r} is not configured "
                              f"(known: {', '.join(sorted(connections)) or 'none'})")
         dest = connections[wanted]
+        validate_url(dest["uri"], f"podman connection {wanted!r}")
         source = "CONTAINER_CONNECTION" if environ.get("CONTAINER_CONNECTION") else "default connection"
         targets.append(Target(dest["uri"], f"{source} {wanted!r}", dest["identity"] or None,
                               explicit=bool(environ.get("CONTAINER_CONNECTION")),

@@ -214,7 +214,7 @@ def event_from(raw: dict[str, Any]) -> EngineEvent | None:
         action=str(raw.get("Action") or raw.get("status") or ""),
         container_id=str(actor.get("ID") or raw.get("id") or ""),
         container_name=str(attributes.get("name") or ""),
-        taskspace=str(attributes.get(L.TASKSPACE) or ""),
+        taskspace=L.taskspace_of(attributes) or "",
         role=str(attributes.get(L.ROLE)),
         time=parse_time(when),
         exit_code=int(code) if code not in (None, "") else None,

@@ -148,6 +148,8 @@ class TaskspaceEngineMixin:
         if spec.cpu_millis:
             kwargs["cpu_quota"] = spec.cpu_millis * 100
             kwargs["cpu_period"] = 100000
+        if spec.user:
+            kwargs["user"] = spec.user
         return kwargs
 
     def create_container(self, spec: ContainerSpec) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, UsageError
+from symposium_tui.core.sshconfig import ensure_known_hosts
 
 CONNECT_TIMEOUT = 8  # seconds ssh waits for the TCP connection and handshake
 ALIVE_INTERVAL = 5  # keepalives: a dead host is noticed within about ALIVE_INTERVAL * 2 s
@@ -107,7 +108,7 @@ class SshTunnel:
         if ssh is None:
             raise EngineUnavailable("ssh is not installed: remote podman connections need OpenSSH's "
                                     "client", hint="apt-get install openssh-client")
-        self.known_hosts.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_known_hosts(self.known_hosts)
         return [ssh, "-p", str(self.destination.port), *ssh_options(self.identity, self.known_hosts)]
 
     def alive(self) -> bool:

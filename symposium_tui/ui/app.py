@@ -396,7 +396,7 @@ class SymposiumApp(App[None]):
             return
         ctx = services.ctx
         with self.suspend():
-            subprocess.run(["ssh", "-F", str(ctx.paths.main_ssh_config), ctx.ssh_alias(taskspace, role)],
+            subprocess.run(["ssh", "-F", str(ctx.paths.main_ssh_config), "--", ctx.ssh_alias(taskspace, role)],
                            check=False)
 
     def action_create(self) -> None:

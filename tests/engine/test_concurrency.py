@@ -55,6 +55,10 @@ def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
         succeeded = [r for r in results if r[3] == 0]
         assert sum(1 for r in succeeded if r[1] == "create") >= 10, "too few creates to prove anything"
         assert sum(1 for r in succeeded if r[1] == "rm") >= 5
+        print(f"FIGURE {len(results)} operations by {WORKERS} processes in {DURATION:.0f} s: "
+              f"{sum(1 for r in succeeded if r[1] == 'create')} creates and "
+              f"{sum(1 for r in succeeded if r[1] == 'rm')} removals succeeded, {len(failures)} refused "
+              "(already exists, busy, no such taskspace); no other failure")
 
         # Each id is there exactly when its last successful operation was a create (operations on
         # one id are serialised by its lock, so their end times are in that order).
@@ -84,6 +88,7 @@ def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
         for taskspace, (dev, agent) in ports.items():
             block = config.split(f"Host {taskspace}-dev\n", 1)[1].split("\n\n", 1)[0]
             assert f"Port {dev}" in block
+        print(f"FIGURE final: {len(expected)} taskspaces; engine, registry and SSH config agree")
     finally:
         for taskspace in IDS:
             run_cli("--url", isolated.uri, "rm", taskspace, "--force", "--purge-state")

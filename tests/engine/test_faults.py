@@ -80,6 +80,8 @@ def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolat
     # proves nothing).
     assert len(interrupted) >= len(STEPS) - 1, interrupted
     assert len(half_made) >= len(STEPS) - 3, half_made
+    print(f"FIGURE kill -9 at each of {len(STEPS)} create steps: {len(interrupted)} interrupted "
+          f"(journal left), {len(half_made)} with engine objects left; the next command removed all of them")
 
 
 def test_a_finished_create_is_never_taken_for_an_interrupted_one(isolated, ctx, lifecycle, repo):
@@ -164,6 +166,8 @@ async def test_the_engine_stopped_and_restarted_under_the_dashboard_and_monitor(
             after = [item for t, item in ticks if t > back]
             first_good = next(i for i, item in enumerate(after) if item["type"] == "stats")
             assert first_good <= 1, f"monitor needed {first_good + 1} ticks"  # 0 or 1 error tick first
+            print(f"FIGURE engine restarted: the dashboard answered again on tick {len(seen)} after the "
+                  f"service returned, the monitor on tick {first_good + 1} (interval 0.5 s)")
             await pilot.press("q")
     finally:
         if not isolated.service.running:
@@ -246,3 +250,27 @@ def test_a_corrupt_registry_is_moved_aside_and_rebuilt_from_the_engine(isolated,
             leftover.unlink()
     finally:
         discard(lifecycle, "corrupt-1")
+
+
+def test_a_corrupt_policy_file_is_moved_aside_and_the_default_tiers_used(isolated, ctx, lifecycle, repo):
+    from tests.engine.test_lifecycle import discard
+
+    path = ctx.paths.policy_file
+    saved = path.read_bytes() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"taskspace_limits:\n  \x00\x00\x00\xff garbage")
+    try:
+        result = run_cli("--url", isolated.uri, "create", "corrupt-2", "--repo", str(repo), "--tier", "minimal",
+                         "--json")
+        assert result.returncode == 0, result.stderr
+        assert "was corrupt (not text): moved aside to resource-policies.yaml.corrupt-" in result.stderr
+        assert json.loads(result.stdout)["tier"] == "minimal"  # the default tiers are back
+        assert "taskspace_limits:" in path.read_text() and "minimal" in path.read_text()
+        aside = list(path.parent.glob("resource-policies.yaml.corrupt-*"))
+        assert aside and b"garbage" in aside[-1].read_bytes()
+        for leftover in aside:
+            leftover.unlink()
+    finally:
+        discard(lifecycle, "corrupt-2")
+        if saved is not None:
+            path.write_bytes(saved)

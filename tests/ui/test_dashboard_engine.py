@@ -122,6 +122,8 @@ async def test_n_creates_through_the_form(isolated, ctx, lifecycle, repo):
             assert str(app.screen.query_one("#create-error").render()).strip() == ""
             app.screen.query_one("#create", Button).press()
             await until(pilot, lambda: "ui-formed" in rows(app), 60, "the new row")
+            # The form closes when the create has finished (the row shows up while it still runs).
+            await until(pilot, lambda: not app.screen.query("#repo"), 60, "the create to finish")
             assert "taskspace-ui-formed" in inventory(isolated)["pods"]
             await pilot.press("q")
     finally:

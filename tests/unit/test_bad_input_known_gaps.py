@@ -1,8 +1,7 @@
-"""Bad input that is still handled wrongly, in files this change could not touch (issue #11).
+"""Bad input the property tests found handled wrongly at first (issue #11), each now fixed.
 
-Each test states the right behaviour and is marked xfail(strict=True, raises=AssertionError): it
-fails today for the reason given, and the moment the fix lands it passes, which strict xfail turns
-into a failure -- remove the mark then. The fix each needs is in its reason.
+They were written as strict xfails (`gap`) stating the right behaviour, and lost the mark when
+the fix landed. A new gap found later gets the `gap` mark with the fix it needs in its reason.
 """
 
 from __future__ import annotations
@@ -45,48 +44,34 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactor
 
 
 # -- the CLI -------------------------------------------------------------------------------------
-@gap("cli/cleanup.py _threshold: --inactive-days nan/inf/1e10 reach timedelta(days=...) and raise "
-     "ValueError/OverflowError; check math.isfinite(days) and days <= units.MAX_DURATION_DAYS")
 @pytest.mark.parametrize("days", ["nan", "inf", "1e10"])
 def test_inactive_days_that_are_not_a_finite_number_are_refused(cli, days):
     cli.refused(["cleanup", "--inactive-days", days], "--inactive-days")
 
 
-@gap("cli/resources.py cmd_adjust parses --memory/--cpu only after connecting to the engine; call "
-     "units.parse_size(args.memory, '--memory') and parse_cpu(args.cpu, '--cpu') before Services(args)")
 @pytest.mark.parametrize("option, value", [("--memory", "lots"), ("--memory", "512m"), ("--cpu", "fast"),
                                            ("--cpu", "0"), ("--memory", "-1Gi"), ("--cpu", "1e999999")])
 def test_adjust_refuses_bad_sizes_and_cpus_before_the_engine(cli, option, value):
     cli.refused(["adjust", GOOD_ID, f"{option}={value}"], option)
 
 
-@gap("cli/taskspaces.py cmd_create and cli/resources.py cmd_adjust: an unknown --tier is found only after "
-     "connecting (Creator.create even calls the engine's firewall check first); load the policy "
-     "(policy.load_policy(app_paths().policy_file).tier_limits(args.tier)) before Services(args)")
 @pytest.mark.parametrize("argv", [["create", GOOD_ID, "--repo", GOOD_REPO, "--tier", "no-such-tier"],
                                   ["adjust", GOOD_ID, "--tier", "no-such-tier"]])
 def test_an_unknown_tier_is_refused_before_the_engine(cli, argv):
     cli.refused(argv, "tier")
 
 
-@gap("argparse (3.11) turns '--opt=--' into an empty list, which the handlers then compare with numbers "
-     "(TypeError) or treat as not given (--url=--, -o=--); cli/parser.py could give these options a type "
-     "that refuses '--', or main() could refuse list values where a single value is expected")
 @pytest.mark.parametrize("argv", [["logs", GOOD_ID, "--tail=--"], ["monitor", "--interval=--"],
                                   ["cleanup", "--inactive-days=--"], ["--url=--", "ls"]])
 def test_a_lone_double_dash_as_a_value_is_refused(cli, argv):
     cli.refused(argv)
 
 
-@gap("argparse prints unrecognized arguments as given, so an escape sequence in one reaches the terminal; "
-     "cli/parser.py could override ArgumentParser.error to show repr() of non-printable text")
 def test_unrecognized_arguments_are_shown_without_control_characters(cli):
     result = cli.refused(["ls", "--no-such-\x1b[2J\x1b[31mred"], "unrecognized arguments")
     assert "\x1b" not in result.err, repr(result.err)
 
 
-@gap("engine/connection.py validate_url: urlparse() raises ValueError on an unclosed IPv6 bracket and "
-     "the CLI shows a traceback; catch ValueError there and raise UsageError")
 @pytest.mark.parametrize("url", ["http://[x", "ssh://[::1/podman.sock", "tcp://[::1:5"])
 def test_a_malformed_url_is_a_usage_error(cli, url):
     cli.refused(["--url", url, "ls"], "--url")
@@ -98,8 +83,6 @@ def _config(tmp_path: Path, text: str):
     return load_settings(tmp_path / "config.yaml", {})
 
 
-@gap("core/security.py parse_allow: the port check uses str.isdigit(), which takes other scripts' digits "
-     "('١٤٤٣' and fullwidth '４４３' are read as port 1443 and 443); check port_text.isascii() too")
 @pytest.mark.parametrize("entry", ["pypi.org:١٤٤٣", "pypi.org:４４３"])
 def test_allow_list_ports_are_ascii_digits(tmp_path, entry):
     try:
@@ -111,12 +94,6 @@ def test_allow_list_ports_are_ascii_digits(tmp_path, entry):
 
 
 # -- ids that come back from the engine ----------------------------------------------------------
-@gap("ids read back from the engine's labels are never validated: cleanup --apply passes a pod's "
-     "io.symposium.taskspace label to Lifecycle.remove(inventory=...), which skips validate_id and hands it "
-     "to taskspace_lock and remove_taskspace_files, whose shutil.rmtree then deletes outside the state dir "
-     "('../victim'; an absolute path would be taken whole). Skip objects whose label fails ids.is_valid_id "
-     "when grouping (core/services/cleanup.py _facts, lifecycle.group_taskspaces, storage.py), and have "
-     "LifecycleContext.taskspace_dir/taskspace_lock call validate_id (core/services/context.py)")
 def test_cleanup_never_removes_files_outside_the_state_dir(monkeypatch, tmp_path):
     from symposium_tui.core.services.cleanup import Cleanup
 
@@ -134,10 +111,6 @@ def test_cleanup_never_removes_files_outside_the_state_dir(monkeypatch, tmp_path
     assert invalid_ids_seen(seen) == []
 
 
-@gap("ids read back from the engine's labels reach the SSH config unchecked: `ls` writes a pod labelled "
-     "'x\\nHost *\\n    ProxyCommand ...' into ssh_config, which the README has people Include from "
-     "~/.ssh/config -- a command run on every ssh. Skip labels that fail ids.is_valid_id in "
-     "lifecycle.group_taskspaces and registry reads, and refuse such ids in sshconfig.render")
 def test_engine_labels_cannot_write_lines_into_the_ssh_config(monkeypatch, tmp_path):
     from symposium_tui.core.services.lifecycle import Lifecycle
 

@@ -94,3 +94,25 @@ def test_any_text_is_a_size_or_a_clear_usage_error(text):
         assert parse_cpu(text) >= 10
     except UsageError as exc:
         assert "cpu" in exc.message.lower() or "millicores" in exc.message
+
+
+@pytest.mark.parametrize("damage", [b"\x00\x01\x02\x03", b"taskspace_limits:\n\xff\xfe  small", b"\x1b[31m"])
+def test_a_corrupt_policy_file_is_moved_aside_and_the_defaults_come_back(tmp_path, damage):
+    path = tmp_path / "resource-policies.yaml"
+    path.write_bytes(damage)
+    notices: list[str] = []
+    policy = load_policy(path, notices)
+    assert set(policy.tiers) == {"default", "premium", "minimal"}
+    assert path.read_text() == SEED_POLICY
+    aside = list(tmp_path.glob("resource-policies.yaml.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == damage
+    assert len(notices) == 1 and "was corrupt (not text): moved aside to resource-policies.yaml.corrupt-" in notices[0]
+
+
+def test_a_mistake_in_readable_text_is_an_error_and_the_file_stays(tmp_path):
+    path = tmp_path / "resource-policies.yaml"
+    text = "taskspace_limits:\n  small:\n    memory: 1Gi\n   cpu: 1\n"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="resource-policies.yaml:4: not valid YAML"):
+        load_policy(path, [])
+    assert path.read_text() == text and not list(tmp_path.glob("*.corrupt-*"))

@@ -5,10 +5,10 @@ module-level string constant (user data goes in as "$1"...), every ssh command l
 options before the destination, no host key checking turned off. Each static check is also run
 on small bad sources, so it is known to fail when such code is added.
 
-Tests marked `gap` state what is NOT true today (xfail, strict, on AssertionError only): each fails
-for the reason given, and the moment the fix lands it passes, which strict xfail turns into a
-failure -- remove the mark then, and update docs/security.md. Their preconditions use pytest.fail,
-so a broken set-up is a failure, not an expected one.
+The review's gaps were written as `gap` tests (xfail, strict, on AssertionError only) stating what
+should be true; all are fixed now and have lost the mark. A gap found later gets the mark, with the
+fix it needs in its reason, and docs/security.md says so. Preconditions use pytest.fail, so a
+broken set-up is a failure, not an expected one.
 """
 
 from __future__ import annotations
@@ -277,9 +277,6 @@ def test_ssh_destinations_come_after_end_of_options_except_the_dashboard(package
     assert all(p.startswith(SSH_WITHOUT_END_OF_OPTIONS) for p in problems), problems
 
 
-@gap("ui/app.py action_ssh runs ['ssh', '-F', config, alias] with no '--' before the alias; the alias "
-     "comes from the selected row, i.e. from engine labels that are not validated (see docs/security.md "
-     "section 3). Insert '--' before the alias")
 def test_ssh_destinations_always_come_after_end_of_options(package):
     assert [p for source in package.values() for p in ssh_problems(source)] == []
 
@@ -357,10 +354,6 @@ def test_the_host_key_checker(code, bad):
     assert bool(host_key_problems(Source(code, "x.py"))) is bad
 
 
-@gap("core/services/lifecycle.py WORK_CHECK_SCRIPT (run by rm and cleanup as root in the dev container, "
-     "`exec` without a user; the dev image has no USER) runs `git status` with safe.directory='*', so "
-     "a core.fsmonitor command that anyone in the taskspace wrote into /workspace/.git/config runs as "
-     "root. Pass -c core.fsmonitor=false -c core.hooksPath=/dev/null (and run it as developer)")
 def test_the_unsaved_work_check_runs_no_command_from_the_workspace(tmp_path):
     _need("git", "sh")
     from symposium_tui.core.services.lifecycle import WORK_CHECK_SCRIPT
@@ -384,10 +377,6 @@ def test_the_unsaved_work_check_runs_no_command_from_the_workspace(tmp_path):
 EVIL_ID = "x\nHost *\n    ProxyCommand touch /tmp/symposium-pwned"
 
 
-@gap("core/services/lifecycle.py group_taskspaces keys taskspaces by the io.symposium.taskspace label as "
-     "the engine gives it, unvalidated: whoever can label a pod on an engine (on a remote host: that "
-     "host) chooses the 'id' that ls, cleanup and the dashboard then use in paths, SSH aliases and "
-     "commands. Skip labels that fail ids.is_valid_id there")
 def test_ids_read_back_from_engine_labels_are_valid_ids():
     from symposium_tui.core import labels as L
     from symposium_tui.core.ids import ID_PATTERN
@@ -399,18 +388,11 @@ def test_ids_read_back_from_engine_labels_are_valid_ids():
     assert all(ID_PATTERN.fullmatch(t) for t in groups), sorted(groups)
 
 
-@gap("core/sshconfig.py render writes every registry key as a Host alias unchecked, so an id holding a "
-     "newline adds its own lines (Host *, ProxyCommand) to the file ~/.ssh/config includes. Skip or "
-     "refuse keys that fail ids.is_valid_id in render")
 def test_the_ssh_config_holds_only_valid_ids():
     text = sshconfig.render({EVIL_ID: {"dev_port": 40001}}, Path("/k"), Path("/kh"))
     assert not any(line.strip().startswith("ProxyCommand") for line in text.splitlines()), text
 
 
-@gap("images/common/sshd_config: AuthorizedKeysFile .ssh/authorized_keys /etc/symposium/authorized_keys "
-     "also takes keys the taskspace's own user writes into ~/.ssh/authorized_keys, so the README's 'accept "
-     "only the product's own SSH key' holds only until a process inside adds one. Use "
-     "AuthorizedKeysFile /etc/symposium/authorized_keys alone")
 def test_sshd_in_the_images_accepts_only_the_products_key():
     assert _sshd_settings()["AuthorizedKeysFile"] == ["/etc/symposium/authorized_keys"]
 
@@ -499,10 +481,6 @@ def test_copies_for_a_remote_engine_are_root_owned_and_not_writable_by_others(tm
     assert members["auth/helper"].mode & 0o111 == 0o111  # an executable stays executable
 
 
-@gap("images/agent/Containerfile runs `chown -R agent:agent /workspace /agent`: /agent itself belongs to "
-     "the agent, so on a remote engine it can delete or replace the root-owned copies of config.yaml, "
-     "auth/, context/ and taskspace.yaml (its own copies only; the originals stay on this machine). "
-     "chown only /agent/state")
 def test_the_agent_does_not_own_the_directory_of_its_read_only_files():
     text = (PACKAGE / "images" / "agent" / "Containerfile").read_text(encoding="utf-8")
     words = text.replace("\\\n", " ").replace("&&", "\n").split("\n")
@@ -582,9 +560,6 @@ def test_known_hosts_rewritten_by_forget_host_keys_is_0600(tmp_path, umask):
     assert _mode(known) == 0o600
 
 
-@gap("core/sshconfig.py write returns early when the text is unchanged, so an ssh_config written 0644 by "
-     "an earlier version stays 0644 until a port changes (ensure_main never touches an existing file). "
-     "chmod 0600 on the early return")
 def test_an_existing_ssh_config_with_the_same_entries_becomes_0600(tmp_path):
     path = tmp_path / "ssh_config"
     entries = {"fix-1": {"dev_port": 40001}}
@@ -710,9 +685,6 @@ def test_ssh_engines_go_through_our_own_ssh_not_podman_py(podman_clients, tmp_pa
     assert podman_clients and all(url.startswith("unix://") for url in podman_clients), podman_clients
 
 
-@gap("engine/connection.py candidate_targets takes CONTAINER_HOST (and podman's default connection's URI) "
-     "without validate_url, so CONTAINER_HOST=http+ssh://... reaches podman.PodmanClient, whose own SSH "
-     "adapter runs ssh with StrictHostKeyChecking no. Validate those URIs too (unix, ssh, tcp, http only)")
 def test_no_engine_url_reaches_podman_py_s_ssh_adapter(podman_clients, tmp_path, monkeypatch):
     from symposium_tui.engine.session import connect
 
@@ -725,14 +697,13 @@ def test_no_engine_url_reaches_podman_py_s_ssh_adapter(podman_clients, tmp_path,
     assert not any("ssh" in url.split("://", 1)[0] for url in podman_clients), podman_clients
 
 
-@gap("core/sshconfig.py _jump_block writes the identity path unchecked: a path holding a newline (from "
-     "config.yaml hosts: or a podman connection) adds its own lines, such as ProxyCommand, to the file "
-     "~/.ssh/config includes. Refuse identities with whitespace or control characters in "
-     "config._parse_hosts and connection.named_hosts, or quote them in render")
 def test_a_jump_identity_cannot_add_lines_to_the_ssh_config():
-    jump = sshconfig.Jump("box2", "10.0.0.7", identity="/k\n    ProxyCommand touch /tmp/symposium-pwned")
-    text = sshconfig.render({"a": {"dev_port": 1}}, Path("/k"), Path("/kh"), host="box2", jump=jump)
-    assert not any(line.strip().startswith("ProxyCommand") for line in text.splitlines()), text
+    from symposium_tui.core.errors import SymposiumError
+
+    for identity in ("/k\n    ProxyCommand touch /tmp/symposium-pwned", "/k x", '/k"'):
+        jump = sshconfig.Jump("box2", "10.0.0.7", identity=identity)
+        with pytest.raises(SymposiumError, match="not allowed in host names, users and key paths"):
+            sshconfig.render({"a": {"dev_port": 1}}, Path("/k"), Path("/kh"), host="box2", jump=jump)
 
 
 # -- 5. with real ssh: keys are pinned, a changed key is refused ------------------------------------
@@ -826,10 +797,6 @@ def test_taskspace_keys_are_pinned_per_alias_refused_when_changed_and_forgotten(
     assert sorted(line.split()[0] for line in known.read_text().splitlines()) == ["other-dev", "ts-dev"]
 
 
-@gap("Debian's /etc/ssh/ssh_config sets HashKnownHosts yes, which applies when people `ssh ID-dev` through "
-     "the Include in ~/.ssh/config; the pinned entries are then hashed and core/sshconfig.py "
-     "forget_host_keys, which matches plain names, drops nothing, so a new taskspace with the same id is "
-     "refused. Render `HashKnownHosts no` in each entry, or remove with `ssh-keygen -R ALIAS -f FILE`")
 def test_hashed_pins_are_forgotten_too(sshd, tmp_path):
     config, known = _taskspace_config(sshd, tmp_path)
     _ssh(config, "ts-dev", "-o", "HashKnownHosts=yes")  # as /etc/ssh/ssh_config on Debian
@@ -841,9 +808,6 @@ def test_hashed_pins_are_forgotten_too(sshd, tmp_path):
     assert found.returncode != 0, "the hashed key of ts-dev is still pinned"
 
 
-@gap("the product's known_hosts is first made by ssh itself when it pins a key (accept-new), with the "
-     "umask's mode (0644); only forget_host_keys rewrites it 0600. Its directory is 0700 (ensure_key, "
-     "SshTunnel._base), so others cannot read it. Create the file 0600 before running ssh")
 def test_known_hosts_made_by_ssh_is_0600(sshd, tmp_path):
     old = os.umask(0o022)
     try:

@@ -96,17 +96,18 @@ class Cleanup:
         grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"pod": [], "containers": [], "volumes": [],
                                                                    "networks": []})
         for pod in pods:
-            if pod.labels.get(L.ROLE) == "pod" and pod.labels.get(L.TASKSPACE):
-                grouped[pod.labels[L.TASKSPACE]]["pod"].append(pod)
+            if pod.labels.get(L.ROLE) == "pod" and (taskspace := L.taskspace_of(pod.labels)):
+                grouped[taskspace]["pod"].append(pod)
         for ctr in containers:
-            if ctr.labels.get(L.TASKSPACE) and not ctr.is_infra and ctr.labels.get(L.ROLE) in ("agent", "dev"):
-                grouped[ctr.labels[L.TASKSPACE]]["containers"].append(ctr)
+            taskspace = L.taskspace_of(ctr.labels)
+            if taskspace and not ctr.is_infra and ctr.labels.get(L.ROLE) in ("agent", "dev"):
+                grouped[taskspace]["containers"].append(ctr)
         for volume in volumes:
-            if volume.labels.get(L.TASKSPACE):
-                grouped[volume.labels[L.TASKSPACE]]["volumes"].append(volume)
+            if taskspace := L.taskspace_of(volume.labels):
+                grouped[taskspace]["volumes"].append(volume)
         for network in networks:
-            if network.labels.get(L.TASKSPACE):
-                grouped[network.labels[L.TASKSPACE]]["networks"].append(network)
+            if taskspace := L.taskspace_of(network.labels):
+                grouped[taskspace]["networks"].append(network)
         facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
                                    tuple(g["volumes"]), registry.get(t, {}), tuple(g["networks"]))
                  for t, g in grouped.items() if g["pod"]}

@@ -16,6 +16,7 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write, locked
 from symposium_tui.core.health import append_jsonl
 from symposium_tui.core.hosts import LOCAL
+from symposium_tui.core.ids import validate_id
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
@@ -50,7 +51,7 @@ class LifecycleContext:
         """resource-policies.yaml, read when first needed: only commands that use tiers fail on a
         broken file."""
         if self._policy is None:
-            self._policy = load_policy(self.paths.policy_file)
+            self._policy = load_policy(self.paths.policy_file, self.notices)
         return self._policy
 
     def note(self, notice: str) -> None:
@@ -72,11 +73,12 @@ class LifecycleContext:
 
     def taskspace_lock(self, taskspace: str) -> AbstractContextManager[None]:
         """Held while a taskspace is created or removed; a second one fails at once."""
+        validate_id(taskspace)  # it names a file: never a path of someone's choosing
         return locked(self.paths.state_dir / "locks" / f"{taskspace}.lock", blocking=False,
                       busy_message=f"another create or remove of taskspace {taskspace!r} is running")
 
     def taskspace_dir(self, taskspace: str) -> Path:
-        return self.paths.state_dir / "taskspaces" / taskspace
+        return self.paths.state_dir / "taskspaces" / validate_id(taskspace)
 
     def remove_taskspace_files(self, taskspace: str) -> None:
         shutil.rmtree(self.taskspace_dir(taskspace), ignore_errors=True)
@@ -94,6 +96,7 @@ class LifecycleContext:
 
     def write_ssh_config(self, entries: dict[str, dict[str, Any]]) -> None:
         include = f"{self.paths.ssh_config_dir}/*.conf"
+        sshconfig.ensure_known_hosts(self.paths.known_hosts)
         if self.host != LOCAL:
             sshconfig.ensure_main(self.paths.main_ssh_config, include)
         sshconfig.write(self.paths.ssh_config, entries, self.paths.ssh_key, self.paths.known_hosts,

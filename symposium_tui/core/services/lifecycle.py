@@ -18,6 +18,7 @@ from symposium_tui.core.services.create import wait_ssh_ready
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
+    CONTAINER_UID,
     DEV_SSH_PORT,
     PROJECT_MOUNT,
     REMOVED_WITH_TASKSPACE,
@@ -28,7 +29,8 @@ from symposium_tui.core.taskspace import (
 
 # Looks for work that exists only in this taskspace: uncommitted changes, commits on no remote.
 WORK_CHECK_SCRIPT = r"""
-export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
+    GIT_CONFIG_KEY_1=core.fsmonitor GIT_CONFIG_VALUE_1=false GIT_OPTIONAL_LOCKS=0
 cd /workspace 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || exit 3
 echo '--uncommitted'
 git status --porcelain --untracked-files=normal
@@ -37,7 +39,8 @@ git log --branches --not --remotes --format='%h %s'
 """
 # The same for many stopped taskspaces at once, each workspace at /w/ID.
 WORK_CHECK_MANY_SCRIPT = r"""
-export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
+    GIT_CONFIG_KEY_1=core.fsmonitor GIT_CONFIG_VALUE_1=false GIT_OPTIONAL_LOCKS=0
 for dir in /w/*; do
     echo "==== ${dir#/w/}"
     if cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
@@ -50,6 +53,10 @@ for dir in /w/*; do
     fi
 done
 """
+# git reads the repository's own config, which whoever works in the taskspace controls (a
+# core.fsmonitor or a filter runs commands): so the check runs as that same unprivileged user,
+# never as root, and with fsmonitor off.
+WORK_CHECK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
 NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
 
 
@@ -113,10 +120,10 @@ def group_taskspaces(pods: list[PodInfo], containers: list[ContainerInfo]) -> di
     """Group labelled pods and containers by taskspace; ports come from the infra container."""
     groups: dict[str, TaskspaceGroup] = defaultdict(TaskspaceGroup)
     for pod in pods:
-        if pod.labels.get(L.ROLE) == "pod" and pod.labels.get(L.TASKSPACE):
-            groups[pod.labels[L.TASKSPACE]].pod = pod
+        if pod.labels.get(L.ROLE) == "pod" and (taskspace := L.taskspace_of(pod.labels)):
+            groups[taskspace].pod = pod
     for ctr in containers:
-        taskspace = ctr.labels.get(L.TASKSPACE)
+        taskspace = L.taskspace_of(ctr.labels)
         if not taskspace:
             continue
         if ctr.is_infra:
@@ -279,13 +286,13 @@ class Lifecycle:
     def unsaved_work(self, taskspace: str, inventory: Inventory) -> UnsavedWork:
         dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
         if dev is not None and dev.running:
-            result = self.engine.exec(dev.name, ["sh", "-c", WORK_CHECK_SCRIPT])
+            result = self.engine.exec(dev.name, ["sh", "-c", WORK_CHECK_SCRIPT], user=WORK_CHECK_USER)
         elif inventory.volume("workspace") is not None:
             image = dev.image if dev else self.ctx.settings.images.dev
             with self._project_disk_mounted(taskspace, inventory, image):
                 result = self.engine.run(ContainerSpec(
                     name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-                    command=("-c", WORK_CHECK_SCRIPT), network="none",
+                    command=("-c", WORK_CHECK_SCRIPT), network="none", user=WORK_CHECK_USER,
                     volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
         else:
             return UnsavedWork((), ())  # no project layer left to lose
@@ -311,7 +318,7 @@ class Lifecycle:
         with self._disks_mounted({t: v for t, v in disks.items() if v is not None and v.is_loop}, image):
             result = self.engine.run(ContainerSpec(
                 name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-                command=("-c", WORK_CHECK_MANY_SCRIPT), network="none",
+                command=("-c", WORK_CHECK_MANY_SCRIPT), network="none", user=WORK_CHECK_USER,
                 volumes=tuple(VolumeMount(i.volume("workspace").name, f"/w/{t}", read_only=True)
                               for t, i in stopped.items())))
         if result.exit_code != 0:

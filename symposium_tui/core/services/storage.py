@@ -55,7 +55,7 @@ def measure(engine: LifecycleEngine, limits: dict[str, int]) -> dict[str, Storag
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
     enforced = set()
     for volume in volumes:
-        taskspace, role = volume.labels.get(L.TASKSPACE), volume.labels.get(L.ROLE)
+        taskspace, role = L.taskspace_of(volume.labels), volume.labels.get(L.ROLE)
         if not taskspace or role not in COUNTED_ROLES or volume.is_bind:
             continue  # a bind volume is a view into the project disk, counted there
         if volume.is_loop:
@@ -69,7 +69,7 @@ def limits_from(registry: dict[str, dict], pods: list[PodInfo]) -> dict[str, int
     """Each taskspace's storage limit: the registry's effective value, else the creation label."""
     limits = {}
     for pod in pods:
-        taskspace = pod.labels.get(L.TASKSPACE)
+        taskspace = L.taskspace_of(pod.labels)
         if taskspace and pod.labels.get(L.STORAGE, "").isdigit():
             limits[taskspace] = int(pod.labels[L.STORAGE])
     for taskspace, entry in registry.items():
