@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from textual import work
@@ -90,12 +90,13 @@ class SymposiumApp(App[None]):
 
     def __init__(self, url: str | None = None, *, connect: bool = True, read_only: bool = False,
                  interval: float = 2.0, connection: str | None = None,
-                 hosts: list[str] | None = None) -> None:
+                 hosts: list[str] | None = None, restart: object | None = None) -> None:
         super().__init__()
         self.url = url
         self.should_connect = connect
         self.read_only = read_only
         self.interval = interval
+        self.restart_policy = restart  # the auto-restart backoff (None: the poller's default)
         self.configured: tuple = ()
         if hosts is None:
             hosts = [LOCAL]
@@ -191,7 +192,10 @@ class SymposiumApp(App[None]):
         else:
             return
         ctx = context_for(connection, load_settings())
-        poller = Poller(ctx, PollerSettings(interval=self.interval))
+        settings = PollerSettings(interval=self.interval)
+        if self.restart_policy is not None:
+            settings = replace(settings, restart=self.restart_policy)
+        poller = Poller(ctx, settings)
         self.hosts[name].services = Services(connection, ctx, Lifecycle(ctx), poller)
         try:
             version = connection.engine.server_version()

@@ -271,3 +271,30 @@ async def test_two_hosts_each_polled_on_its_own_worker(isolated, remote_host, sh
                 await pilot.press("q")
         finally:
             run_cli("rm", "far-ui", "--connection", "box2", "--force", "--purge-state")
+
+
+async def test_a_crash_loop_is_given_up_and_the_dashboard_says_why(isolated, ctx, lifecycle, repo):
+    from textual.widgets import Static
+
+    from symposium_tui.core.restarts import RestartPolicy
+
+    create(ctx, "ui-loop", repo)
+    try:
+        # Break sshd's configuration: from now on the dev container exits as soon as it starts.
+        isolated.cli("exec", "taskspace-ui-loop-dev", "sh", "-c",
+                     "echo 'NoSuchOption yes' >> /etc/ssh/sshd_config.d/00-symposium.conf")
+        fast = RestartPolicy(base_delay=0.3, factor=2.0, max_delay=5.0, max_attempts=3, window=120.0)
+        app = SymposiumApp(isolated.uri, interval=0.5, restart=fast)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "healthy" in rows(app).get("ui-loop", [""] * 3)[2], 30, "ui-loop healthy")
+            isolated.cli("kill", "taskspace-ui-loop-dev")
+            select(app, "ui-loop")
+
+            def said() -> str:
+                select(app, "ui-loop")
+                return str(app.screen.query_one("#selected", Static).render())
+            await until(pilot, lambda: "auto-restart gave up after 3 restarts" in said(), 40, "the reason")
+            assert rows(app)["ui-loop"][2].strip() in ("down", "degraded")
+            await pilot.press("q")
+    finally:
+        discard(lifecycle, "ui-loop")
