@@ -126,10 +126,7 @@ class SshTunnel:
                    "-L", f"{self.local_socket}:{self.destination.socket_path}",
                    "--", self.destination.login]
             stderr = self.dir / "ssh.log"
-            with open(stderr, "wb") as log:
-                self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                              stderr=log, preexec_fn=_die_with_parent,
-                                              start_new_session=True)
+            self._proc = self._spawn(cmd, stderr)
             deadline = time.monotonic() + CONNECT_TIMEOUT + 4
             while not self.local_socket.exists():
                 if self._proc.poll() is not None or time.monotonic() > deadline:
@@ -159,6 +156,32 @@ class SshTunnel:
             raise EngineUnavailable(f"host {self.name}: could not ask podman there for its socket: {why}",
                                     hint="give the socket in the URI: ssh://user@host/run/podman/podman.sock")
         return path
+
+    def _spawn(self, cmd: list[str], stderr: Path) -> subprocess.Popen[bytes]:
+        """Start ssh from a keeper thread that lives as long as it does: PR_SET_PDEATHSIG fires when
+        the forking *thread* ends, and a restart may come from any short-lived worker thread."""
+        started = threading.Event()
+        box: dict[str, object] = {}
+
+        def keep() -> None:
+            try:
+                with open(stderr, "wb") as log:
+                    box["proc"] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                   stderr=log, preexec_fn=_die_with_parent,
+                                                   start_new_session=True)
+            except OSError as exc:
+                box["error"] = exc
+            finally:
+                started.set()
+            proc = box.get("proc")
+            if isinstance(proc, subprocess.Popen):
+                proc.wait()
+        threading.Thread(target=keep, name=f"ssh-{self.name}", daemon=True).start()
+        started.wait()
+        proc = box.get("proc")
+        if not isinstance(proc, subprocess.Popen):
+            raise EngineUnavailable(f"cannot run ssh for host {self.name}: {box.get('error')}")
+        return proc
 
     def ensure(self) -> None:
         """Start the master again if it died (the host went away and may be back)."""
