@@ -30,6 +30,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         engine = connection.engine if connection else None
         remote = doctor.is_remote(connection.target.uri if connection else args.url)
         checks = doctor.run_checks(facts, engine, error, settings, paths, remote)
+        if connection is not None and connection.host != "local":
+            import dataclasses
+
+            build = "symposium-tui images build"
+            checks = [dataclasses.replace(c, fix=c.fix.replace(build, f"{build} --connection {connection.host}"))
+                      if c.fix else c for c in checks]
     finally:
         if connection:
             connection.close()
@@ -64,7 +70,8 @@ def cmd_images_list(args: argparse.Namespace) -> int:
         return 0
     import humanize
 
-    rows = [[role, names[role], "yes" if image else "no — run `symposium-tui images build`",
+    on_host = "" if connection.host == "local" else f" --connection {connection.host}"
+    rows = [[role, names[role], "yes" if image else f"no — run `symposium-tui images build{on_host}`",
              image.id[:12] if image else "", humanize.naturalsize(image.size) if image else ""]
             for role, image in found.items()]
     say(table(rows, ["ROLE", "IMAGE", "PRESENT", "ID", "SIZE"]))

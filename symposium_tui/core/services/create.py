@@ -190,6 +190,9 @@ class Creator:
             journal.end(taskspace)
             return created
 
+    def _on_host(self) -> str:
+        return "" if self.ctx.host == "local" else f" --connection {self.ctx.host}"
+
     def _check(self, request: CreateRequest, taskspace: str, limits: Limits) -> tuple[str, str]:
         self._report("check")
         images = self.ctx.settings.images
@@ -197,7 +200,7 @@ class Creator:
         for role, image in (("agent", images.agent), ("dev", dev_image)):
             if self.engine.image(image) is None:
                 raise SymposiumError(f"the {role} image {image} is not in the engine",
-                                     hint="symposium-tui images build" if image in
+                                     hint="symposium-tui images build" + self._on_host() if image in
                                      (images.agent, images.dev) else f"podman pull {image}")
         info = self.engine.capacity()
         if info.rootless:
