@@ -91,6 +91,8 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
                 connect(connection=name, configured=settings.hosts)
         except SymposiumError as exc:
             return HostResult(name, error=exc.message)
+        except OSError as exc:
+            return HostResult(name, error=f"{exc.strerror or exc}")
         try:
             with Services(args, connection) as services:
                 return HostResult(name, work(services), where=connection.engine.where)

@@ -17,15 +17,19 @@ class Services:
     def __init__(self, args: argparse.Namespace, connection=None) -> None:  # noqa: ANN001
         from symposium_tui.core.services.lifecycle import Lifecycle
 
-        self.settings = load_settings()
-        self.connection = connection or open_connection(args, self.settings)
-        self.ctx = context_for(self.connection, self.settings)
-        self.lifecycle = Lifecycle(self.ctx)
-        # Any command first finishes creates that were killed half-way (their process is gone).
         from symposium_tui.core.services.recovery import Recovery
 
-        for recovered in Recovery(self.ctx).run():
-            note(recovered.describe())
+        self.settings = load_settings()
+        self.connection = connection or open_connection(args, self.settings)
+        try:
+            self.ctx = context_for(self.connection, self.settings)
+            self.lifecycle = Lifecycle(self.ctx)
+            # Any command first finishes creates that were killed half-way (their process is gone).
+            for recovered in Recovery(self.ctx).run():
+                note(recovered.describe())
+        except BaseException:
+            self.connection.close()  # __exit__ never runs for a constructor that failed
+            raise
 
     def __enter__(self) -> Services:
         return self

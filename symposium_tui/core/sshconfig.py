@@ -45,21 +45,25 @@ def host_alias(taskspace: str, role: str, host: str = LOCAL) -> str:
     return f"{taskspace}-{role}" if host == LOCAL else f"{taskspace}-{role}.{host}"
 
 
-def _safe(value: str) -> bool:
-    """One word of an ssh config line: no spaces, quotes, control characters or '#'."""
-    return bool(value) and all(c.isprintable() and not c.isspace() and c not in "\"'#" for c in value)
+def _safe(value: str, spaces: bool = False) -> bool:
+    """One value of an ssh config line: no quotes, control characters or '#' (and no spaces,
+    unless it is written quoted)."""
+    return bool(value) and all(c.isprintable() and (spaces and c == " " or not c.isspace()) and c not in "\"'#"
+                               for c in value)
 
 
 def _jump_block(jump: Jump, known_hosts: Path) -> str:
-    for value in (jump.host, jump.hostname, jump.user or "x", jump.identity or "x"):
-        if not _safe(value):
-            raise SymposiumError(f"cannot write an SSH config entry with {value!r}: spaces, quotes and "
-                                 "control characters are not allowed in host names, users and key paths")
+    for value, spaces in ((jump.host, False), (jump.hostname, False), (jump.user or "x", False),
+                          (jump.identity or "x", True)):
+        if not _safe(value, spaces):
+            raise SymposiumError(f"cannot write an SSH config entry with {value!r}: quotes and control "
+                                 "characters are not allowed in host names, users and key paths "
+                                 "(nor spaces, but in key paths)")
     lines = [f"Host {jump.alias}", f"    HostName {jump.hostname}", f"    Port {int(jump.port)}"]
     if jump.user:
         lines.append(f"    User {jump.user}")
     if jump.identity:
-        lines += [f"    IdentityFile {jump.identity}", "    IdentitiesOnly yes"]
+        lines += [f'    IdentityFile "{jump.identity}"', "    IdentitiesOnly yes"]
     # The engine host's key: pinned by the product on first use, or known to the person already.
     lines += [f"    UserKnownHostsFile {known_hosts} ~/.ssh/known_hosts",
               "    StrictHostKeyChecking accept-new", "    HashKnownHosts no"]

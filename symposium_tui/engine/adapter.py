@@ -62,6 +62,9 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
         self.tunnel = tunnel
         # A unix socket engine runs on this machine: its cgroups and volume paths are ours to read.
         self.local = uri.startswith("unix:") and tunnel is None
+        # Taskspaces publish SSH on the engine host's 127.0.0.1: reachable from here only on this
+        # machine or through the SSH connection (not over a bare tcp:// connection).
+        self.reaches_ports = uri.startswith("unix:")
         kwargs: dict[str, Any] = {"base_url": uri, "timeout": timeout}
         if identity:
             kwargs["identity"] = identity

@@ -103,6 +103,15 @@ def configured_connections(environ: dict[str, str]) -> tuple[str | None, dict[st
     return default, connections
 
 
+def host_name_of(url: str) -> str:
+    """The host name of an engine given by URL: a socket is this machine's ("local"); another
+    machine goes by its host name (its state and SSH entries are kept apart from this machine's)."""
+    if url.startswith("unix:"):
+        return LOCAL
+    host = urlparse(url).hostname or ""
+    return host if valid_host_name(host) and host != LOCAL else "remote"
+
+
 def named_hosts(environ: dict[str, str] | None = None, configured: tuple[HostSpec, ...] = ()
                 ) -> list[HostSpec]:
     """podman's connections, then the product's `hosts:` (which win on equal names). Connections
@@ -127,11 +136,11 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None, *,
                       use_connections: bool = True) -> list[Target]:
     environ = dict(os.environ) if environ is None else environ
     if url:
-        return [Target(validate_url(url), "--url", explicit=True)]
+        return [Target(validate_url(url), "--url", explicit=True, name=host_name_of(url))]
     if environ.get("CONTAINER_HOST"):
         identity = environ.get("CONTAINER_SSHKEY") or None
-        return [Target(validate_url(environ["CONTAINER_HOST"], "CONTAINER_HOST"), "CONTAINER_HOST", identity,
-                       explicit=True)]
+        host = validate_url(environ["CONTAINER_HOST"], "CONTAINER_HOST")
+        return [Target(host, "CONTAINER_HOST", identity, explicit=True, name=host_name_of(host))]
     targets: list[Target] = []
     default, connections = configured_connections(environ) if use_connections else (None, {})
     wanted = environ.get("CONTAINER_CONNECTION") or default

@@ -38,6 +38,20 @@ def _die_with_parent() -> None:
         pass
 
 
+def _sweep(parent: Path, older_than: float = 120.0) -> None:
+    """Remove the directories of tunnels whose process is gone (a process killed with -9 leaves
+    them): no forwarded socket in them, and not made a moment ago."""
+    now = time.time()
+    for directory in parent.glob("ssh-*"):
+        try:
+            if (directory / "podman.sock").exists() or now - directory.stat().st_mtime < older_than:
+                continue
+        except OSError:
+            continue
+        if (directory / "ssh.log").exists() or not any(directory.iterdir()):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 class SshDestination:
     """ssh://[user@]host[:port]/path/to/podman.sock, checked."""
 
@@ -92,6 +106,7 @@ class SshTunnel:
         runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         # unix socket paths must fit in 108 bytes: keep the directory short.
         parent = runtime_dir if len(str(runtime_dir)) < 70 else None
+        _sweep(Path(parent or tempfile.gettempdir()))
         self.dir = Path(tempfile.mkdtemp(prefix="ssh-", dir=parent))
         self.local_socket = self.dir / "podman.sock"
         self.control = self.dir / "ctl"
@@ -108,17 +123,22 @@ class SshTunnel:
         if ssh is None:
             raise EngineUnavailable("ssh is not installed: remote podman connections need OpenSSH's "
                                     "client", hint="apt-get install openssh-client")
-        ensure_known_hosts(self.known_hosts)
+        try:
+            ensure_known_hosts(self.known_hosts)
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot prepare {self.known_hosts} for ssh: {exc.strerror or exc}") from exc
         return [ssh, "-p", str(self.destination.port), *ssh_options(self.identity, self.known_hosts)]
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None and self.local_socket.exists()
+        proc = self._proc
+        return proc is not None and proc.poll() is None and self.local_socket.exists()
 
     def start(self) -> SshTunnel:
         with self._lock:
             if self.alive():
                 return self
             self._stop_locked()
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # swept while the host was away
             if not self.destination.socket_path:
                 self.destination.socket_path = self._remote_socket_path()
             cmd = [*self._base(), "-N", "-M", "-S", str(self.control),

@@ -7,14 +7,14 @@ feed whichever screen is showing; screens that are not visible do no work.
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, replace
-from functools import partial
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from symposium_tui import __version__
 from symposium_tui.core.errors import SymposiumError
@@ -97,6 +97,7 @@ class SymposiumApp(App[None]):
         self.read_only = read_only
         self.interval = interval
         self.restart_policy = restart  # the auto-restart backoff (None: the poller's default)
+        self._quitting = threading.Event()  # set on quit: host threads stop connecting and polling
         self.configured: tuple = ()
         if hosts is None:
             hosts = [LOCAL]
@@ -160,22 +161,32 @@ class SymposiumApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
         if self.should_connect:
-            for name in self.hosts:
-                self.run_worker(partial(self._watch_host, name), name=f"host {name}", group=f"host:{name}",
-                                thread=True, exclusive=True, exit_on_error=False)
+            # Once the list is on screen: a host may answer at once, and its news needs the list.
+            self.call_after_refresh(self._start_host_threads)
         if self.several_hosts:
             self.set_interval(1.0, self._show_engine)  # a slow host shows as slow while it is
 
+    def _start_host_threads(self) -> None:
+        if not self._quitting.is_set():
+            for name in self.hosts:
+                # A thread of its own per host rather than a Textual thread worker: those share
+                # asyncio's default executor (CPUs + 4 threads: 6 here), which hosts would fill,
+                # leaving none for actions; and quitting waits for them, while a host may take
+                # half a minute to answer. A daemon thread never holds up the exit.
+                threading.Thread(target=self._watch_host, args=(name,), name=f"host-{name}",
+                                 daemon=True).start()
+
     def _watch_host(self, name: str) -> None:
-        """One host's worker: connect (retrying while it is unreachable), then run its poller.
+        """One host's thread: connect (retrying while it is unreachable), then run its poller.
         A slow or dead host holds up only this thread."""
         from symposium_tui.cli.common import context_for, load_settings
         from symposium_tui.core.services.lifecycle import Lifecycle
         from symposium_tui.core.services.poller import PollerSettings
         from symposium_tui.engine.session import connect
 
-        worker = get_current_worker()
-        while not worker.is_cancelled:
+        while True:
+            if self._quitting.is_set():
+                return
             try:
                 if self.url:
                     connection = connect(self.url)
@@ -188,8 +199,11 @@ class SymposiumApp(App[None]):
                 self.post_message(EngineUnreachable(exc.message, exc.hint, host=name))
                 if exc.exit_code == 2:
                     return  # a usage error (a bad --url) does not heal by waiting
-                time.sleep(RETRY_SECONDS)
-        else:
+            except OSError as exc:
+                self.post_message(EngineUnreachable(f"{exc.strerror or exc}", host=name))
+            self._quitting.wait(RETRY_SECONDS)
+        if self._quitting.is_set():
+            connection.close()  # connected after the person quit
             return
         ctx = context_for(connection, load_settings())
         settings = PollerSettings(interval=self.interval)
@@ -203,7 +217,11 @@ class SymposiumApp(App[None]):
             version = "?"
         self.post_message(EngineConnected(f"podman {version} · {connection.engine.where} "
                                           f"({connection.target.source})", host=name))
-        poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot, host=name)))
+        try:
+            poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot, host=name)))
+        except Exception as exc:  # noqa: BLE001 - said in the status line, never a silent stop
+            self.post_message(EngineUnreachable(f"its updates stopped: {type(exc).__name__}: {exc}",
+                                                "restart the dashboard", host=name))
 
     def close_engine(self) -> None:
         for state in self.hosts.values():
@@ -213,6 +231,7 @@ class SymposiumApp(App[None]):
                 state.services = None
 
     def _stop_pollers(self) -> None:
+        self._quitting.set()
         for state in self.hosts.values():
             if state.services is not None:
                 state.services.poller.stop()

@@ -101,6 +101,15 @@ def test_a_finished_create_is_never_taken_for_an_interrupted_one(isolated, ctx, 
         assert [r.removed for r in recovered] == [()]
         assert not path.exists()
         assert "taskspace-done-1" in inventory(isolated)["pods"]
+        # A second create of the same id, killed before it found the id taken: it made nothing,
+        # and the existing taskspace's files and pinned keys stay.
+        path.write_text(json.dumps({"taskspace": "done-1", "pid": 1, "create_id": "0123456789abcdef"}))
+        facts = ctx.taskspace_dir("done-1") / "taskspace.yaml"
+        assert facts.exists()
+        recovered = Recovery(ctx).run()
+        assert [r.removed for r in recovered] == [()]
+        assert not path.exists() and facts.exists()
+        assert "taskspace-done-1" in inventory(isolated)["pods"]
     finally:
         discard(lifecycle, "done-1")
 

@@ -101,7 +101,7 @@ def test_remote_entries_go_through_the_host(tmp_path):
     text = sshconfig.render({"fix-1": {"dev_port": 40001, "agent_port": 40002}}, Path("/k/id"),
                             Path("/k/known_hosts"), host="box2", jump=jump)
     assert "Host symposium-jump.box2\n    HostName 10.0.0.7\n    Port 2222\n    User core\n" in text
-    assert "IdentityFile /keys/box2" in text
+    assert 'IdentityFile "/keys/box2"' in text
     assert "Host fix-1-dev.box2\n    HostName 127.0.0.1\n    Port 40001\n" in text
     assert text.count("ProxyJump symposium-jump.box2") == 2
     assert "HostKeyAlias fix-1-agent.box2" in text
@@ -160,3 +160,23 @@ def test_all_connections_only_where_it_reports(command, capsys):
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args([*command, "--all-connections"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize("url, name", [("unix:///run/podman/podman.sock", "local"),
+                                       ("ssh://core@box2.example:22/run/podman/podman.sock", "box2.example"),
+                                       ("tcp://10.0.0.7:8080", "10.0.0.7"), ("ssh://core@local/run/p.sock", "remote")])
+def test_an_engine_given_by_url_is_named_by_its_host(url, name):
+    from symposium_tui.engine.connection import host_name_of
+
+    assert host_name_of(url) == name
+    assert candidate_targets(url, {})[0].name == name
+    assert candidate_targets(None, {"CONTAINER_HOST": url})[0].name == name
+
+
+def test_a_key_path_with_spaces_is_written_quoted_and_ssh_reads_it(tmp_path):
+    jump = sshconfig.Jump("box2", "10.0.0.7", 22, "core", "/keys/my keys/box2")
+    config = tmp_path / "ssh_config"
+    config.write_text(sshconfig.render({"a": {"dev_port": 1}}, Path("/k"), Path("/kh"), host="box2", jump=jump))
+    resolved = subprocess.run(["ssh", "-G", "-F", str(config), "symposium-jump.box2"], capture_output=True,
+                              text=True, check=True).stdout
+    assert "identityfile /keys/my keys/box2" in resolved

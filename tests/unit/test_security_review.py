@@ -700,7 +700,7 @@ def test_no_engine_url_reaches_podman_py_s_ssh_adapter(podman_clients, tmp_path,
 def test_a_jump_identity_cannot_add_lines_to_the_ssh_config():
     from symposium_tui.core.errors import SymposiumError
 
-    for identity in ("/k\n    ProxyCommand touch /tmp/symposium-pwned", "/k x", '/k"'):
+    for identity in ("/k\n    ProxyCommand touch /tmp/symposium-pwned", "/k\tx", '/k"'):
         jump = sshconfig.Jump("box2", "10.0.0.7", identity=identity)
         with pytest.raises(SymposiumError, match="not allowed in host names, users and key paths"):
             sshconfig.render({"a": {"dev_port": 1}}, Path("/k"), Path("/kh"), host="box2", jump=jump)

@@ -202,6 +202,10 @@ class Creator:
                 raise SymposiumError(f"the {role} image {image} is not in the engine",
                                      hint="symposium-tui images build" + self._on_host() if image in
                                      (images.agent, images.dev) else f"podman pull {image}")
+        if not getattr(self.engine, "reaches_ports", True):
+            raise SymposiumError("taskspaces publish SSH on the engine host's 127.0.0.1, which a tcp:// "
+                                 "connection cannot reach from here",
+                                 hint="connect over SSH: ssh://user@host/run/podman/podman.sock")
         info = self.engine.capacity()
         if info.rootless:
             raise SymposiumError("copy-on-write workspaces need a rootful podman engine for now "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.errors import EngineUnavailable, SymposiumError
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import is_locked
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.health import (
@@ -187,50 +187,55 @@ class Poller:
     # -- one tick --------------------------------------------------------------------------------
     def tick(self) -> Snapshot:
         with self._tick_lock:
-            calls_before = getattr(self.engine, "calls", 0)
             now = self.clock()
             try:
-                notices = self._recover()
-                pods = self.engine.pods(L.ALL_OURS)
-                containers = self._containers(pods, now)
-                stats = self.engine.stats()
-            except EngineUnavailable as exc:
-                snapshot = Snapshot(now, self.last.taskspaces if self.last else (), engine_error=exc.message)
-                self.last = snapshot
-                return snapshot
-            groups = group_taskspaces(pods, containers)
-            registry = self.ctx.registry.read()
-            self._absorb_events(now)
-            self._measure_storage(registry, pods, now)
-            self._reapply_limits()
-            samples = self._sample(groups, registry, stats, now)
-            probes = self._probe(groups)
-            self._unenforced = self._check_firewall(groups)
-            restarts: list[RestartRecord] = []
-            if self.settings.repair:
-                restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now)
-            statuses, transitions = [], []
-            for taskspace, group in groups.items():
-                entry = registry.get(taskspace, {})
-                health = self._evaluate(taskspace, group, entry, probes)
-                before = self._health.get(taskspace) or remembered_health(entry)
-                if before != health:
-                    transition = Transition(datetime.fromtimestamp(now, timezone.utc), taskspace, before, health)
-                    transitions.append(transition)
-                    self.ctx.log("health.log", transition.as_dict())
-                self._health[taskspace] = health
-                statuses.append(self._status(taskspace, group, entry, health, samples))
-            self._remember(transitions)
-            self._record_activity(groups, samples, now)
-            for gone in set(self._health) - set(groups):
-                del self._health[gone]
-            self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
-            notices += tuple(self.ctx.take_notices())
-            snapshot = Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
-                                getattr(self.engine, "calls", 0) - calls_before,
-                                tuple(sorted(set(registry) - set(groups))), notices)
+                snapshot = self._tick(now)
+            except (SymposiumError, OSError) as exc:
+                # Unreachable, or refusing, or a file of ours unreadable: said, and tried again next
+                # tick; the last known taskspaces stay.
+                message = exc.message if isinstance(exc, SymposiumError) else f"{exc.strerror or exc}"
+                snapshot = Snapshot(now, self.last.taskspaces if self.last else (), engine_error=message)
             self.last = snapshot
             return snapshot
+
+    def _tick(self, now: float) -> Snapshot:
+        """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
+        calls_before = getattr(self.engine, "calls", 0)
+        notices = self._recover()
+        pods = self.engine.pods(L.ALL_OURS)
+        containers = self._containers(pods, now)
+        stats = self.engine.stats()
+        groups = group_taskspaces(pods, containers)
+        registry = self.ctx.registry.read()
+        self._absorb_events(now)
+        self._measure_storage(registry, pods, now)
+        self._reapply_limits()
+        samples = self._sample(groups, registry, stats, now)
+        probes = self._probe(groups)
+        self._unenforced = self._check_firewall(groups)
+        restarts: list[RestartRecord] = []
+        if self.settings.repair:
+            restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now)
+        statuses, transitions = [], []
+        for taskspace, group in groups.items():
+            entry = registry.get(taskspace, {})
+            health = self._evaluate(taskspace, group, entry, probes)
+            before = self._health.get(taskspace) or remembered_health(entry)
+            if before != health:
+                transition = Transition(datetime.fromtimestamp(now, timezone.utc), taskspace, before, health)
+                transitions.append(transition)
+                self.ctx.log("health.log", transition.as_dict())
+            self._health[taskspace] = health
+            statuses.append(self._status(taskspace, group, entry, health, samples))
+        self._remember(transitions)
+        self._record_activity(groups, samples, now)
+        for gone in set(self._health) - set(groups):
+            del self._health[gone]
+        self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
+        notices += tuple(self.ctx.take_notices())
+        return Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
+                        getattr(self.engine, "calls", 0) - calls_before,
+                        tuple(sorted(set(registry) - set(groups))), notices)
 
     def _recover(self) -> tuple[str, ...]:
         """Creates killed half-way (by another process too) are finished off before the list is

@@ -21,7 +21,7 @@ from pathlib import Path
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.ids import validate_id
+from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.services.context import LifecycleContext
 
 
@@ -90,9 +90,11 @@ class Recovery:
             taskspace = entry["taskspace"]
             try:
                 with self.ctx.taskspace_lock(taskspace):
-                    if not self.journal.path(taskspace).exists():
-                        continue  # finished by someone else meanwhile
-                    done.append(self._finish(taskspace, str(entry["create_id"]), int(entry.get("pid") or 0)))
+                    # Read again under the lock: it may have been finished, or be a newer one.
+                    current = next((e for e in self.journal.pending() if e["taskspace"] == taskspace), None)
+                    if current is None:
+                        continue
+                    done.append(self._finish(taskspace, str(current["create_id"]), int(current.get("pid") or 0)))
             except SymposiumError:
                 continue  # its create (or a remove) is still running: not interrupted
         return done
@@ -126,7 +128,11 @@ class Recovery:
         for volume in sorted(self.engine.volumes(mark), key=lambda v: order.get(v.labels.get(L.ROLE, ""), 3)):
             attempt(f"volume {volume.name}", lambda n=volume.name: self.engine.remove_volume(n))
         if not problems:
-            self.ctx.remove_taskspace_files(taskspace)
-            self.ctx.forget_host_keys(taskspace)
+            # The id's files and pins go only when no taskspace of that id is there: a create of an
+            # id that exists (killed before it found out) made nothing of its own to remove.
+            exists = taskspace in self.ctx.registry.read() or self.engine.pod(pod_name(taskspace)) is not None
+            if not exists:
+                self.ctx.remove_taskspace_files(taskspace)
+                self.ctx.forget_host_keys(taskspace)
             self.journal.end(taskspace)
         return Recovered(taskspace, pid, tuple(removed), tuple(problems))

@@ -83,12 +83,16 @@ class HomeScreen(Screen[None]):
 
     # -- engine and rows -------------------------------------------------------------------------
     def show_engine(self, text: str, *, ok: bool) -> None:
+        if not self.is_mounted:
+            return  # composed on mount, with the app's text of then
         status = self.query_one("#engine-status", Static)
         status.update(text)
         status.set_class(not ok, "-error")
 
     def show_hosts(self) -> None:
         """The rows of the host in view, or of every host: from each host's latest snapshot."""
+        if not self.is_mounted:
+            return  # on_mount shows them
         view = self.app.view
         self.rows, self.gone = {}, []
         self.down = {name for name, state in self.app.hosts.items()
