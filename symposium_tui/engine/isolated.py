@@ -131,7 +131,7 @@ def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Pat
             continue
         if unix_socket_answers(str(directory / "podman.sock"), timeout=0.5) is None:
             continue
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k not in ("CONTAINER_HOST", "CONTAINER_CONNECTION")}
         if (directory / "containers.conf").exists():
             env["CONTAINERS_CONF"] = str(directory / "containers.conf")
         base = [binary, "--root", str(directory / "root"), "--runroot", str(directory / "run")]

@@ -73,6 +73,10 @@ class PodmanService:
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
+        # This podman is the service (and, for isolated engines, the CLI on its store): never a
+        # client of some other engine that CONTAINER_HOST or CONTAINER_CONNECTION names.
+        for var in ("CONTAINER_HOST", "CONTAINER_CONNECTION", "CONTAINER_SSHKEY"):
+            env.pop(var, None)
         if self.containers_conf:
             env["CONTAINERS_CONF"] = str(self.containers_conf)
         return env

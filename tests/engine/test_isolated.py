@@ -121,3 +121,21 @@ def test_port_forwards_of_engines_whose_directory_is_gone_are_removed():
         for args in (("-t", "nat", "-F", chain), ("-t", "nat", "-X", chain), ("-t", "nat", "-F", parent),
                      ("-t", "nat", "-X", parent)):
             iptables(*args)
+
+
+def test_destroy_removes_the_engines_containers_even_with_container_host_set(monkeypatch):
+    """CONTAINER_HOST makes the podman CLI a client of another engine: the isolated engine's own
+    CLI and service must ignore it (the screenshot script sets it for the dashboard, and its
+    engines' containers were left running)."""
+    from symposium_tui.engine.isolated import IsolatedEngine
+
+    iso = IsolatedEngine().start()
+    try:
+        iso.cli("pod", "create", "--name", "kept-running")
+        iso.cli("pod", "start", "kept-running")
+        monkeypatch.setenv("CONTAINER_HOST", "unix:///nonexistent/podman.sock")
+        assert "kept-running" in iso.cli("pod", "ps", "--format", "{{.Name}}").stdout
+    finally:
+        iso.destroy()
+    conmons = subprocess.run(["pgrep", "-af", "conmon"], capture_output=True, text=True).stdout
+    assert str(iso.dir) not in conmons
