@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from symposium_tui.cli import main
 from symposium_tui.core.ids import is_valid_id
@@ -181,3 +182,8 @@ def make_cli(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     parser = cli_package.build_parser()
     monkeypatch.setattr(cli_package, "build_parser", lambda: parser)
     return Cli(home, capsys, connects)
+
+
+# Every property runs 500 generated cases (issue #11), without a stored example database.
+MANY = settings(max_examples=500, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -12,17 +12,15 @@ import json
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from symposium_tui.core.errors import UsageError
 from symposium_tui.core.ids import is_valid_id
 from symposium_tui.core.repos import parse_repo
 from symposium_tui.core.units import parse_duration
-from tests.unit.bad_input_support import NOWHERE, Cli, make_cli
+from tests.unit.bad_input_support import MANY, NOWHERE, Cli, make_cli
 
-MANY = settings(max_examples=500, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 GOOD_ID = "fix-login-2"
 GOOD_REPO = "https://example.com/org/app.git"  # parsed without any network access
 COMMANDS = {"doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",

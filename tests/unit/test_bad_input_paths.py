@@ -9,13 +9,14 @@ that records every call. Each must refuse with UsageError before any of them run
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import is_valid_id
 from symposium_tui.core.repos import parse_repo
 from tests.unit.bad_input_support import (
+    MANY,
     RecordingEngine,
     files_under,
     install_id_spies,
@@ -23,8 +24,6 @@ from tests.unit.bad_input_support import (
     private_context,
 )
 
-MANY = settings(max_examples=500, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 REPO = parse_repo("https://example.com/org/app.git")
 
 

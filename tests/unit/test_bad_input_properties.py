@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from symposium_tui.core.config import Settings, load_settings
@@ -43,9 +43,7 @@ from symposium_tui.core.units import (
     parse_duration,
     parse_size,
 )
-
-MANY = settings(max_examples=500, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+from tests.unit.bad_input_support import MANY
 
 ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 # Anything validate_id accepts must be a DNS label (the documented rule), by a pattern written
