@@ -15,15 +15,31 @@ def ssh_banner(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> str 
     The probe answers with an identification of its own before closing, so sshd sees an orderly
     version exchange rather than a broken one.
     """
+    banner, _ = ssh_probe(port, host, timeout)
+    return banner
+
+
+def ssh_probe(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> tuple[str | None, str]:
+    """(identification line, "") when an SSH server greets on HOST:PORT, else (None, what
+    happened instead): refused, timed out, closed, or something that is not SSH."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            data = sock.recv(256)
+            try:
+                data = sock.recv(256)
+            except TimeoutError:
+                return None, f"{host}:{port} accepted the connection but sent nothing within {timeout:g} s"
             if data.startswith(b"SSH-"):
                 sock.sendall(PROBE_IDENT)
-    except OSError:
-        return None
-    return data.split(b"\r\n", 1)[0].decode(errors="replace") if data.startswith(b"SSH-") else None
+    except TimeoutError:
+        return None, f"connecting to {host}:{port} timed out after {timeout:g} s"
+    except OSError as exc:
+        return None, f"{host}:{port}: {exc.strerror or exc}"
+    if not data:
+        return None, f"{host}:{port} closed the connection without an SSH greeting"
+    if not data.startswith(b"SSH-"):
+        return None, f"{host}:{port} answered something that is not SSH: {data[:40]!r}"
+    return data.split(b"\r\n", 1)[0].decode(errors="replace"), ""
 
 
 def tcp_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:

@@ -30,7 +30,7 @@ from symposium_tui.core.models import (
     ImageInfo,
     PodInfo,
 )
-from symposium_tui.core.net import ssh_banner
+from symposium_tui.core.net import ssh_probe
 from symposium_tui.core.taskspace import ContainerSpec
 from symposium_tui.engine.normalize import (
     container_from_list,
@@ -86,10 +86,17 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     def ssh_answers(self, port: int) -> bool:
         """Whether an SSH server greets on the engine host's 127.0.0.1:PORT (a taskspace's
         published port): directly on this machine, through the SSH master for a remote host."""
+        return self.ssh_why_not(port) is None
+
+    def ssh_why_not(self, port: int) -> str | None:
+        """None when an SSH server greets on the published port, else what happened instead."""
         if self.tunnel is not None:
-            return self.tunnel.banner(port) is not None
+            if self.tunnel.banner(port) is not None:
+                return None
+            return f"no SSH greeting on {self.tunnel.destination.login}'s 127.0.0.1:{port} through the SSH master"
         host = "127.0.0.1" if self.uri.startswith("unix:") else (urlparse(self.uri).hostname or "127.0.0.1")
-        return ssh_banner(port, host) is not None
+        banner, why = ssh_probe(port, host)
+        return None if banner is not None else why
 
     def __enter__(self) -> Engine:
         return self

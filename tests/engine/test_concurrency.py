@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
 import threading
 import time
 
@@ -22,6 +23,13 @@ IDS = [f"conc-{n:02d}" for n in range(20)]
 DURATION = 60.0
 EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace", "is not a taskspace",
                      "does not exist", "not found")
+
+
+def port_forwards(network: str) -> set[int]:
+    """Host ports netavark forwards into NETWORK (its NETAVARK-HOSTPORT-DNAT rules name it)."""
+    rules = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "NETAVARK-HOSTPORT-DNAT"],
+                           capture_output=True, text=True, check=True).stdout
+    return {int(port) for port in re.findall(rf"--dport (\d+) .*dnat name: {re.escape(network)} ", rules)}
 
 
 def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
@@ -51,7 +59,8 @@ def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
         assert not [r for r in results if "Traceback" in r[4]]
         failures = [r for r in results if r[3] == 1]
         unexpected = [r for r in failures if not any(text in r[4] for text in EXPECTED_REFUSALS)]
-        assert not unexpected, unexpected[:3]
+        assert not unexpected, "\n\n".join(f"{action} {taskspace}:\n{stderr}"
+                                            for _, action, taskspace, _, stderr in unexpected[:3])
         succeeded = [r for r in results if r[3] == 0]
         assert sum(1 for r in succeeded if r[1] == "create") >= 10, "too few creates to prove anything"
         assert sum(1 for r in succeeded if r[1] == "rm") >= 5
@@ -88,7 +97,9 @@ def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
         for taskspace, (dev, agent) in ports.items():
             block = config.split(f"Host {taskspace}-dev\n", 1)[1].split("\n\n", 1)[0]
             assert f"Port {dev}" in block
-        print(f"FIGURE final: {len(expected)} taskspaces; engine, registry and SSH config agree")
+        # No port forward outlives its pod: a stale one would capture a port handed out later.
+        assert port_forwards(isolated.network) == {port for pair in ports.values() for port in pair}
+        print(f"FIGURE final: {len(expected)} taskspaces; engine, registry, SSH config and port forwards agree")
     finally:
         for taskspace in IDS:
             run_cli("--url", isolated.uri, "rm", taskspace, "--force", "--purge-state")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -342,3 +343,63 @@ def test_logs_command(isolated, ctx, lifecycle, repo):
         assert_clean_failure(run_cli("--url", isolated.uri, "logs", "nobody"), 1)
     finally:
         discard(lifecycle, "logged")
+
+
+def test_an_ssh_server_that_never_greets_is_explained(isolated, ctx, lifecycle, repo, engine, monkeypatch):
+    """When the wait for SSH gives up, the message says what the published port did and whether
+    sshd listens inside the container: a broken port forward reads differently from a dead sshd."""
+    from symposium_tui.core.services import create as create_module
+    created = create(ctx, "mute", repo)
+    try:
+        monkeypatch.setattr(create_module, "READY_TIMEOUT", 1.5)
+        monkeypatch.setattr(create_module, "REPAIR_AFTER", 0.5)
+        killed = engine.exec("taskspace-mute-dev", ["pkill", "-x", "sshd"])
+        assert killed.exit_code == 0, killed.stderr
+        repairs: list[str] = []
+        with pytest.raises(SymposiumError) as caught:
+            create_module.wait_ssh_ready(engine, "taskspace-mute-dev", created.dev_port, repair=repairs.append)
+        assert repairs == []  # a dead sshd is not a port forward to repair
+        message = str(caught.value)
+        assert "never became ready: not ready after" in message
+        assert f"127.0.0.1:{created.dev_port}: Connection refused" in message
+        assert "inside, nothing listens on port 2222" in message
+        # The agent's sshd still runs: the same check there passes at once.
+        create_module.wait_ssh_ready(engine, "taskspace-mute-agent", created.agent_port)
+        # A port nobody forwards, for a container whose sshd listens: the detail says both.
+        listening, detail = create_module.look_inside(engine, "taskspace-mute-agent", created.dev_port)
+        assert listening and "Connection refused" in detail and "inside, sshd listens on port 2223" in detail
+    finally:
+        discard(lifecycle, "mute")
+
+
+def dnat_rules(port: int) -> list[str]:
+    rules = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True, check=True).stdout
+    return [line for line in rules.splitlines() if f"--dport {port} " in line]
+
+
+def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, lifecycle, repo, engine, monkeypatch):
+    """netavark can lose a pod's port forward when pods come and go at once: sshd listens inside
+    but the published port is silent. The wait notices after REPAIR_AFTER, restarts the pod once
+    (which makes the forwards again), says so, and SSH answers."""
+    from symposium_tui.core.services import create as create_module
+    created = create(ctx, "reforward", repo)
+    try:
+        port = created.dev_port
+        rules = dnat_rules(port)
+        assert any("-j DNAT" in rule for rule in rules), rules
+        for rule in rules:  # the engine "loses" the forward of the dev port
+            subprocess.run(["iptables", "-w", "-t", "nat", *shlex.split(rule.replace("-A ", "-D ", 1))], check=True)
+        assert not dnat_rules(port) and not engine.ssh_answers(port)
+        monkeypatch.setattr(create_module, "REPAIR_AFTER", 0.5)
+        ctx.take_notices()
+        create_module.wait_ssh_ready(engine, "taskspace-reforward-dev", port,
+                                     repair=create_module.PodRepair(ctx, "reforward"))
+        assert any("-j DNAT" in rule for rule in dnat_rules(port))
+        notices = ctx.take_notices()
+        assert len(notices) == 1 and "sshd listens but its published port does not answer" in notices[0]
+        assert "restarted pod taskspace-reforward" in notices[0]
+        record = json.loads((ctx.paths.log_dir / "restarts.log").read_text().splitlines()[-1])
+        assert record["taskspace"] == "reforward" and record["result"] == "pod restarted"
+        assert ssh(ctx, "reforward-dev", "cat /workspace/README.md").stdout == "hello\n"
+    finally:
+        discard(lifecycle, "reforward")

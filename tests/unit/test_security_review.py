@@ -248,6 +248,7 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
                     sites.append((module, script.value[:20] if _is_str(script) else ast.unparse(script)))
     assert sorted(sites) == sorted([
         ("symposium_tui.core.services.create", "INIT_SCRIPT"),
+        ("symposium_tui.core.services.create", "INSIDE_CHECK"),
         ("symposium_tui.core.services.lifecycle", "trap 'exit 0' TERM; "),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -56,6 +57,7 @@ STEPS = (
     ("register", "updating the registry and SSH config"),
 )
 READY_TIMEOUT = 60.0
+REPAIR_AFTER = 10.0  # seconds of a silent port, with sshd listening inside, before the pod is restarted once
 
 # Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
 # through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
@@ -308,7 +310,7 @@ class Creator:
             env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback,
             copy=None if local else files)
         self._report("agent-ready")
-        self._wait_ready(agent, agent_port)
+        wait_ssh_ready(self.engine, agent, agent_port, repair=PodRepair(self.ctx, taskspace))
 
         dev = container_name(taskspace, "dev")
         self._report("dev")
@@ -318,7 +320,10 @@ class Creator:
                      VolumeMount(launch.cache, "/workspace/.build-cache")),
             env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
         self._report("dev-ready")
-        self._wait_ready(dev, dev_port)
+        repair = PodRepair(self.ctx, taskspace)
+        wait_ssh_ready(self.engine, dev, dev_port, repair=repair)
+        if repair.done:  # the pod was restarted: the agent's sshd too
+            wait_ssh_ready(self.engine, agent, agent_port)
         return dev_port, agent_port
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -404,9 +409,6 @@ class Creator:
             self.engine.copy_into(spec.name, "/agent", copy)
         self.engine.start_container(spec.name)
 
-    def _wait_ready(self, container: str, port: int) -> None:
-        wait_ssh_ready(self.engine, container, port)
-
 
 def git_bundle(repository: str, directory: Path) -> Path:
     """The whole repository (every branch and tag) as one file git can clone from."""
@@ -423,16 +425,78 @@ def git_bundle(repository: str, directory: Path) -> Path:
     return bundle
 
 
-def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None) -> None:
-    """Until the container's SSH server greets on its published port; fails fast if it dies."""
-    def gone() -> str | None:
+def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
+                   repair: Callable[[str], None] | None = None) -> None:
+    """Until the container's SSH server greets on its published port; fails fast if it dies.
+
+    When the port stays silent for REPAIR_AFTER seconds although sshd listens inside the
+    container, the engine's port forward is what is broken (netavark can lose or shadow its rules
+    when pods come and go at once): REPAIR is called once with the reason (restarting the pod
+    makes the forwards again), and the wait goes on."""
+    started = time.monotonic()
+    repaired = False
+
+    def still_worth_waiting() -> str | None:
+        nonlocal repaired
         info = engine.container(container)
         if info is None:
             return f"{container} disappeared"
         if not info.running:
             return f"{container} is {info.state.value} (exit code {info.exit_code})"
+        if repair is not None and port and not repaired and time.monotonic() - started >= REPAIR_AFTER:
+            repaired = True
+            listening, detail = look_inside(engine, container, port)
+            if listening:
+                repair(f"{container}'s sshd listens but its published port does not answer ({detail})")
         return None
-    why = wait_for(lambda: bool(port) and engine.ssh_answers(port), READY_TIMEOUT, gone)
+    why = wait_for(lambda: bool(port) and engine.ssh_answers(port), READY_TIMEOUT, still_worth_waiting)
     if why is not None:
+        if port and why.startswith("not ready"):
+            why += "; " + look_inside(engine, container, port)[1]
         raise SymposiumError(f"{container} never became ready: {why}",
                              hint=f"see its log: podman logs {container}")
+
+
+class PodRepair:
+    """The one repair wait_ssh_ready may ask for: restart the pod, which makes its port forwards
+    again. Said as a notice and in restarts.log, so a person can see it happened."""
+
+    def __init__(self, ctx: LifecycleContext, taskspace: str) -> None:
+        self.ctx, self.taskspace, self.pod, self.done = ctx, taskspace, pod_name(taskspace), False
+
+    def __call__(self, why: str) -> None:
+        self.done = True
+        self.ctx.note(f"{why}; restarted pod {self.pod} to make its port forwards again")
+        self.ctx.log("restarts.log", {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "taskspace": self.taskspace, "container": self.pod,
+            "reason": why, "result": "pod restarted"})
+        self.ctx.engine.restart_pod(self.pod)
+
+
+# Whether anything listens on the SSH port inside the container's network namespace
+# (/proc/net/tcp*: state 0A is LISTEN), and the last lines sshd wrote.
+INSIDE_CHECK = r"""
+hex=$(printf '%04X' "$1")
+if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}'
+then echo "inside, sshd listens on port $1"
+else echo "inside, nothing listens on port $1"
+fi
+tail -n 3 /var/log/sshd.log 2>/dev/null | sed 's/^/sshd: /'
+"""
+
+
+def look_inside(engine: LifecycleEngine, container: str, port: int) -> tuple[bool, str]:
+    """(whether sshd listens inside the container, what a person needs when SSH never greeted):
+    what the published PORT did, and what the container shows. A port forward gone wrong reads
+    differently from a dead sshd."""
+    parts = [engine.ssh_why_not(port) or f"no SSH greeting on port {port}"]
+    inner = DEV_SSH_PORT if container.endswith("-dev") else AGENT_SSH_PORT
+    try:
+        result = engine.exec(container, ["sh", "-c", INSIDE_CHECK, "sh", str(inner)])
+    except SymposiumError as exc:
+        parts.append(f"could not look inside: {exc}")
+        return False, "; ".join(parts)
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    parts.extend(lines)
+    return f"inside, sshd listens on port {inner}" in lines, "; ".join(parts)

@@ -14,7 +14,7 @@ from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.create import wait_ssh_ready
+from symposium_tui.core.services.create import PodRepair, wait_ssh_ready
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
@@ -246,8 +246,12 @@ class Lifecycle:
         )
 
         ports = self.engine.pod_ports(pod_name(taskspace))
+        repair = PodRepair(self.ctx, taskspace)
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
-            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port))
+            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port),
+                           repair=None if repair.done else repair)
+        if repair.done:  # the pod was restarted while waiting for the dev container: the agent too
+            wait_ssh_ready(self.engine, container_name(taskspace, "agent"), ports.get(AGENT_SSH_PORT))
         Resources(self.ctx).reapply(taskspace)
         self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
                                           "dev_port": ports.get(DEV_SSH_PORT),
