@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 _HOME = Path(tempfile.mkdtemp(prefix="symposium-test-home-"))
 for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
@@ -21,6 +22,12 @@ for _var in ("CONTAINER_HOST", "CONTAINER_CONNECTION", "SYMPOSIUM_AGENT_IMAGE", 
     os.environ.pop(_var, None)
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property tests run while engines, sshd and dashboards share two busy cores: no per-example
+# deadline (a slow example is not a wrong one), no example database in the checkout, and a
+# failure prints the blob that reproduces it (@reproduce_failure).
+settings.register_profile("suite", deadline=None, database=None, print_blob=True)
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
