@@ -84,7 +84,7 @@ class SymposiumApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
-        Binding("H", "hosts", "Hosts", show=False),
+        Binding("H", "hosts", "Hosts"),  # in the footer with several hosts; with one it is not there
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
@@ -344,7 +344,7 @@ class SymposiumApp(App[None]):
         if self.read_only and action in MUTATING:
             return None  # hidden and disabled
         if action == "hosts" and not self.several_hosts:
-            return None
+            return False  # one host: nothing to switch to, so not in the footer either
         return True
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
@@ -364,11 +364,11 @@ class SymposiumApp(App[None]):
                    ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
                    ("Refresh", "poll the engine now", "refresh"),
                    ("Quit", "leave the dashboard", "quit")]
-        return [a for a in actions if self.check_action(a[2].split("(")[0], ()) is not None]
+        return [a for a in actions if self.check_action(a[2].split("(")[0], ())]
 
     def key_help(self) -> list[tuple[str, str]]:
         keys = [(self.get_key_display(b), b.description) for b in self.BINDINGS
-                if b.description and self.check_action(b.action, ()) is not None]
+                if b.description and self.check_action(b.action, ())]
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None:
             keys += home.key_help()

@@ -61,7 +61,8 @@ class HomeScreen(Screen[None]):
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
         yield Static("", id="selected")
         yield Input(placeholder="filter by id, project, health…", id="filter")
-        yield Footer()
+        # With several hosts `H` joins the footer; compact keeps every key whole at 80 columns.
+        yield Footer(compact=getattr(self.app, "several_hosts", False))
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
