@@ -24,7 +24,8 @@ class EngineUnreachable(Message):
 
 class SnapshotTaken(Message):
     """A poller tick of one host finished. Only the newest of a host matters: its older ones in
-    the queue are replaced (another host's never are)."""
+    the queue are replaced (another host's never are), unless they carry notices, which are
+    shown once and would otherwise be lost."""
 
     def __init__(self, snapshot: Snapshot, host: str = "local") -> None:
         super().__init__()
@@ -32,7 +33,8 @@ class SnapshotTaken(Message):
         self.host = host
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotTaken) and message.host == self.host
+        # Textual asks the message in hand whether the next one queued may supersede it.
+        return isinstance(message, SnapshotTaken) and message.host == self.host and not self.snapshot.notices
 
 
 class OperationFinished(Message):

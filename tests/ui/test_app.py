@@ -73,3 +73,31 @@ async def test_palette_offers_the_dashboard_actions():
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_snapshot_with_notices_is_never_replaced_by_a_newer_one():
+    """Snapshots of one host coalesce (only the newest is drawn), but one that carries notices
+    (an interrupted create finished off, a corrupt registry moved aside) is handled all the same."""
+    import time
+
+    from symposium_tui.core.services.poller import Snapshot
+    from symposium_tui.ui.messages import SnapshotTaken
+
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        now = time.time()
+        # Posted in one go: all three are queued before the app handles any.
+        app.post_message(SnapshotTaken(Snapshot(time=now), host="local"))
+        app.post_message(SnapshotTaken(Snapshot(time=now + 1, notices=("finished off create x",)), host="local"))
+        app.post_message(SnapshotTaken(Snapshot(time=now + 2), host="local"))
+        app.post_message(SnapshotTaken(Snapshot(time=now + 3), host="local"))
+        await pilot.pause(0.3)
+        assert [n.message for n in app._notifications] == ["finished off create x"]
+        assert app.hosts["local"].snapshot.time == now + 3
+        # Without notices, an older snapshot of the same host gives way to the newer one (Textual
+        # asks the one in hand about the next queued); another host's never does.
+        assert SnapshotTaken(Snapshot(time=now + 4), host="local").can_replace(
+            SnapshotTaken(Snapshot(time=now + 5), host="local"))
+        assert not SnapshotTaken(Snapshot(time=now + 4), host="local").can_replace(
+            SnapshotTaken(Snapshot(time=now + 5), host="box2"))
+        await pilot.press("q")
