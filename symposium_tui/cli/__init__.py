@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for arg in argv:
         if arg == "--":
             break
-        if arg.startswith("-") and arg.endswith("=--"):
+        if arg.startswith("-") and "=" in arg and arg.split("=", 1)[1] == "--":
             # Python's argparse turns "--opt=--" into an empty list instead of the value "--".
             parser.error(f"{arg}: '--' is not a value for {arg.split('=', 1)[0]}")
     args = parser.parse_args(argv)

@@ -46,5 +46,9 @@ class EngineError(SymposiumError):
     """The engine answered, but refused or failed an operation."""
 
 
+class EngineNotFound(EngineError):
+    """The engine has no object of that name (any more)."""
+
+
 class EngineConflict(EngineError):
     """The engine refused because an object of that name already exists or is in use."""

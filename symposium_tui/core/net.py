@@ -60,7 +60,7 @@ def wait_for(check: Callable[[], bool], timeout: float, still_worth_waiting: Cal
             return None
         if (why := still_worth_waiting()) is not None:
             return why
-        if time.monotonic() >= deadline:
-            return f"not ready after {timeout:.0f} s"
+        if time.monotonic() >= deadline:  # one last look: still_worth_waiting may have taken a while
+            return None if check() else f"not ready after {timeout:.0f} s"
         time.sleep(delay)
         delay = min(delay * 1.5, 0.25)

@@ -20,7 +20,7 @@ import podman
 from podman import errors as podman_errors
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.errors import EngineConflict, EngineError, EngineUnavailable
+from symposium_tui.core.errors import EngineConflict, EngineError, EngineNotFound, EngineUnavailable
 from symposium_tui.core.models import (
     ContainerInfo,
     EngineInfo,
@@ -42,7 +42,7 @@ from symposium_tui.engine.normalize import (
 )
 from symposium_tui.engine.networking import NetworkingMixin
 from symposium_tui.engine.operations import TaskspaceEngineMixin
-from symposium_tui.engine.tunnel import SshTunnel
+from symposium_tui.engine.tunnel import PROBE_TIMEOUT, SshTunnel
 
 DEFAULT_TIMEOUT = 30.0
 LIST_RETRIES = 4
@@ -88,14 +88,14 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
         published port): directly on this machine, through the SSH master for a remote host."""
         return self.ssh_why_not(port) is None
 
-    def ssh_why_not(self, port: int) -> str | None:
+    def ssh_why_not(self, port: int, timeout: float = 1.0) -> str | None:
         """None when an SSH server greets on the published port, else what happened instead."""
         if self.tunnel is not None:
-            if self.tunnel.banner(port) is not None:
+            if self.tunnel.banner(port, timeout=max(timeout, PROBE_TIMEOUT)) is not None:
                 return None
             return f"no SSH greeting on {self.tunnel.destination.login}'s 127.0.0.1:{port} through the SSH master"
         host = "127.0.0.1" if self.uri.startswith("unix:") else (urlparse(self.uri).hostname or "127.0.0.1")
-        banner, why = ssh_probe(port, host)
+        banner, why = ssh_probe(port, host, timeout)
         return None if banner is not None else why
 
     def __enter__(self) -> Engine:
@@ -111,8 +111,9 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
             self.tunnel.ensure()  # the host went away and came back: connect again
         try:
             return fn()
-        except podman_errors.NotFound:
-            raise
+        except podman_errors.NotFound as exc:
+            # Gone, or never there: an error of ours, so it never reaches a person as a traceback.
+            raise EngineNotFound(f"podman could not {what}: {exc.explanation or 'no such object'}") from exc
         except podman_errors.APIError as exc:
             if exc.response is None:
                 if _timed_out(exc):
@@ -139,6 +140,8 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
         for attempt in range(LIST_RETRIES):
             try:
                 return self._call(what, call)
+            except EngineNotFound:
+                raise
             except EngineError as exc:
                 # podman 4.3 fails a whole list when one object vanishes while it is listing
                 # ("no such volume"); listing again a moment later is correct.
@@ -217,9 +220,7 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     def image(self, name: str) -> ImageInfo | None:
         try:
             data = self._get_json(f"inspect image {name}", f"/images/{name}/json")
-        except EngineError:
-            return None
-        except podman_errors.NotFound:
+        except EngineError:  # EngineNotFound included
             return None
         return ImageInfo(
             id=data["Id"],

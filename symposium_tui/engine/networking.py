@@ -7,8 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from podman import errors as podman_errors
-
+from symposium_tui.core.errors import EngineNotFound
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import AllowRule, FirewallPlan
 from symposium_tui.engine import firewall
@@ -34,7 +33,7 @@ class NetworkingMixin:
     def network(self, name: str) -> NetworkInfo | None:
         try:
             return network_from(self._get_json(f"inspect network {name}", f"/networks/{name}/json"))
-        except podman_errors.NotFound:
+        except EngineNotFound:
             return None
 
     def create_network(self, name: str, labels: dict[str, str]) -> NetworkInfo:

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from podman import errors as podman_errors
 
-from symposium_tui.core.errors import EngineError
+from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import (
     ContainerInfo,
     ContainerStats,
@@ -44,7 +43,7 @@ class TaskspaceEngineMixin:
     def _inspect(self, what: str, path: str) -> dict[str, Any] | None:
         try:
             return self._get_json(what, path)
-        except podman_errors.NotFound:
+        except EngineNotFound:
             return None
 
     def volumes(self, selector: dict[str, str] | None = None) -> list[VolumeInfo]:

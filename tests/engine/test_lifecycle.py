@@ -355,10 +355,16 @@ def test_an_ssh_server_that_never_greets_is_explained(isolated, ctx, lifecycle, 
         monkeypatch.setattr(create_module, "REPAIR_AFTER", 0.5)
         killed = engine.exec("taskspace-mute-dev", ["pkill", "-x", "sshd"])
         assert killed.exit_code == 0, killed.stderr
-        repairs: list[str] = []
+        class Recorder:
+            done = False
+            calls: list[str] = []
+
+            def __call__(self, why: str) -> None:
+                self.calls.append(why)
+        recorder = Recorder()
         with pytest.raises(SymposiumError) as caught:
-            create_module.wait_ssh_ready(engine, "taskspace-mute-dev", created.dev_port, repair=repairs.append)
-        assert repairs == []  # a dead sshd is not a port forward to repair
+            create_module.wait_ssh_ready(engine, "taskspace-mute-dev", created.dev_port, repair=recorder)
+        assert recorder.calls == []  # a dead sshd is not a port forward to repair
         message = str(caught.value)
         assert "never became ready: not ready after" in message
         assert f"127.0.0.1:{created.dev_port}: Connection refused" in message
@@ -403,3 +409,23 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
         assert ssh(ctx, "reforward-dev", "cat /workspace/README.md").stdout == "hello\n"
     finally:
         discard(lifecycle, "reforward")
+
+
+def test_a_repair_that_fails_and_a_vanished_object_are_clear_errors(ctx, engine):
+    """podman's 404 becomes an error of ours (never a traceback), and a pod restart that fails
+    is logged as failed, not as done."""
+    from symposium_tui.core.errors import EngineNotFound
+    from symposium_tui.core.services.create import PodRepair
+
+    with pytest.raises(EngineNotFound, match="taskspace-nobody-dev"):
+        engine.exec("taskspace-nobody-dev", ["true"])
+    with pytest.raises(EngineNotFound):
+        engine.restart_pod("taskspace-nobody")
+    assert engine.container("taskspace-nobody-dev") is None and engine.pod("taskspace-nobody") is None
+    ctx.take_notices()
+    with pytest.raises(SymposiumError) as caught:
+        PodRepair(ctx, "nobody")("the port does not answer")
+    assert "restarting pod taskspace-nobody to make its port forwards again failed" in caught.value.message
+    record = json.loads((ctx.paths.log_dir / "restarts.log").read_text().splitlines()[-1])
+    assert record["taskspace"] == "nobody" and record["result"].startswith("failed: ")
+    assert ctx.take_notices() == []  # no "restarted" notice for a restart that did not happen

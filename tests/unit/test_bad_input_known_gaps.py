@@ -67,6 +67,12 @@ def test_a_lone_double_dash_as_a_value_is_refused(cli, argv):
     cli.refused(argv)
 
 
+def test_a_value_that_merely_ends_in_double_dash_is_judged_as_itself(cli):
+    # Found by the property test: "--project-type==--" (value "=--") was called a lone "--".
+    result = cli.refused(["create", GOOD_ID, "--repo", GOOD_REPO, "--project-type==--"], "invalid choice")
+    assert "'=--'" in result.err
+
+
 def test_unrecognized_arguments_are_shown_without_control_characters(cli):
     result = cli.refused(["ls", "--no-such-\x1b[2J\x1b[31mred"], "unrecognized arguments")
     assert "\x1b" not in result.err, repr(result.err)

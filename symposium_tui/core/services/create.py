@@ -58,6 +58,8 @@ STEPS = (
 )
 READY_TIMEOUT = 60.0
 REPAIR_AFTER = 10.0  # seconds of a silent port, with sshd listening inside, before the pod is restarted once
+REPAIR_EVERY = 5.0  # after that, how often to look again until it is repaired or ready
+PATIENT_PROBE = 3.0  # seconds the last probe before a repair waits for a greeting (busy cores)
 
 # Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
 # through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
@@ -310,7 +312,9 @@ class Creator:
             env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback,
             copy=None if local else files)
         self._report("agent-ready")
-        wait_ssh_ready(self.engine, agent, agent_port, repair=PodRepair(self.ctx, taskspace))
+        repair = PodRepair(self.ctx, taskspace)  # one pod restart at most, for the whole create
+        wait_ssh_ready(self.engine, agent, agent_port, repair=repair)
+        repaired_before_dev = repair.done
 
         dev = container_name(taskspace, "dev")
         self._report("dev")
@@ -320,9 +324,8 @@ class Creator:
                      VolumeMount(launch.cache, "/workspace/.build-cache")),
             env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
         self._report("dev-ready")
-        repair = PodRepair(self.ctx, taskspace)
         wait_ssh_ready(self.engine, dev, dev_port, repair=repair)
-        if repair.done:  # the pod was restarted: the agent's sshd too
+        if repair.done and not repaired_before_dev:  # the pod was restarted: the agent's sshd too
             wait_ssh_ready(self.engine, agent, agent_port)
         return dev_port, agent_port
 
@@ -426,28 +429,27 @@ def git_bundle(repository: str, directory: Path) -> Path:
 
 
 def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
-                   repair: Callable[[str], None] | None = None) -> None:
+                   repair: PodRepair | None = None) -> None:
     """Until the container's SSH server greets on its published port; fails fast if it dies.
 
     When the port stays silent for REPAIR_AFTER seconds although sshd listens inside the
-    container, the engine's port forward is what is broken (netavark can lose or shadow its rules
-    when pods come and go at once): REPAIR is called once with the reason (restarting the pod
-    makes the forwards again), and the wait goes on."""
-    started = time.monotonic()
-    repaired = False
+    container (and a patient probe confirms it), the engine's port forward is what is broken
+    (netavark can lose or shadow its rules when pods come and go at once): REPAIR is called
+    (restarting the pod makes the forwards again; at most once per REPAIR object), and the wait
+    goes on. It looks again every REPAIR_EVERY seconds until then."""
+    next_look = time.monotonic() + REPAIR_AFTER
 
     def still_worth_waiting() -> str | None:
-        nonlocal repaired
+        nonlocal next_look
         info = engine.container(container)
         if info is None:
             return f"{container} disappeared"
         if not info.running:
             return f"{container} is {info.state.value} (exit code {info.exit_code})"
-        if repair is not None and port and not repaired and time.monotonic() - started >= REPAIR_AFTER:
-            repaired = True
-            listening, detail = look_inside(engine, container, port)
-            if listening:
-                repair(f"{container}'s sshd listens but its published port does not answer ({detail})")
+        if repair is not None and port and not repair.done and time.monotonic() >= next_look:
+            if (lost := port_forward_lost(engine, container, port)) is not None:
+                repair(lost)
+            next_look = time.monotonic() + REPAIR_EVERY
         return None
     why = wait_for(lambda: bool(port) and engine.ssh_answers(port), READY_TIMEOUT, still_worth_waiting)
     if why is not None:
@@ -455,6 +457,18 @@ def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
             why += "; " + look_inside(engine, container, port)[1]
         raise SymposiumError(f"{container} never became ready: {why}",
                              hint=f"see its log: podman logs {container}")
+
+
+def port_forward_lost(engine: LifecycleEngine, container: str, port: int) -> str | None:
+    """Why the published PORT looks lost while sshd listens inside the container; None when it
+    is not that (sshd not listening yet, the container stopping, or a patient probe answered)."""
+    listening, detail = look_inside(engine, container, port)
+    if not listening or engine.ssh_why_not(port, timeout=PATIENT_PROBE) is None:
+        return None
+    info = engine.container(container)
+    if info is None or not info.running:  # stopped meanwhile (someone's `stop`): not ours to start
+        return None
+    return f"{container}'s sshd listens but its published port does not answer ({detail})"
 
 
 class PodRepair:
@@ -466,12 +480,19 @@ class PodRepair:
 
     def __call__(self, why: str) -> None:
         self.done = True
+        try:
+            self.ctx.engine.restart_pod(self.pod)
+        except SymposiumError as exc:
+            self._log(why, f"failed: {exc.message}")
+            raise SymposiumError(f"{why}; restarting pod {self.pod} to make its port forwards again "
+                                 f"failed: {exc.message}", hint=exc.hint) from exc
+        self._log(why, "pod restarted")
         self.ctx.note(f"{why}; restarted pod {self.pod} to make its port forwards again")
+
+    def _log(self, why: str, result: str) -> None:
         self.ctx.log("restarts.log", {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "taskspace": self.taskspace, "container": self.pod,
-            "reason": why, "result": "pod restarted"})
-        self.ctx.engine.restart_pod(self.pod)
+            "taskspace": self.taskspace, "container": self.pod, "reason": why, "result": result})
 
 
 # Whether anything listens on the SSH port inside the container's network namespace

@@ -248,8 +248,7 @@ class Lifecycle:
         ports = self.engine.pod_ports(pod_name(taskspace))
         repair = PodRepair(self.ctx, taskspace)
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
-            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port),
-                           repair=None if repair.done else repair)
+            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port), repair=repair)
         if repair.done:  # the pod was restarted while waiting for the dev container: the agent too
             wait_ssh_ready(self.engine, container_name(taskspace, "agent"), ports.get(AGENT_SSH_PORT))
         Resources(self.ctx).reapply(taskspace)
