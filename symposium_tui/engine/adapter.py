@@ -91,6 +91,7 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     def ssh_why_not(self, port: int, timeout: float = 1.0) -> str | None:
         """None when an SSH server greets on the published port, else what happened instead."""
         if self.tunnel is not None:
+            self.tunnel.ensure()  # a master that died is not a silent port (as for every call)
             if self.tunnel.banner(port, timeout=max(timeout, PROBE_TIMEOUT)) is not None:
                 return None
             return f"no SSH greeting on {self.tunnel.destination.login}'s 127.0.0.1:{port} through the SSH master"
