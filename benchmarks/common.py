@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -139,6 +140,7 @@ class Bench:
     def close(self) -> None:
         self.engine.close()
         self.iso.destroy()
+        shutil.rmtree(self.home, ignore_errors=True)  # its private config, state and keys
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self.iso.cli(*args, check=False)
