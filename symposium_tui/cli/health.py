@@ -12,6 +12,7 @@ from symposium_tui.cli.output import emit_json, emit_json_line, note, say, table
 from symposium_tui.cli.taskspaces import Services
 from symposium_tui.core.display import ago
 from symposium_tui.core.errors import EngineUnavailable, UsageError
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.net import wait_for
 
 REPAIR_PATIENCE = 60.0  # seconds `health --repair` waits for backoff delays before reporting
@@ -34,11 +35,11 @@ def stats_text(t: Any) -> str:
 
 def _wait_restarted(services: Services, snapshot: Any, timeout: float = 60.0) -> None:
     """After repairs, wait until the restarted containers' SSH answers (or the timeout)."""
-    names = {r.container for r in snapshot.restarts if r.result == "restarted"}
+    names = {r.container for r in snapshot.restarts if r.result == "restarted"}  # containers or pods
     for status in snapshot.taskspaces:
         for role, ctr in status.containers.items():
             port = status.dev_port if role == "dev" else status.agent_port
-            if ctr.name in names and port:
+            if (ctr.name in names or pod_name(status.id) in names) and port:
                 wait_for(lambda p=port: services.ctx.engine.ssh_answers(p), timeout, lambda: None)
 
 

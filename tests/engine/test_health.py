@@ -15,7 +15,7 @@ import pytest
 from symposium_tui.core.health import HealthState
 from symposium_tui.core.restarts import RestartPolicy
 from symposium_tui.core.services.poller import Poller, PollerSettings
-from tests.engine.test_lifecycle import create, discard, ssh
+from tests.engine.test_lifecycle import create, discard, dnat_rules, drop_port_forward, ssh
 from tests.helpers import assert_clean_failure, run_cli, wait_until
 
 pytestmark = pytest.mark.engine
@@ -201,6 +201,28 @@ def test_health_command_exit_codes_json_and_repair(isolated, ctx, lifecycle, rep
         assert {t["id"]: t["health"] for t in payload["taskspaces"]}["hl-cli"] == "stopped"
     finally:
         discard(lifecycle, "hl-cli")
+
+
+def test_health_repair_makes_a_lost_port_forward_again(isolated, ctx, lifecycle, repo):
+    """Both containers run and sshd listens, but the engine lost the dev port's forward:
+    `health` says the port is silent, `health --repair` restarts the pod (which makes the
+    forwards again) and SSH answers."""
+    created = create(ctx, "hl-fwd", repo)
+    try:
+        drop_port_forward(created.dev_port)
+        bad = run_cli("--url", isolated.uri, "health", "--json")
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        row = {t["id"]: t for t in json.loads(bad.stdout)["taskspaces"]}["hl-fwd"]
+        assert row["health"] == "degraded" and row["reason"] == "dev SSH not answering on 127.0.0.1"
+        repaired = run_cli("--url", isolated.uri, "health", "--repair", "--json")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        repairs = json.loads(repaired.stdout)["repairs"]
+        assert [(r["container"], r["result"]) for r in repairs] == [("taskspace-hl-fwd", "restarted")]
+        assert "sshd listens but its published port does not answer" in repairs[0]["reason"]
+        assert any("-j DNAT" in rule for rule in dnat_rules(created.dev_port))
+        assert ssh(ctx, "hl-fwd-dev", "cat /workspace/README.md").stdout == "hello\n"
+    finally:
+        discard(lifecycle, "hl-fwd")
 
 
 def test_monitor_prints_ticks_and_stops_on_ctrl_c(isolated, ctx, lifecycle, repo):

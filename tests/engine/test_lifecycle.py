@@ -383,6 +383,14 @@ def dnat_rules(port: int) -> list[str]:
     return [line for line in rules.splitlines() if f"--dport {port} " in line]
 
 
+def drop_port_forward(port: int) -> None:
+    """What netavark sometimes does by itself: the host port's forwarding rules are gone."""
+    rules = dnat_rules(port)
+    assert any("-j DNAT" in rule for rule in rules), rules
+    for rule in rules:
+        subprocess.run(["iptables", "-w", "-t", "nat", *shlex.split(rule.replace("-A ", "-D ", 1))], check=True)
+
+
 def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, lifecycle, repo, engine, monkeypatch):
     """netavark can lose a pod's port forward when pods come and go at once: sshd listens inside
     but the published port is silent. The wait notices after REPAIR_AFTER, restarts the pod once
@@ -391,10 +399,7 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
     created = create(ctx, "reforward", repo)
     try:
         port = created.dev_port
-        rules = dnat_rules(port)
-        assert any("-j DNAT" in rule for rule in rules), rules
-        for rule in rules:  # the engine "loses" the forward of the dev port
-            subprocess.run(["iptables", "-w", "-t", "nat", *shlex.split(rule.replace("-A ", "-D ", 1))], check=True)
+        drop_port_forward(port)
         assert not dnat_rules(port) and not engine.ssh_answers(port)
         monkeypatch.setattr(create_module, "REPAIR_AFTER", 0.5)
         ctx.take_notices()

@@ -35,6 +35,7 @@ from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
 SSH_PORTS = {"dev": DEV_SSH_PORT, "agent": AGENT_SSH_PORT}
+FORWARD_LOOK_EVERY = 5.0  # seconds between looks at one taskspace's silent SSH port
 ACTIVITY_EVENTS = {"start", "exec", "restart"}
 WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"}
 ACTIVITY_WRITE_EVERY = 30.0  # seconds: last activity is written at most this often per taskspace
@@ -117,6 +118,7 @@ class Poller:
         self._signature: tuple = ()
         self._containers_at = 0.0
         self._dead_since: dict[str, float] = {}
+        self._forward_look: dict[str, float] = {}  # taskspace -> when to look at its silent port again
         self._activity_seen: dict[str, float] = {}
         self._activity_written: dict[str, float] = {}
         self._tick_lock = threading.Lock()
@@ -215,7 +217,8 @@ class Poller:
         self._unenforced = self._check_firewall(groups)
         restarts: list[RestartRecord] = []
         if self.settings.repair:
-            restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now)
+            restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now) + \
+                self._repair_forwards(groups, probes, registry, now)
         statuses, transitions = [], []
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
@@ -294,6 +297,52 @@ class Poller:
             return {}
         return {t: f"the firewall rules of its {level} level are missing" for t, level in levels.items()
                 if t not in present}
+
+    def _repair_forwards(self, groups: dict[str, TaskspaceGroup], probes: dict[tuple[str, str], bool],
+                         registry: dict, now: float) -> list[RestartRecord]:
+        """A running container whose published SSH port is silent while its sshd listens inside:
+        the engine lost the port forward. Restarting the pod makes it again, under the same
+        backoff and cap as container restarts (counted for the pod). Looked at every
+        FORWARD_LOOK_EVERY seconds at most, since looking runs a command in the container."""
+        from symposium_tui.core.services.create import port_forward_lost
+
+        records = []
+        for taskspace, group in sorted(groups.items()):
+            silent = [(role, ctr) for role, ctr in sorted(group.members.items())
+                      if ctr.running and not probes.get((taskspace, role), True)]
+            if not silent:
+                self._forward_look.pop(taskspace, None)
+                continue
+            if group.pod is None or registry.get(taskspace, {}).get("stopped_by_user") or \
+                    now < self._forward_look.get(taskspace, 0.0) or \
+                    is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+                continue
+            self._forward_look[taskspace] = now + FORWARD_LOOK_EVERY
+            role, ctr = silent[0]
+            port = group.ports.get(SSH_PORTS[role])
+            try:
+                why = port_forward_lost(self.engine, ctr.name, port) if port else None
+            except SymposiumError:
+                why = None  # gone meanwhile: the next tick sees it
+            if why is None:
+                continue
+            pod = pod_name(taskspace)
+            key = f"{pod} port forwards"
+            decision = self.book.decide(key, now, now)
+            if decision.action == "give-up":
+                if key not in self._gave_up:
+                    self._gave_up[key] = decision.reason
+                    records.append(self._log(RestartRecord(now, taskspace, pod, why, "gave up: " + decision.reason)))
+                continue
+            self._gave_up.pop(key, None)
+            self.book.record(key, now)
+            try:
+                self.engine.restart_pod(pod)
+                result = "restarted"
+            except SymposiumError as exc:
+                result = f"failed: {exc.message}"
+            records.append(self._log(RestartRecord(now, taskspace, pod, why, result)))
+        return records
 
     def _repair_firewall(self, groups: dict[str, TaskspaceGroup], now: float) -> list[RestartRecord]:
         from symposium_tui.core.services.network import TaskspaceNetwork
