@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +53,7 @@ def create_killed_at(isolated, repo, taskspace: str, step: int) -> None:
 def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolated, ctx, repo):
     journal = app_paths().state_dir / "creating"
     half_made, interrupted = [], []
+    temporary = set(Path(tempfile.gettempdir()).glob("symposium-*"))
     for step in range(1, len(STEPS) + 1):
         taskspace = f"killed-{step}"
         create_killed_at(isolated, repo, taskspace, step)
@@ -80,6 +83,8 @@ def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolat
     # proves nothing).
     assert len(interrupted) >= len(STEPS) - 1, interrupted
     assert len(half_made) >= len(STEPS) - 3, half_made
+    # Nor is anything left in the temporary directory (a bundle dir was, once per killed create).
+    assert set(Path(tempfile.gettempdir()).glob("symposium-*")) - temporary == set()
     print(f"FIGURE kill -9 at each of {len(STEPS)} create steps: {len(interrupted)} interrupted "
           f"(journal left), {len(half_made)} with engine objects left; the next command removed all of them")
 

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -361,10 +362,12 @@ class Creator:
                       project_type: str, size: int, image: str) -> None:
         source = "/source" if repo.kind == "path" else repo.source
         binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" and self.engine.local else ()
-        with tempfile.TemporaryDirectory(prefix="symposium-bundle-") as tmp:
+        with ExitStack() as cleanup:
             files = None
             if repo.kind == "path" and not self.engine.local:
-                # The engine is on another machine: the repository travels as a git bundle.
+                # The engine is on another machine: the repository travels as a git bundle (in a
+                # temporary directory made only then, so a killed create leaves none behind here).
+                tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="symposium-bundle-"))
                 source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
             result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files)
         if result.exit_code != 0:
