@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from symposium_tui.core.fsutil import atomic_write, locked
@@ -35,6 +36,10 @@ class RestartRecord:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def log_line(self) -> dict[str, object]:
+        """Its line in restarts.log: the same fields, the time in ISO 8601 (UTC)."""
+        return self.as_dict() | {"time": datetime.fromtimestamp(self.time, timezone.utc).isoformat(timespec="seconds")}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import (
     ContainerInfo,

@@ -410,7 +410,7 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
         assert len(notices) == 1 and "sshd listens but its published port does not answer" in notices[0]
         assert "restarted pod taskspace-reforward" in notices[0]
         record = json.loads((ctx.paths.log_dir / "restarts.log").read_text().splitlines()[-1])
-        assert record["taskspace"] == "reforward" and record["result"] == "pod restarted"
+        assert record["taskspace"] == "reforward" and record["result"] == "restarted"
         assert ssh(ctx, "reforward-dev", "cat /workspace/README.md").stdout == "hello\n"
     finally:
         discard(lifecycle, "reforward")

@@ -26,6 +26,7 @@ from symposium_tui.core.models import ExecResult, VolumeInfo
 from symposium_tui.core.net import wait_for
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.restarts import RestartRecord
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.network import TaskspaceNetwork
@@ -489,13 +490,12 @@ class PodRepair:
             self._log(why, f"failed: {exc.message}")
             raise SymposiumError(f"{why}; restarting pod {self.pod} to make its port forwards again "
                                  f"failed: {exc.message}", hint=exc.hint) from exc
-        self._log(why, "pod restarted")
+        self._log(why, "restarted")
         self.ctx.note(f"{why}; restarted pod {self.pod} to make its port forwards again")
 
     def _log(self, why: str, result: str) -> None:
-        self.ctx.log("restarts.log", {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "taskspace": self.taskspace, "container": self.pod, "reason": why, "result": result})
+        """The same line the poller writes for its restarts."""
+        self.ctx.log("restarts.log", RestartRecord(time.time(), self.taskspace, self.pod, why, result).log_line())
 
 
 # Whether anything listens on the SSH port inside the container's network namespace

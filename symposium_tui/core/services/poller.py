@@ -477,8 +477,7 @@ class Poller:
 
     def _log(self, record: RestartRecord) -> RestartRecord:
         self.restart_log[record.taskspace].append(record)
-        self.ctx.log("restarts.log", record.as_dict() | {
-            "time": datetime.fromtimestamp(record.time, timezone.utc).isoformat(timespec="seconds")})
+        self.ctx.log("restarts.log", record.log_line())
         return record
 
     def _remember(self, transitions: list[Transition]) -> None:
