@@ -34,11 +34,24 @@ install_packages() {
     fi
 }
 
+# ensure_debs PACKAGE ... — install the Debian packages that dpkg does not list as installed
+# (for pieces that are no command on PATH). Without dpkg, doctor checks them instead.
+ensure_debs() {
+    command -v dpkg-query >/dev/null 2>&1 || return 0
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" -eq 0 ] || install_packages "${missing[@]}"
+}
+
 ensure_system() {
     ensure_packages podman:podman runc:runc mmdebstrap:mmdebstrap ssh:openssh-client \
-        ssh-keygen:openssh-client git:git
-    # Debian's podman pulls in conmon, netavark and aardvark; check the runtime pieces anyway.
-    ensure_packages conmon:conmon
+        ssh-keygen:openssh-client git:git conmon:conmon
+    # Only recommended by podman, so absent after --no-install-recommends, and needed by name:
+    # the pause binary of every pod's infra container, and both network stacks (the product's
+    # own engine uses netavark; CNI is what a new machine gets, and the tests run on both).
+    ensure_debs catatonit netavark aardvark-dns containernetworking-plugins
     # isolated/restricted taskspaces: firewall rules (iptables), project disks (mount -o loop)
     ensure_packages iptables:iptables iptables-restore:iptables losetup:mount
 }

@@ -35,37 +35,110 @@ def test_home() -> Path:
     return _HOME
 
 
-@pytest.fixture(scope="session")
-def isolated():
-    from symposium_tui.engine.isolated import IsolatedEngine
-
-    iso = IsolatedEngine().start()
-    try:
-        yield iso
-    finally:
-        iso.destroy()
+BACKENDS = ("netavark", "cni")
+DEFAULT_BACKEND = "netavark"
 
 
-@pytest.fixture(scope="session")
-def engine(isolated):
-    eng = isolated.engine()
-    yield eng
-    eng.close()
+class Backend:
+    """One isolated engine of the session with a network backend of its own, and its images."""
+
+    def __init__(self, iso, engine, images) -> None:
+        self.iso, self.engine, self.images = iso, engine, images
 
 
-@pytest.fixture(scope="session")
-def images(isolated, engine):
-    """The product's real agent and dev images, built into the isolated engine once."""
+class EnginePool:
+    """The session's isolated engines, one per podman network backend, each started when a test
+    first needs it and destroyed at the end. The images are built once, into the first engine;
+    the others load them from it (podman save | podman load): one image build per session."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, Backend] = {}
+
+    def get(self, backend: str) -> Backend:
+        if backend not in self._backends:
+            self._backends[backend] = self._start(backend)
+        return self._backends[backend]
+
+    def _start(self, backend: str) -> Backend:
+        from symposium_tui.engine.isolated import IsolatedEngine
+
+        source = self.get(DEFAULT_BACKEND) if backend != DEFAULT_BACKEND else None
+        iso = IsolatedEngine(network_backend=backend).start()
+        engine = iso.engine()
+        try:
+            if source is not None:
+                _copy_images(source, iso)
+            images = _build_images(engine)
+        except BaseException:
+            engine.close()
+            iso.destroy()
+            raise
+        return Backend(iso, engine, images)
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.engine.close()
+            backend.iso.destroy()
+
+
+def _build_images(engine):
+    """The product's real agent and dev images (up to date at once where they were loaded)."""
     from symposium_tui.core.config import load_settings
     from symposium_tui.core.paths import app_paths
     from symposium_tui.engine.images import ImageBuilder
 
     paths = app_paths()
-    log = _HOME / "image-build.log"
-    with open(log, "a", encoding="utf-8") as out:
+    with open(_HOME / "image-build.log", "a", encoding="utf-8") as out:
         steps = ImageBuilder(engine, paths, load_settings(paths.config_file),
                              progress=lambda line: print(line, file=out, flush=True)).build_all()
     return {step.role: step for step in steps}
+
+
+def _copy_images(source: Backend, target) -> None:
+    import subprocess
+
+    names = [step.image for step in source.images.values()]
+    save = subprocess.Popen([*source.iso.cli_prefix(), "save", "--quiet", "-m", *names],
+                            stdout=subprocess.PIPE, env=source.iso.service.environment())
+    load = subprocess.run([*target.cli_prefix(), "load", "--quiet"], stdin=save.stdout, capture_output=True,
+                          text=True, env=target.service.environment())
+    save.stdout.close()
+    assert save.wait() == 0 and load.returncode == 0, load.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def engine_pool():
+    pool = EnginePool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked `network_backends` run once on each podman network backend (netavark, CNI)."""
+    if metafunc.definition.get_closest_marker("network_backends") and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend(request) -> str:
+    return getattr(request, "param", DEFAULT_BACKEND)
+
+
+@pytest.fixture(scope="module")
+def isolated(engine_pool, backend):
+    return engine_pool.get(backend).iso
+
+
+@pytest.fixture(scope="module")
+def engine(engine_pool, backend):
+    return engine_pool.get(backend).engine
+
+
+@pytest.fixture(scope="module")
+def images(engine_pool, backend):
+    return engine_pool.get(backend).images
 
 
 def pytest_sessionfinish(session, exitstatus):

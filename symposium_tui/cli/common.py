@@ -15,7 +15,7 @@ def open_connection(args: argparse.Namespace, settings=None):  # noqa: ANN001,AN
 
     settings = settings or load_settings()
     return connect(getattr(args, "url", None), connection=getattr(args, "connection", None),
-                   configured=settings.hosts)
+                   configured=settings.hosts, network_backend=settings.network_backend)
 
 
 def check_tier(tier: str | None) -> None:
@@ -87,7 +87,8 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
 
     def one(name: str) -> HostResult:
         try:
-            connection = connect(use_connections=False) if name == LOCAL else \
+            connection = connect(use_connections=False, network_backend=settings.network_backend) \
+                if name == LOCAL else \
                 connect(connection=name, configured=settings.hosts)
         except SymposiumError as exc:
             return HostResult(name, error=exc.message)

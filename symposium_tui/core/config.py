@@ -46,6 +46,7 @@ class Settings:
     security_default: str = "open"  # the level of `create` without --security
     restricted_allow: tuple[AllowRule, ...] = ()  # where restricted taskspaces may connect
     hosts: tuple[HostSpec, ...] = ()  # engine hosts beside podman's own connections
+    network_backend: str = ""  # of the podman service the product starts ("": the store's, else netavark)
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -78,7 +79,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days", "security", "hosts"}
+    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -102,7 +103,26 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     default, allow = _parse_security(doc, data.get("security"), settings)
     return Settings(images=replace(settings.images, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,
-                    restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")))
+                    restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
+                    network_backend=_parse_engine(doc, data.get("engine"), settings))
+
+
+NETWORK_BACKENDS = ("netavark", "cni")
+
+
+def _parse_engine(doc: YamlDoc, section: Any, settings: Settings) -> str:
+    """engine: {network_backend: netavark|cni} for the podman service the product starts."""
+    if section is None:
+        return settings.network_backend
+    if not isinstance(section, dict):
+        raise doc.fail(["engine"], "a mapping with the key network_backend")
+    for key in section:
+        if key != "network_backend":
+            raise doc.fail(["engine", str(key)], "network_backend (unknown key)")
+    backend = section.get("network_backend", settings.network_backend)
+    if backend not in NETWORK_BACKENDS:
+        raise doc.fail(["engine", "network_backend"], f"one of {', '.join(NETWORK_BACKENDS)}")
+    return str(backend)
 
 
 def _parse_hosts(doc: YamlDoc, section: Any) -> tuple[HostSpec, ...]:

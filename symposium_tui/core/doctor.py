@@ -23,6 +23,7 @@ from symposium_tui.core.models import (
     ImageInfo,
 )
 from symposium_tui.core.paths import AppPaths
+from symposium_tui.core.taskspace import DEV_SSH_PORT
 
 MIN_PODMAN = (4, 3)
 OK, FAIL, WARN = CheckStatus.OK, CheckStatus.FAIL, CheckStatus.WARN
@@ -36,6 +37,7 @@ class EngineLike(Protocol):
     def info(self) -> EngineInfo: ...
     def image(self, name: str) -> ImageInfo | None: ...
     def run_throwaway(self, image: str, command: list[str], *, timeout: float = 60.0) -> ExecResult: ...
+    def probe_pod(self, image: str, port: int, *, timeout: float = 30.0) -> tuple[int, str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,36 @@ def check_runtime(engine: EngineLike | None, info: EngineInfo | None, settings: 
     return CheckResult("OCI runtime", OK, f"{info.oci_runtime} started and removed a container from {image}")
 
 
+PORT_FIX = {
+    "netavark": "podman's netavark forwards the published port (iptables -t nat -S NETAVARK-HOSTPORT-DNAT); "
+                "check that iptables works here and nothing flushes its rules",
+    "cni": "CNI's portmap plugin forwards the published port (iptables -t nat -S CNI-HOSTPORT-DNAT); "
+           "check that containernetworking-plugins is installed and iptables works here",
+}
+
+
+def check_pod(engine: EngineLike | None, info: EngineInfo | None, settings: Settings) -> CheckResult:
+    """What create needs, end to end: a pod (its infra container needs podman's pause binary) that
+    publishes an SSH port on 127.0.0.1, and an sshd in it that answers there."""
+    name = "pod and SSH port"
+    if engine is None or info is None:
+        return CheckResult(name, FAIL, "not checked: no engine", "fix the engine API first")
+    backend = info.network_backend or "unknown"
+    if engine.image(settings.images.dev) is None:
+        return CheckResult(name, FAIL, f"network backend {backend}; not checked: no dev image "
+                           f"({settings.images.dev})", "symposium-tui images build")
+    try:
+        host_port, why = engine.probe_pod(settings.images.dev, DEV_SSH_PORT)
+    except SymposiumError as exc:
+        return CheckResult(name, FAIL, f"network backend {backend}; a throwaway pod could not be made: "
+                           f"{exc.message}", exc.hint or "see `podman info` and the engine's log")
+    if why is not None:
+        return CheckResult(name, FAIL, f"network backend {backend}; a throwaway pod published "
+                           f"127.0.0.1:{host_port}, but {why}", PORT_FIX.get(backend, "see the engine's log"))
+    return CheckResult(name, OK, f"network backend {backend}: a throwaway pod published 127.0.0.1:{host_port} "
+                       f"and its sshd answered there")
+
+
 def check_images(engine: EngineLike | None, settings: Settings) -> CheckResult:
     if engine is None:
         return CheckResult("default images", FAIL, "not checked: no engine", "fix the engine API first")
@@ -161,6 +193,7 @@ def run_checks(facts: DoctorFacts, engine: EngineLike | None, engine_error: Symp
         api,
         check_runtime(engine, info, settings),
         check_images(engine, settings),
+        check_pod(engine, info, settings),
         check_dirs(paths),
         check_ssh(),
     ]

@@ -14,15 +14,19 @@ class ContainerState(str, Enum):
     PAUSED = "paused"
     STOPPING = "stopping"
     EXITED = "exited"
-    STOPPED = "stopped"
     DEAD = "dead"
     REMOVING = "removing"
     UNKNOWN = "unknown"
 
     @classmethod
     def parse(cls, value: str | None) -> ContainerState:
+        text = (value or "").strip().lower()
+        # podman says "stopped" for a container whose process ended until its cleanup has run,
+        # "exited" afterwards: one state, named one way whatever the moment it was looked at
+        if text == "stopped":
+            return cls.EXITED
         try:
-            return cls((value or "").strip().lower())
+            return cls(text)
         except ValueError:
             return cls.UNKNOWN
 

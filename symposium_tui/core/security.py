@@ -7,11 +7,11 @@
   pod's network namespace, so they still talk to each other.
 - restricted: the same, plus connections out to the allow-list in config.yaml.
 
-Why not podman's `--internal` network: on this host's podman 4.3/netavark a pod on an internal
+Why not podman's `--internal` network: on this host's podman 4.3 a pod on an internal
 network gets no port forwarding at all, so its published SSH ports never answer.
 
-The rules live in one chain per taskspace in the `mangle` table, which netavark does not use, so
-neither orders the other's rules away; every jump into it carries the taskspace's comment, and
+The rules live in one chain per taskspace in the `mangle` table, which neither of podman's
+network backends (netavark, CNI) uses, so neither orders the other's rules away; every jump into it carries the taskspace's comment, and
 only those are ever removed.
 """
 

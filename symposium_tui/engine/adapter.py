@@ -31,7 +31,8 @@ from symposium_tui.core.models import (
     PodInfo,
 )
 from symposium_tui.core.net import ssh_probe
-from symposium_tui.core.taskspace import ContainerSpec
+from symposium_tui.core.taskspace import ContainerSpec, PodSpec
+from symposium_tui.engine.hostfix import PAUSE_FIX
 from symposium_tui.engine.normalize import (
     container_from_list,
     filter_params,
@@ -125,7 +126,7 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
             if exc.response.status_code == 409 or "already in use" in explanation \
                     or "already exists" in explanation:
                 raise EngineConflict(f"podman refused to {what}: {explanation}") from exc
-            raise EngineError(f"podman refused to {what}: {explanation}") from exc
+            raise EngineError(f"podman refused to {what}: {explanation}", hint=engine_hint(explanation)) from exc
         except (podman_errors.PodmanError, OSError) as exc:
             raise EngineUnavailable(f"podman at {self.where} is unreachable ({what}): {exc}") from exc
         except Exception as exc:  # requests' own errors (timeouts, connection resets)
@@ -231,6 +232,32 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
             labels=dict(data.get("Labels") or (data.get("Config") or {}).get("Labels") or {}),
         )
 
+    def probe_pod(self, image: str, port: int, *, timeout: float = 30.0) -> tuple[int, str | None]:
+        """What create needs, end to end: a throwaway pod (so its infra container, podman's pause
+        binary) publishing PORT on 127.0.0.1, a container from IMAGE whose sshd listens there, and
+        an SSH greeting on the host port. Returns (host port, None) or (host port, why not); the pod
+        is removed whatever happens. Refusals (no pause binary) raise EngineError with the fix."""
+        name = f"symposium-doctor-{os.urandom(4).hex()}"
+        labels = L.ours("probe")
+        try:
+            self.create_pod(PodSpec(name=name, hostname="doctor", labels=labels, ports=(port,),
+                                    memory=256 * 1024 * 1024, cpu_millis=1000))
+            self.create_container(ContainerSpec(name=f"{name}-sshd", image=image, labels=labels, pod=name,
+                                                env={"SSH_PORT": str(port)}))
+            self.start_pod(name)
+            host_port = self.pod_ports(name).get(port, 0)
+            if not host_port:
+                return 0, f"podman published no host port for {port}"
+            deadline = time.monotonic() + timeout
+            while (why := self.ssh_why_not(host_port)) is not None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return host_port, why
+        finally:
+            try:
+                self.remove_pod(name)
+            except EngineError:
+                pass
+
     def run_throwaway(self, image: str, command: list[str], *, timeout: float = 60.0) -> ExecResult:
         """Create, start, wait for and remove a container: proves the OCI runtime works."""
         return self.run(ContainerSpec(name="", image=image, labels=L.ours("probe"),
@@ -279,6 +306,14 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
 
     def remove_image(self, name: str) -> None:
         self._call(f"remove image {name}", lambda: self.client.images.remove(name, force=True))
+
+
+def engine_hint(explanation: str) -> str | None:
+    """The fix for refusals whose cause is on the engine's host, not in the request."""
+    text = explanation.lower()
+    if "pause binary" in text or "catatonit" in text or "pause image" in text:
+        return PAUSE_FIX
+    return None
 
 
 def _timed_out(exc: BaseException) -> bool:

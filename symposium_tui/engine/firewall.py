@@ -1,4 +1,4 @@
-"""The host's firewall, through iptables (netavark's backend on these hosts): apply, check and
+"""The host's firewall, through iptables (what netavark and CNI use on these hosts): apply, check and
 remove one taskspace's rules (core.security builds them), never touching anyone else's."""
 
 from __future__ import annotations

@@ -28,6 +28,71 @@ SYSTEM_CONF_FILES = (
     Path("/etc/containers/containers.conf"),
 )
 SYSTEM_CONF_DIR = Path("/etc/containers/containers.conf.d")
+# podman's defaults for helper_binaries_dir and cni_plugin_dirs (containers.conf(5))
+HELPER_DIRS = ("/usr/local/libexec/podman", "/usr/local/lib/podman", "/usr/libexec/podman", "/usr/lib/podman")
+CNI_PLUGIN_DIRS = ("/usr/local/libexec/cni", "/usr/libexec/cni", "/usr/local/lib/cni", "/usr/lib/cni",
+                   "/opt/cni/bin")
+NETWORK_BACKENDS = ("netavark", "cni")
+DEFAULT_NETWORK_BACKEND = "netavark"
+INSTALL_BACKEND = {"netavark": "apt-get install netavark aardvark-dns",
+                   "cni": "apt-get install containernetworking-plugins"}
+PAUSE_FIX = ("install podman's pause binary: apt-get install catatonit (or name an image that has one "
+             "as infra_image in the [engine] table of containers.conf)")
+
+
+def helper_binary(name: str, dirs: tuple[str, ...] = HELPER_DIRS) -> str | None:
+    """Where podman would find a helper binary: its helper dirs first, then PATH."""
+    for directory in dirs:
+        candidate = Path(directory) / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which(name)
+
+
+STORAGE_CONF_FILES = (Path("/etc/containers/storage.conf"), Path("/usr/share/containers/storage.conf"))
+DEFAULT_GRAPHROOT = "/var/lib/containers/storage"
+
+
+def store_backend(environ: dict[str, str] | None = None) -> str | None:
+    """The network backend podman recorded for the store the service will use: podman writes it
+    to GRAPHROOT/defaultNetworkBackend the first time it networks there, and containers made
+    with one backend do not network with the other."""
+    environ = dict(os.environ) if environ is None else environ
+    files = [Path(environ["CONTAINERS_STORAGE_CONF"])] if environ.get("CONTAINERS_STORAGE_CONF") \
+        else [f for f in STORAGE_CONF_FILES if f.is_file()][:1]
+    graphroot = DEFAULT_GRAPHROOT
+    for path in files:
+        try:
+            graphroot = str(tomllib.loads(path.read_text(encoding="utf-8")).get("storage", {})
+                            .get("graphroot") or graphroot)
+        except (OSError, tomllib.TOMLDecodeError, AttributeError):
+            pass
+    try:
+        recorded = (Path(graphroot) / "defaultNetworkBackend").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return recorded if recorded in NETWORK_BACKENDS else None
+
+
+def choose_backend(configured: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """(backend, why) for the service the product starts: config.yaml's engine.network_backend,
+    else the one the store already uses, else netavark. Never what happens to be installed."""
+    if configured:
+        return configured, "engine.network_backend in config.yaml"
+    recorded = store_backend(environ)
+    if recorded:
+        return recorded, "the one its store already uses"
+    return DEFAULT_NETWORK_BACKEND, "the default"
+
+
+def installed_backends() -> tuple[str, ...]:
+    """The network stacks present on this machine (podman needs one; the product works on both)."""
+    found = []
+    if helper_binary("netavark"):
+        found.append("netavark")
+    if any((Path(d) / "bridge").is_file() and (Path(d) / "portmap").is_file() for d in CNI_PLUGIN_DIRS):
+        found.append("cni")
+    return tuple(found)
 
 
 def cgroup_mode(root: Path = Path("/sys/fs/cgroup")) -> str:
@@ -50,6 +115,7 @@ class HostQuirks:
     systemd_running: bool
     runc_path: str | None
     crun_path: str | None
+    backends: tuple[str, ...] = NETWORK_BACKENDS  # network stacks installed here
 
     @classmethod
     def detect(cls) -> HostQuirks:
@@ -60,6 +126,7 @@ class HostQuirks:
             systemd_running=Path("/run/systemd/system").is_dir(),
             runc_path=shutil.which("runc"),
             crun_path=shutil.which("crun"),
+            backends=installed_backends(),
         )
 
     @property
@@ -78,12 +145,19 @@ def _limit(value: int) -> int | None:
     return None if value == resource.RLIM_INFINITY else value
 
 
-def fixes_for(quirks: HostQuirks) -> ConfFix:
-    """The containers.conf settings this host needs, why, and what cannot be fixed here."""
+def fixes_for(quirks: HostQuirks, network_backend: str = DEFAULT_NETWORK_BACKEND) -> ConfFix:
+    """The containers.conf settings this host needs, why, and what cannot be fixed here. The
+    network backend is always named: podman would otherwise pick one by what is installed."""
     containers: dict[str, Any] = {}
     engine: dict[str, Any] = {}
-    reasons: list[str] = []
+    network: dict[str, Any] = {"network_backend": network_backend}
+    reasons: list[str] = [f"network backend {network_backend}"]
     problems: list[str] = []
+    if network_backend not in quirks.backends:
+        other = [b for b in NETWORK_BACKENDS if b != network_backend]
+        problems.append(f"the {network_backend} network backend is not installed "
+                        f"({INSTALL_BACKEND[network_backend]}, or set engine.network_backend: {other[0]} "
+                        "in config.yaml)")
     if quirks.crun_unusable:
         if quirks.runc_path:
             engine["runtime"] = "runc"
@@ -108,7 +182,7 @@ def fixes_for(quirks: HostQuirks) -> ConfFix:
         engine["cgroup_manager"] = "cgroupfs"
         engine["events_logger"] = "file"
         reasons.append("systemd is not running: cgroupfs cgroup manager, file events log")
-    overrides = {k: v for k, v in (("containers", containers), ("engine", engine)) if v}
+    overrides = {k: v for k, v in (("containers", containers), ("engine", engine), ("network", network)) if v}
     return ConfFix(overrides=overrides, reasons=tuple(reasons), problems=tuple(problems))
 
 

@@ -21,8 +21,16 @@ from symposium_tui.engine.connection import podman_binary
 from symposium_tui.engine.service import PodmanService
 
 
+BACKENDS = ("netavark", "cni")
+
+
 class IsolatedEngine:
-    def __init__(self, base_dir: Path | None = None) -> None:
+    def __init__(self, base_dir: Path | None = None, network_backend: str = "netavark",
+                 hide_helpers: tuple[str, ...] = ()) -> None:
+        """hide_helpers: binaries the service must not find (as on a machine without them)."""
+        if network_backend not in BACKENDS:
+            raise ValueError(f"unknown network backend {network_backend!r}")
+        self.network_backend = network_backend
         binary = podman_binary()
         if binary is None:
             raise EngineUnavailable("podman is not installed", hint="apt-get install podman runc")
@@ -30,7 +38,7 @@ class IsolatedEngine:
         self.root = self.dir / "root"
         self.runroot = self.dir / "run"
         self.conf = self.dir / "containers.conf"
-        fix = hostfix.fixes_for(hostfix.HostQuirks.detect())
+        fix = hostfix.fixes_for(hostfix.HostQuirks.detect(), network_backend)
         if fix.problems:
             raise EngineUnavailable("; ".join(fix.problems))
         self.network = self._private_network()
@@ -38,11 +46,31 @@ class IsolatedEngine:
             "network": {"network_config_dir": str(self.dir / "networks"), "default_network": self.network},
             "engine": {"tmp_dir": str(self.dir / "tmp"), "volume_path": str(self.root / "volumes")},
         })
+        env = {}
+        if hide_helpers:
+            path, helpers = self._without(hide_helpers)
+            overrides = hostfix.deep_merge(overrides, {"engine": {"helper_binaries_dir": [helpers]}})
+            env["PATH"] = path
         self.conf.parent.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(hostfix.merged_conf(hostfix.system_conf_files(), overrides))
         self.service = PodmanService(binary, socket_dir=self.dir, containers_conf=self.conf,
-                                     root=self.root, runroot=self.runroot)
+                                     root=self.root, runroot=self.runroot, env=env)
         self.binary = binary
+
+    def _without(self, hidden: tuple[str, ...]) -> tuple[str, str]:
+        """A PATH and a helper dir of links to everything the service would find, less HIDDEN."""
+        bin_dir, helpers = self.dir / "bin", self.dir / "helpers"
+        for target, sources in ((bin_dir, os.environ.get("PATH", "").split(os.pathsep)),
+                                (helpers, list(hostfix.HELPER_DIRS))):
+            target.mkdir(parents=True, exist_ok=True)
+            for source in sources:
+                if not source or not Path(source).is_dir():
+                    continue
+                for entry in Path(source).iterdir():
+                    link = target / entry.name
+                    if entry.name not in hidden and not link.exists() and entry.is_file():
+                        link.symlink_to(entry)
+        return str(bin_dir), str(helpers)
 
     def _private_network(self) -> str:
         """A default network of this engine's own: podman's implicit default ("podman", bridge
@@ -51,15 +79,20 @@ class IsolatedEngine:
         token = secrets.token_hex(3)
         name = f"symtest-{token}"
         third = 100 + secrets.randbelow(150)
+        subnet, gateway, bridge = f"10.89.{third}.0/24", f"10.89.{third}.1", f"symt{token}"
+        networks = self.dir / "networks"
+        networks.mkdir(parents=True, exist_ok=True)
+        if self.network_backend == "cni":
+            (networks / f"{name}.conflist").write_text(json.dumps(cni_conflist(name, bridge, subnet, gateway),
+                                                                   indent=1))
+            return name
         config = {
             "name": name, "id": secrets.token_hex(32), "driver": "bridge",
-            "network_interface": f"symt{token}", "created": "2026-01-01T00:00:00Z",
-            "subnets": [{"subnet": f"10.89.{third}.0/24", "gateway": f"10.89.{third}.1"}],
+            "network_interface": bridge, "created": "2026-01-01T00:00:00Z",
+            "subnets": [{"subnet": subnet, "gateway": gateway}],
             "ipv6_enabled": False, "internal": False, "dns_enabled": False,
             "ipam_options": {"driver": "host-local"},
         }
-        networks = self.dir / "networks"
-        networks.mkdir(parents=True, exist_ok=True)
         (networks / f"{name}.json").write_text(json.dumps(config, indent=1))
         return name
 
@@ -110,6 +143,21 @@ class IsolatedEngine:
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
+def cni_conflist(name: str, bridge: str, subnet: str, gateway: str) -> dict[str, object]:
+    """A bridge network in the form podman's CNI backend writes (c/common libnetwork/cni)."""
+    return {
+        "cniVersion": "0.4.0", "name": name,
+        "plugins": [
+            {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": True, "hairpinMode": True,
+             "ipam": {"type": "host-local", "routes": [{"dst": "0.0.0.0/0"}],
+                      "ranges": [[{"subnet": subnet, "gateway": gateway}]]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+            {"type": "firewall", "backend": ""},
+            {"type": "tuning"},
+        ],
+    }
+
+
 STALE_AFTER = 120.0  # seconds: a younger engine dir may still be starting
 
 
@@ -148,15 +196,26 @@ def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Pat
 
 def _private_networks(config_dir: Path) -> list[tuple[str, list[str], str]]:
     """(name, subnets, bridge) of the networks an isolated engine defined: its own default one
-    and those the product made in it (taskspaces' own networks); the directory is the engine's."""
+    and those the product made in it (taskspaces' own networks); the directory is the engine's.
+    netavark keeps NAME.json files there, CNI NAME.conflist ones."""
     found = []
-    for path in config_dir.glob("*.json"):
+    for path in [*config_dir.glob("*.json"), *config_dir.glob("*.conflist")]:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        found.append((data.get("name", ""), [s["subnet"] for s in data.get("subnets") or [] if "subnet" in s],
-                      data.get("network_interface", "")))
+        if not isinstance(data, dict):
+            continue
+        if path.suffix == ".conflist":
+            bridge = next((p for p in data.get("plugins") or [] if isinstance(p, dict)
+                           and p.get("type") == "bridge"), {})
+            ranges = (bridge.get("ipam") or {}).get("ranges") or []
+            subnets = [r["subnet"] for group in ranges for r in group if isinstance(r, dict) and "subnet" in r]
+            found.append((data.get("name", ""), subnets, bridge.get("bridge", "")))
+        else:
+            found.append((data.get("name", ""),
+                          [s["subnet"] for s in data.get("subnets") or [] if "subnet" in s],
+                          data.get("network_interface", "")))
     return [n for n in found if n[0]]
 
 
@@ -174,6 +233,29 @@ def remove_firewall_rules(config_dir: Path) -> int:
     return removed
 
 
+# netavark comments its port forwards `dnat name: NET id: ...`, CNI `dnat name: "NET" id: ...`
+# (`iptables -S` prints the quotes escaped); CNI tags its other per-container rules `name: "NET"`.
+_NAMED = r'(?:dnat )?name: (?:\\?")?({name})(?:\\?")? '
+SHARED_CHAINS = frozenset({"NETAVARK-HOSTPORT-DNAT", "NETAVARK-HOSTPORT-MASQ", "NETAVARK-HOSTPORT-SETMARK",
+                           "NETAVARK_FORWARD", "CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ",
+                           "CNI-HOSTPORT-SETMARK", "CNI-FORWARD", "CNI-ADMIN"})
+
+
+def forwarded_ports(network: str) -> set[int]:
+    """Host ports the engine's network backend forwards into NETWORK (netavark or CNI rules)."""
+    import re
+
+    listing = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True,
+                             check=True).stdout
+    named = re.compile(_NAMED.format(name=re.escape(network)))
+    ports: set[int] = set()
+    for line in listing.splitlines():
+        if line.startswith("-A ") and "dnat name:" in line and named.search(line):
+            for group in re.findall(r"--dports? ([\d,:]+)", line):
+                ports |= {int(p) for p in group.replace(":", ",").split(",") if p}
+    return ports
+
+
 def remove_orphaned_rules(parent: Path = Path("/tmp")) -> int:
     """Port forwards of test-engine networks (`symtest-*`) whose engine directory is gone: nothing
     can remove them any more, and one would capture its host port when podman hands it out again."""
@@ -184,15 +266,33 @@ def remove_orphaned_rules(parent: Path = Path("/tmp")) -> int:
     live = {name for directory in parent.glob("symposium-engine-*")
             for name, _, _ in _private_networks(directory / "networks")}
     listing = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
-    orphans = set(re.findall(r"dnat name: (symtest-[0-9a-f]+) ", listing)) - live
+    orphans = set(re.findall(_NAMED.format(name="symtest-[0-9a-f]+"), listing)) - live
     return sum(_remove_network_rules(name, []) for name in sorted(orphans))
 
 
+def _in_subnets(words: list[str], subnets: list[str]) -> bool:
+    import ipaddress
+
+    nets = [ipaddress.ip_network(s, strict=False) for s in subnets]
+    for flag in ("-s", "-d"):
+        if flag in words[:-1]:
+            try:
+                address = ipaddress.ip_network(words[words.index(flag) + 1], strict=False)
+            except ValueError:
+                continue
+            if any(address.version == net.version and address.subnet_of(net) for net in nets):
+                return True
+    return False
+
+
 def _remove_network_rules(name: str, subnets: list[str]) -> int:
-    """netavark's rules for one network: its port forwards (by name), forwarding and masquerading
-    (by subnet), and the per-network chains they jump to."""
+    """The backend's rules for one network (netavark's or CNI's): its port forwards and other rules
+    naming it, forwarding and masquerading by its subnets or addresses in them, and the
+    per-network or per-container chains they jump to."""
+    import re
     import shlex
 
+    named = re.compile(_NAMED.format(name=re.escape(name)))
     removed = 0
     for table in ("nat", "filter"):
         listing = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
@@ -201,17 +301,13 @@ def _remove_network_rules(name: str, subnets: list[str]) -> int:
             if not line.startswith("-A "):
                 continue
             words = shlex.split(line)
-            mine = f"dnat name: {name} " in line or any(
-                f" {flag} {subnet} " in f" {line} " for subnet in subnets for flag in ("-s", "-d"))
-            if not mine:
+            if not (named.search(line) or _in_subnets(words, subnets)):
                 continue
-            if "-j" in words and words[words.index("-j") + 1].startswith("NETAVARK-"):
+            if "-j" in words and words[words.index("-j") + 1].startswith(("NETAVARK-", "CNI-")):
                 chains.add(words[words.index("-j") + 1])
             if subprocess.run(["iptables", "-t", table, "-D", *words[1:]], capture_output=True).returncode == 0:
                 removed += 1
-        for chain in chains:
-            if chain in ("NETAVARK-HOSTPORT-DNAT", "NETAVARK-HOSTPORT-MASQ", "NETAVARK-HOSTPORT-SETMARK"):
-                continue  # shared by every network
+        for chain in chains - SHARED_CHAINS:
             still_used = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True,
                                         text=True).stdout.count(f"-j {chain}")
             if not still_used:

@@ -41,7 +41,9 @@ class PodmanService:
         root: Path | None = None,
         runroot: Path | None = None,
         parent_dir: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        self.extra_env = dict(env or {})
         self._owns_dir = socket_dir is None
         if socket_dir is None:
             parent = parent_dir if parent_dir and _usable_dir(parent_dir) else None
@@ -79,6 +81,7 @@ class PodmanService:
             env.pop(var, None)
         if self.containers_conf:
             env["CONTAINERS_CONF"] = str(self.containers_conf)
+        env.update(self.extra_env)
         return env
 
     def _keep(self) -> None:

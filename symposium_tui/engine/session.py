@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, UsageError
@@ -81,9 +82,12 @@ def _reachable(target: Target, timeout: float, paths: AppPaths) -> tuple[Engine 
     return None, "did not answer /_ping"
 
 
-def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None = None
-                   ) -> tuple[PodmanService, tuple[str, ...]]:
-    fix = hostfix.fixes_for(hostfix.HostQuirks.detect())
+def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None = None,
+                   network_backend: str = "") -> tuple[PodmanService, tuple[str, ...]]:
+    backend, why = hostfix.choose_backend(network_backend, environ)
+    fix = hostfix.fixes_for(hostfix.HostQuirks.detect(), backend)
+    fix = dataclasses.replace(fix, reasons=tuple(f"{r} ({why})" if r.startswith("network backend") else r
+                                                 for r in fix.reasons))
     if fix.problems:
         raise EngineUnavailable("cannot start a podman service here: " + "; ".join(fix.problems))
     service = PodmanService(binary, parent_dir=paths.runtime_dir)
@@ -95,7 +99,8 @@ def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None 
 
 def connect(url: str | None = None, *, connection: str | None = None, timeout: float = DEFAULT_TIMEOUT,
             embedded: bool = True, paths: AppPaths | None = None,
-            configured: tuple[HostSpec, ...] = (), use_connections: bool = True) -> Connection:
+            configured: tuple[HostSpec, ...] = (), use_connections: bool = True,
+            network_backend: str = "") -> Connection:
     """The engine of --url, of a named connection, or podman's default order (see connection.py).
     use_connections=False: this machine's engine only ("local"), whatever podman's default is."""
     environ = dict(os.environ)
@@ -119,7 +124,7 @@ def connect(url: str | None = None, *, connection: str | None = None, timeout: f
     binary = podman_binary()
     if not embedded or binary is None:
         raise no_engine_error(discovery)
-    service, reasons = start_embedded(paths, binary, environ)
+    service, reasons = start_embedded(paths, binary, environ, network_backend)
     target = Target(service.uri, "embedded service")
     return Connection(Engine(service.uri, timeout=timeout, source=target.source), target, discovery,
                       service=service, host_fixes=reasons)

@@ -99,13 +99,15 @@ class SymposiumApp(App[None]):
         self.restart_policy = restart  # the auto-restart backoff (None: the poller's default)
         self._quitting = threading.Event()  # set on quit: host threads stop connecting and polling
         self.configured: tuple = ()
+        self.network_backend = ""  # of an embedded service (config.yaml engine.network_backend)
         if hosts is None:
             hosts = [LOCAL]
             if connect and not url:
                 from symposium_tui.cli.common import load_settings
                 from symposium_tui.engine.connection import named_hosts
 
-                self.configured = load_settings().hosts
+                settings = load_settings()
+                self.configured, self.network_backend = settings.hosts, settings.network_backend
                 hosts += [h.name for h in named_hosts(configured=self.configured)]
         self.hosts: dict[str, HostState] = {name: HostState(name) for name in hosts}
         if connection is not None and connection not in self.hosts:
@@ -191,7 +193,8 @@ class SymposiumApp(App[None]):
                 if self.url:
                     connection = connect(self.url)
                 elif name == LOCAL:
-                    connection = connect(use_connections=not self.several_hosts)
+                    connection = connect(use_connections=not self.several_hosts,
+                                         network_backend=self.network_backend)
                 else:
                     connection = connect(connection=name, configured=self.configured)
                 break

@@ -32,13 +32,13 @@ def repo(tmp_path_factory) -> Path:
                      {"README.md": "hello\n", "src.txt": "original\n"})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ctx(engine, images) -> LifecycleContext:
     paths = app_paths()
     return LifecycleContext(engine, paths, load_settings(paths.config_file))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lifecycle(ctx) -> Lifecycle:
     return Lifecycle(ctx)
 
@@ -86,8 +86,10 @@ class RemoteHost:
 
 
 @pytest.fixture(scope="session")
-def remote_host(images):
-    """Started once per session; its images are built through the product over SSH."""
+def remote_host(engine_pool):
+    """Started once per session; its images are built through the product over SSH (after the
+    first engine's, so the root file system cache is there)."""
+    engine_pool.get("netavark")
     from symposium_tui.engine.isolated import IsolatedEngine
     from symposium_tui.engine.sshd import LoopbackSshd
 

@@ -144,6 +144,7 @@ def test_gc_volumes_keeps_agent_state_within_retention(isolated, ctx, lifecycle,
         isolated.cli("volume", "rm", "-f", "taskspace-gc-orphan-3-agent-state", "taskspace-ghost-4-build-cache")
 
 
+@pytest.mark.network_backends
 def test_gc_removes_the_network_and_rules_of_a_taskspace_that_is_gone(isolated, ctx, engine):
     import subprocess
 

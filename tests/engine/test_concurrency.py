@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
 import threading
 import time
 
@@ -26,10 +25,10 @@ EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace
 
 
 def port_forwards(network: str) -> set[int]:
-    """Host ports netavark forwards into NETWORK (its NETAVARK-HOSTPORT-DNAT rules name it)."""
-    rules = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "NETAVARK-HOSTPORT-DNAT"],
-                           capture_output=True, text=True, check=True).stdout
-    return {int(port) for port in re.findall(rf"--dport (\d+) .*dnat name: {re.escape(network)} ", rules)}
+    """Host ports the engine's backend forwards into NETWORK (netavark's or CNI's rules)."""
+    from symposium_tui.engine.isolated import forwarded_ports
+
+    return forwarded_ports(network)
 
 
 def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):

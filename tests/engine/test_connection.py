@@ -78,6 +78,22 @@ def test_embedded_service_starts_works_and_stops(private_storage):
     assert not service.socket_dir.exists()
 
 
+@pytest.mark.parametrize("recorded", [None, "cni", "netavark"])
+def test_embedded_service_names_its_network_backend(private_storage, recorded):
+    """Never by what is installed: the store's recorded backend (its containers network only
+    with that one), else netavark; doctor's host fixes say which and why."""
+    if recorded:
+        (private_storage / "root").mkdir(parents=True, exist_ok=True)
+        (private_storage / "root" / "defaultNetworkBackend").write_text(recorded)
+    connection = connect()
+    try:
+        assert connection.engine.info().network_backend == (recorded or "netavark")
+        why = "the one its store already uses" if recorded else "the default"
+        assert f"network backend {recorded or 'netavark'} ({why})" in connection.host_fixes
+    finally:
+        connection.close()
+
+
 def test_embedded_service_dies_with_a_killed_parent(private_storage):
     script = textwrap.dedent("""
         import sys, time

@@ -9,14 +9,48 @@ from tests.helpers import assert_clean_failure, run_cli
 pytestmark = pytest.mark.engine
 
 
-def test_doctor_passes_against_a_working_engine(isolated, images):
+@pytest.mark.network_backends
+def test_doctor_passes_against_a_working_engine(isolated, images, backend):
     result = run_cli("--url", isolated.uri, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for name in ("podman binary", "engine API", "OCI runtime", "default images",
+    for name in ("podman binary", "engine API", "OCI runtime", "default images", "pod and SSH port",
                  "config/state dirs", "SSH client"):
         assert any(line.startswith("[ok  ] " + name) for line in lines), name
     assert "started and removed a container" in result.stdout
+    pod = next(line for line in lines if "pod and SSH port" in line)
+    assert f"network backend {backend}: a throwaway pod published 127.0.0.1:" in pod
+    assert "its sshd answered there" in pod
+    # the throwaway pod and its container are gone again
+    assert isolated.cli("pod", "ps", "-q").stdout.strip() == ""
+    assert "symposium-doctor" not in isolated.cli("ps", "-a", "--format", "{{.Names}}").stdout
+
+
+def test_doctor_names_the_missing_pause_binary_and_its_fix(images, engine_pool, tmp_path):
+    """On a machine without podman's pause binary (podman without recommends: no catatonit),
+    every pod create fails; doctor says so with the exact fix, and create says it too."""
+    from symposium_tui.engine.isolated import IsolatedEngine
+    from tests.conftest import _copy_images
+
+    iso = IsolatedEngine(hide_helpers=("catatonit",)).start()
+    try:
+        _copy_images(engine_pool.get("netavark"), iso)
+        result = run_cli("--url", iso.uri, "doctor")
+        assert result.returncode == 1, result.stdout
+        pod = next(line for line in result.stdout.splitlines() if "pod and SSH port" in line)
+        assert pod.startswith("[FAIL]") and "catatonit" in pod, result.stdout
+        fix = result.stdout.splitlines()[result.stdout.splitlines().index(pod) + 1]
+        assert "fix: install podman's pause binary: apt-get install catatonit" in fix
+        assert "infra_image" in fix
+        repo = tmp_path / "r"
+        from tests.engine.conftest import make_repo
+        make_repo(repo)
+        created = run_cli("--url", iso.uri, "create", "nopause", "--repo", str(repo))
+        assert_clean_failure(created, 1)
+        assert "apt-get install catatonit" in created.stderr
+        assert iso.cli("pod", "ps", "-q").stdout.strip() == ""  # rolled back
+    finally:
+        iso.destroy()
 
 
 def test_doctor_json(isolated, images):

@@ -54,6 +54,7 @@ class Running:
                           timeout, f"{taskspace} to be {state.value}")
 
 
+@pytest.mark.network_backends
 def test_a_killed_dev_container_is_seen_at_once_restarted_and_recorded(isolated, ctx, lifecycle, repo):
     create(ctx, "hl-kill", repo)
     try:
@@ -173,6 +174,7 @@ def test_stats_history_and_activity(isolated, ctx, lifecycle, repo):
         discard(lifecycle, "hl-busy")
 
 
+@pytest.mark.network_backends
 def test_health_command_exit_codes_json_and_repair(isolated, ctx, lifecycle, repo):
     create(ctx, "hl-cli", repo)
     try:
@@ -203,6 +205,7 @@ def test_health_command_exit_codes_json_and_repair(isolated, ctx, lifecycle, rep
         discard(lifecycle, "hl-cli")
 
 
+@pytest.mark.network_backends
 def test_health_repair_makes_a_lost_port_forward_again(isolated, ctx, lifecycle, repo):
     """Both containers run and sshd listens, but the engine lost the dev port's forward:
     `health` says the port is silent, `health --repair` restarts the pod (which makes the

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from symposium_tui.engine.connection import podman_binary, unix_socket_answers
-from symposium_tui.engine.isolated import reap_stale
+from symposium_tui.engine.isolated import BACKENDS, forwarded_ports, reap_stale
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.engine
 
 STARTER = """
+import sys
 from symposium_tui.engine.isolated import IsolatedEngine
-iso = IsolatedEngine().start()
+iso = IsolatedEngine(network_backend=sys.argv[1]).start()
 iso.cli("volume", "create", "leftover")
 iso.cli("pod", "create", "--name", "leftover", "-p", "127.0.0.1::2222")
 iso.cli("pod", "start", "leftover")
@@ -30,13 +31,14 @@ def nat_rules() -> str:
     return subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
 
 
-def test_a_killed_sessions_engine_is_reaped():
-    proc = subprocess.Popen([sys.executable, "-c", STARTER], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_sessions_engine_is_reaped(backend):
+    proc = subprocess.Popen([sys.executable, "-c", STARTER, backend], stdout=subprocess.PIPE, text=True)
     directory = Path(proc.stdout.readline().strip())
     try:
         assert (directory / "root").is_dir()
-        network = next((directory / "networks").glob("symtest-*.json")).stem
-        assert f"dnat name: {network} " in nat_rules()  # its port forward is in the host's firewall
+        network = next((directory / "networks").glob("symtest-*.*")).stem
+        assert forwarded_ports(network)  # its port forward is in the host's firewall
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         # its service dies with it (PDEATHSIG), a moment later; only then is the engine stale
@@ -81,12 +83,13 @@ def test_leftover_firewall_rules_of_a_private_network_are_removed(tmp_path):
             iptables(*args)
 
 
-def test_destroying_an_engine_removes_what_a_failed_test_left_in_the_firewall():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_destroying_an_engine_removes_what_a_failed_test_left_in_the_firewall(backend):
     from symposium_tui.core import labels as L
     from symposium_tui.core.security import chain_name, firewall_plan
     from symposium_tui.engine.isolated import IsolatedEngine
 
-    iso = IsolatedEngine().start()
+    iso = IsolatedEngine(network_backend=backend).start()
     try:
         engine = iso.engine()
         network = engine.create_network("taskspace-left-net", L.ours("network", "left-behind"))
@@ -102,16 +105,20 @@ def mangle_rules() -> str:
     return subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True).stdout
 
 
-def test_port_forwards_of_engines_whose_directory_is_gone_are_removed():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_port_forwards_of_engines_whose_directory_is_gone_are_removed(backend):
+    """netavark comments its forwards `dnat name: NET id: ...`, CNI `dnat name: "NET" id: ...`."""
     from symposium_tui.engine.isolated import remove_orphaned_rules
 
-    name, chain, parent = "symtest-0dd0ff", "NETAVARK-DN-SYMTEST0DD0FF", "SYMTEST-PARENT2"
+    name, parent = "symtest-0dd0ff", "SYMTEST-PARENT2"
+    chain = "NETAVARK-DN-SYMTEST0DD0FF" if backend == "netavark" else "CNI-DN-0dd0ff0dd0ff0dd0ff0dd"
+    quoted = name if backend == "netavark" else f'"{name}"'
     iptables = lambda *args: subprocess.run(["iptables", *args], capture_output=True, text=True)  # noqa: E731
     iptables("-t", "nat", "-N", parent)
     iptables("-t", "nat", "-N", chain)
     iptables("-t", "nat", "-A", chain, "-p", "tcp", "-j", "DNAT", "--to-destination", "10.89.253.2:2222")
     iptables("-t", "nat", "-A", parent, "-p", "tcp", "--dport", "2", "-m", "comment",
-             "--comment", f"dnat name: {name} id: x", "-j", chain)
+             "--comment", f"dnat name: {quoted} id: x", "-j", chain)
     try:
         assert name in nat_rules()
         assert remove_orphaned_rules() >= 1

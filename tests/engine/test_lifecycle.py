@@ -40,6 +40,7 @@ def inspect(isolated, kind: str, name: str) -> dict:
     return data[0] if isinstance(data, list) else data  # `pod inspect` gives an object on 4.x
 
 
+@pytest.mark.network_backends
 def test_create_makes_a_working_taskspace(isolated, ctx, lifecycle, repo):
     taskspace = create(ctx, "ts-alpha-1", repo)
     try:
@@ -242,6 +243,7 @@ def loop_devices_of(image: str) -> list[str]:
     return [line for line in listing.splitlines() if image in line]
 
 
+@pytest.mark.network_backends
 def test_stop_start_restart(isolated, ctx, lifecycle, repo, engine):
     created = create(ctx, "cycle", repo)
     try:
@@ -391,6 +393,7 @@ def drop_port_forward(port: int) -> None:
         subprocess.run(["iptables", "-w", "-t", "nat", *shlex.split(rule.replace("-A ", "-D ", 1))], check=True)
 
 
+@pytest.mark.network_backends
 def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, lifecycle, repo, engine, monkeypatch):
     """netavark can lose a pod's port forward when pods come and go at once: sshd listens inside
     but the published port is silent. The wait notices after REPAIR_AFTER, restarts the pod once

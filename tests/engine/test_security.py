@@ -18,7 +18,7 @@ from tests.engine.conftest import inventory, make_repo
 from tests.engine.test_lifecycle import discard, ssh
 from tests.helpers import assert_clean_failure, run_cli
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.network_backends]
 
 TS = "sec-1"
 DEV = f"taskspace-{TS}-dev"

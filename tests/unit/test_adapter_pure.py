@@ -30,3 +30,10 @@ def test_ports_in_libpod_list_shape_with_ranges():
     })
     assert [(p.container_port, p.host_port) for p in info.ports] == [(2222, 40000), (2223, 40001)]
     assert info.ports[0].host_ip == "127.0.0.1"
+
+
+def test_a_container_that_died_is_exited_whether_or_not_podman_has_cleaned_it_up_yet():
+    """podman reports "stopped" until its cleanup of the dead process has run, then "exited"."""
+    for shape in ({"State": "stopped"}, {"State": {"Status": "stopped"}}, {"State": "Exited"}):
+        assert container_state(shape) is ContainerState.EXITED
+    assert "stopped" not in {state.value for state in ContainerState}

@@ -56,3 +56,19 @@ def test_broken_yaml_names_the_line(tmp_path):
 def test_bad_environment_value_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="SYMPOSIUM_DEV_IMAGE"):
         load_settings(tmp_path / "none.yaml", environ={"SYMPOSIUM_DEV_IMAGE": "two words"})
+
+
+def test_engine_network_backend_is_checked_with_its_line(tmp_path):
+    from symposium_tui.core.config import load_settings
+    from symposium_tui.core.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text("engine:\n  network_backend: cni\n")
+    assert load_settings(path, {}).network_backend == "cni"
+    assert load_settings(tmp_path / "none.yaml", {}).network_backend == ""
+    path.write_text("images: {}\nengine:\n  network_backend: slirp\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:3.*netavark, cni"):
+        load_settings(path, {})
+    path.write_text("engine:\n  backend: cni\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_settings(path, {})

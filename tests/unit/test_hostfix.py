@@ -15,10 +15,18 @@ def quirks(**changes) -> HostQuirks:
     return HostQuirks(**base)
 
 
-def test_a_modern_host_needs_no_fix():
+def test_a_modern_host_needs_no_fix_but_the_network_backend_is_always_named():
     fix = fixes_for(quirks())
-    assert fix.overrides == {}
+    assert fix.overrides == {"network": {"network_backend": "netavark"}}
     assert fix.problems == ()
+
+
+def test_the_network_backend_is_chosen_not_left_to_what_is_installed():
+    assert fixes_for(quirks(), "cni").overrides["network"] == {"network_backend": "cni"}
+    only_cni = fixes_for(quirks(backends=("cni",)))
+    assert any("apt-get install netavark" in p and "network_backend: cni" in p for p in only_cni.problems)
+    only_netavark = fixes_for(quirks(backends=("netavark",)), "cni")
+    assert any("apt-get install containernetworking-plugins" in p for p in only_netavark.problems)
 
 
 def test_hybrid_cgroups_switch_to_runc():
@@ -73,3 +81,18 @@ documents = st.recursive(st.dictionaries(keys, values, max_size=3),
 @given(documents)
 def test_toml_writer_round_trips(document):
     assert tomllib.loads(toml_write.dumps(document)) == document
+
+
+def test_the_embedded_service_keeps_the_backend_its_store_already_uses(tmp_path):
+    from symposium_tui.engine.hostfix import choose_backend
+
+    storage = tmp_path / "storage.conf"
+    storage.write_text(f'[storage]\ngraphroot = "{tmp_path}/root"\n')
+    environ = {"CONTAINERS_STORAGE_CONF": str(storage)}
+    assert choose_backend("", environ) == ("netavark", "the default")  # a new store
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "defaultNetworkBackend").write_text("cni")
+    assert choose_backend("", environ) == ("cni", "the one its store already uses")
+    assert choose_backend("netavark", environ)[0] == "netavark"  # config.yaml wins
+    (tmp_path / "root" / "defaultNetworkBackend").write_text("something else\n")
+    assert choose_backend("", environ)[0] == "netavark"
