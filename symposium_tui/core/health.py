@@ -45,6 +45,7 @@ class HealthFacts:
     gave_up: dict[str, str] | None = None  # role -> why auto-restart stopped trying
     storage_over: str | None = None  # e.g. "storage 12.0Gi over its 10.0Gi limit"
     unenforced: str | None = None  # e.g. "the firewall rules of its isolated level are missing"
+    restart_failed: dict[str, str] | None = None  # role -> why the last auto-restart failed
 
 
 def evaluate(facts: HealthFacts) -> Health:
@@ -67,6 +68,9 @@ def evaluate(facts: HealthFacts) -> Health:
             problems.append(f"{role} SSH not answering on 127.0.0.1")
     for role, why in (facts.gave_up or {}).items():
         problems.append(f"{role}: {why}")
+    for role, why in (facts.restart_failed or {}).items():
+        if role not in (facts.gave_up or {}):
+            problems.append(f"{role} auto-restart failed: {why}")
     if facts.storage_over:
         problems.append(facts.storage_over)
     if facts.unenforced and running:

@@ -85,6 +85,7 @@ class ContainerInfo:
     started: datetime | None = None
     ports: tuple[PortBinding, ...] = ()
     finished: datetime | None = None
+    created_cpu_millis: int | None = None  # the CPU quota it was created with (inspect only)
 
     @property
     def running(self) -> bool:

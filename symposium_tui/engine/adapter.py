@@ -40,6 +40,7 @@ from symposium_tui.engine.normalize import (
     matching,
     parse_time,
     pod_from_list,
+    readable,
 )
 from symposium_tui.engine.networking import NetworkingMixin
 from symposium_tui.engine.operations import TaskspaceEngineMixin
@@ -122,7 +123,7 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
                     raise EngineUnavailable(f"podman at {self.where} did not answer within "
                                             f"{self.timeout:g} s ({what})") from exc
                 raise EngineUnavailable(f"podman at {self.where} is unreachable ({what})") from exc
-            explanation = str(exc.explanation or exc)
+            explanation = readable(str(exc.explanation or exc))
             if exc.response.status_code == 409 or "already in use" in explanation \
                     or "already exists" in explanation:
                 raise EngineConflict(f"podman refused to {what}: {explanation}") from exc

@@ -150,7 +150,16 @@ def container_from_inspect(attrs: dict[str, Any]) -> ContainerInfo:
         created=parse_time(attrs.get("Created")),
         started=parse_time(state.get("StartedAt")),
         finished=parse_time(state.get("FinishedAt")),
+        created_cpu_millis=_created_cpu(attrs.get("HostConfig") or {}),
     )
+
+
+def _created_cpu(host_config: dict[str, Any]) -> int | None:
+    quota, period = host_config.get("CpuQuota"), host_config.get("CpuPeriod") or 100000
+    if not isinstance(quota, int) or isinstance(quota, bool) or quota <= 0 or not isinstance(period, int) \
+            or period <= 0:
+        return None
+    return quota * 1000 // period
 
 
 def port_bindings(infra_config: dict[str, Any]) -> dict[int, int]:
@@ -219,3 +228,26 @@ def event_from(raw: dict[str, Any]) -> EngineEvent | None:
         time=parse_time(when),
         exit_code=int(code) if code not in (None, "") else None,
     )
+
+
+MAX_MESSAGE = 300
+
+
+def readable(text: str) -> str:
+    """One line a person can read from what the engine said: the message out of a JSON body
+    (podman's {"cause", "message", "response"}, a report's "Errs"), whitespace folded, control
+    characters dropped, cut at MAX_MESSAGE characters."""
+    message = text.strip()
+    try:
+        body = json.loads(message)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        errors = body.get("Errs") or body.get("errs")
+        if isinstance(errors, list) and errors:
+            message = "; ".join(str(e.get("Err") or e.get("message") or e) if isinstance(e, dict) else str(e)
+                                for e in errors)
+        else:
+            message = str(body.get("message") or body.get("cause") or message)
+    message = " ".join("".join(c if c.isprintable() else " " for c in message).split())
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"

@@ -24,6 +24,7 @@ from symposium_tui.engine.normalize import (
     matching,
     pod_from_inspect,
     port_bindings,
+    readable,
     stats_from,
     volume_from,
 )
@@ -86,7 +87,7 @@ class TaskspaceEngineMixin:
             body = response.json() if response.content else {}
             errors = body.get("Errs") if isinstance(body, dict) else None
             if errors:
-                raise EngineError(f"podman could not {action} pod {name}: {'; '.join(map(str, errors))}")
+                raise EngineError(f"podman could not {action} pod {name}: {readable(json.dumps(body))}")
         self._call(f"{action} pod {name}", call)
 
     def start_pod(self, name: str) -> None:

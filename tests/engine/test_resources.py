@@ -136,3 +136,81 @@ def test_storage_enforcement_is_stated_plainly():
     assert enforcement(StorageUse("a", 10, 2**30, enforced=True)).startswith("enforced: project layer and "
                                                                               "build cache on a 1G file")
     assert enforcement(StorageUse("b", 10, 2**30)).startswith("not enforced")
+
+
+def running_states(isolated, taskspace: str) -> dict[str, str]:
+    names = [f"taskspace-{taskspace}-{role}" for role in ("agent", "dev")]
+    out = isolated.cli("inspect", "--format", "{{.Name}} {{.State.Status}}", *names).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def test_lowered_cpu_and_memory_survive_every_kind_of_start(isolated, ctx, lifecycle, repo):
+    """The containers' own limits never sit above the pod's after a change: stop/start, restart,
+    a pod restart from outside and the poller's auto-restart all start them (a lowered CPU quota
+    used to make every start fail with 'cpu.cfs_quota_us: invalid argument')."""
+    create(ctx, "rs-low", repo)
+    dev, agent = "taskspace-rs-low-dev", "taskspace-rs-low-agent"
+    low = (1536 * 2**20, 50000)
+    try:
+        result = run_cli("--url", isolated.uri, "adjust", "rs-low", "--memory", "1536Mi", "--cpu", "500m")
+        assert result.returncode == 0, result.stderr
+        assert felt(isolated, dev) == low
+        for how in ("stop/start", "restart"):
+            if how == "stop/start":
+                lifecycle.stop("rs-low")
+                lifecycle.start("rs-low")
+            else:
+                lifecycle.restart("rs-low")
+            assert felt(isolated, dev) == low and felt(isolated, agent) == low, how
+        # a pod restart the product did not make: podman starts both containers again
+        isolated.cli("pod", "restart", "taskspace-rs-low")
+        assert set(running_states(isolated, "rs-low").values()) == {"running"}
+        # the poller's auto-restart of a killed container, and the limits put back
+        isolated.cli("kill", dev)
+        repaired = run_cli("--url", isolated.uri, "health", "--repair", "--json")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert [r["result"] for r in json.loads(repaired.stdout)["repairs"]] == ["restarted"]
+        assert running_states(isolated, "rs-low")[dev] == "running"
+        assert felt(isolated, dev) == low
+        # raised again, then lowered while stopped: starts work both ways
+        assert run_cli("--url", isolated.uri, "adjust", "rs-low", "--cpu", "2").returncode == 0
+        lifecycle.restart("rs-low")
+        assert felt(isolated, dev)[1] == 200000
+        lifecycle.stop("rs-low")
+        assert run_cli("--url", isolated.uri, "adjust", "rs-low", "--cpu", "250m").returncode == 0
+        lifecycle.start("rs-low")
+        assert felt(isolated, dev)[1] == 25000 and felt(isolated, agent)[1] == 25000
+    finally:
+        discard(lifecycle, "rs-low")
+
+
+def test_a_taskspace_made_with_container_cpu_quotas_still_starts_after_lowering(isolated, ctx, lifecycle, repo,
+                                                                              monkeypatch):
+    """Taskspaces made by earlier versions carry a CPU quota from their containers' creation,
+    which podman writes at every start: the start widens the pod to it first, then narrows."""
+    from dataclasses import replace
+
+    from symposium_tui.core.services.create import Creator
+    from symposium_tui.core.services.resources import Resources
+
+    original = Creator._container
+
+    def old_style(self, spec, rollback, copy=None, cpu_millis=0):
+        return original(self, replace(spec, cpu_millis=cpu_millis or None), rollback, copy, cpu_millis)
+
+    monkeypatch.setattr(Creator, "_container", old_style)
+    create(ctx, "rs-old", repo)
+    monkeypatch.undo()
+    dev = "taskspace-rs-old-dev"
+    try:
+        assert inspect(isolated, "container", dev)["HostConfig"]["CpuQuota"] == 200000
+        Resources(ctx).adjust("rs-old", cpu="500m")
+        lifecycle.stop("rs-old")
+        lifecycle.start("rs-old")
+        assert felt(isolated, dev)[1] == 50000
+        isolated.cli("kill", dev)
+        repaired = run_cli("--url", isolated.uri, "health", "--repair", "--json")
+        assert [r["result"] for r in json.loads(repaired.stdout)["repairs"]] == ["restarted"], repaired.stdout
+        assert felt(isolated, dev)[1] == 50000
+    finally:
+        discard(lifecycle, "rs-old")

@@ -37,3 +37,17 @@ def test_a_container_that_died_is_exited_whether_or_not_podman_has_cleaned_it_up
     for shape in ({"State": "stopped"}, {"State": {"Status": "stopped"}}, {"State": "Exited"}):
         assert container_state(shape) is ContainerState.EXITED
     assert "stopped" not in {state.value for state in ContainerState}
+
+
+def test_engine_answers_reach_a_person_as_one_readable_line():
+    from symposium_tui.engine.normalize import MAX_MESSAGE, readable
+
+    body = ('{"cause":"invalid argument","message":"failed to write \\"200000\\": write /sys/fs/cgroup/cpu/'
+            'x/cpu.cfs_quota_us: invalid argument: OCI runtime error","response":500}')
+    assert readable(body) == ('failed to write "200000": write /sys/fs/cgroup/cpu/x/cpu.cfs_quota_us: '
+                              'invalid argument: OCI runtime error')
+    report = '{"Id": "abc", "Errs": [{"Err": "container dev: cannot start"}, "second\\nline"]}'
+    assert readable(report) == "container dev: cannot start; second line"
+    long = readable("x" * 5000 + "\x1b[31m")
+    assert len(long) == MAX_MESSAGE and long.endswith("…") and "\x1b" not in readable("a\x1b[31mb")
+    assert readable("plain\n  words ") == "plain words"

@@ -113,3 +113,13 @@ def test_a_log_line_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
         append_jsonl(log, {"n": 3})
     assert log.read_bytes() == whole
     assert oct(log.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_an_auto_restart_that_failed_is_said_with_the_engines_reason():
+    health = evaluate(facts(containers={"agent": ctr("running"), "dev": ctr("exited", 137)},
+                            restart_failed={"dev": "cpu.cfs_quota_us: invalid argument"}))
+    assert health.state is HealthState.DEGRADED and not health.state.ok
+    assert health.reason == "dev exited (exit code 137); dev auto-restart failed: cpu.cfs_quota_us: invalid argument"
+    gave_up = evaluate(facts(containers={"agent": ctr("running"), "dev": ctr("exited", 1)},
+                             restart_failed={"dev": "x"}, gave_up={"dev": "gave up after 3 restarts"}))
+    assert "auto-restart failed" not in gave_up.reason  # giving up says it already

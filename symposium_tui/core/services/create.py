@@ -311,8 +311,8 @@ class Creator:
             volumes=(VolumeMount(launch.workspace, "/workspace"), VolumeMount(launch.state, "/agent/state")),
             # Read-only bind mounts on this machine; another machine gets root-owned copies.
             binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if local else (),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback,
-            copy=None if local else files)
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), rollback,
+            copy=None if local else files, cpu_millis=limits.cpu)
         self._report("agent-ready")
         repair = PodRepair(self.ctx, taskspace)  # one pod restart at most, for the whole create
         wait_ssh_ready(self.engine, agent, agent_port, repair=repair)
@@ -324,11 +324,14 @@ class Creator:
             dev, launch.dev_image, L.ours("dev", taskspace) | launch.labels | self.mark, pod=pod,
             volumes=(VolumeMount(launch.workspace, "/workspace"),
                      VolumeMount(launch.cache, "/workspace/.build-cache")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, cpu_millis=limits.cpu), rollback)
+            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), rollback, cpu_millis=limits.cpu)
         self._report("dev-ready")
         wait_ssh_ready(self.engine, dev, dev_port, repair=repair)
         if repair.done and not repaired_before_dev:  # the pod was restarted: the agent's sshd too
             wait_ssh_ready(self.engine, agent, agent_port)
+        if repair.done:  # a restart forgets the containers' live CPU quota
+            for name in (agent, dev):
+                self.engine.update_container(name, limits.memory, limits.cpu)
         return dev_port, agent_port
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -409,12 +412,18 @@ class Creator:
         atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
         return path
 
-    def _container(self, spec: ContainerSpec, rollback: Rollback, copy: dict[str, Path] | None = None) -> None:
+    def _container(self, spec: ContainerSpec, rollback: Rollback, copy: dict[str, Path] | None = None,
+                   cpu_millis: int = 0) -> None:
+        """The container's own CPU quota is set live after each start, never at creation: podman
+        writes a created quota again at every start, and once the pod's quota was lowered below
+        it (adjust) the kernel refuses it and no start ever succeeds again."""
         self.engine.create_container(spec)
         rollback.add(f"container {spec.name}", lambda: self.engine.remove_container(spec.name))
         if copy:
             self.engine.copy_into(spec.name, "/agent", copy)
         self.engine.start_container(spec.name)
+        if cpu_millis and spec.memory:
+            self.engine.update_container(spec.name, spec.memory, cpu_millis)
 
 
 def git_bundle(repository: str, directory: Path) -> Path:

@@ -224,14 +224,21 @@ class Lifecycle:
     def start(self, taskspace: str) -> Taskspace:
         inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
+        self._resources().make_room(taskspace)
         self.engine.start_pod(inventory.pod.name)
         return self._after_start(taskspace)
 
     def restart(self, taskspace: str) -> Taskspace:
         inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
+        self._resources().make_room(taskspace)
         self.engine.restart_pod(inventory.pod.name)
         return self._after_start(taskspace)
+
+    def _resources(self):  # noqa: ANN202 - resources builds on this module
+        from symposium_tui.core.services.resources import Resources
+
+        return Resources(self.ctx)
 
     def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:
         inventory = self.require_pod(taskspace)
@@ -241,17 +248,13 @@ class Lifecycle:
         return self._one(taskspace)
 
     def _after_start(self, taskspace: str) -> Taskspace:
-        from symposium_tui.core.services.resources import (
-            Resources,  # it builds on this module
-        )
-
         ports = self.engine.pod_ports(pod_name(taskspace))
         repair = PodRepair(self.ctx, taskspace)
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
             wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port), repair=repair)
         if repair.done:  # the pod was restarted while waiting for the dev container: the agent too
             wait_ssh_ready(self.engine, container_name(taskspace, "agent"), ports.get(AGENT_SSH_PORT))
-        Resources(self.ctx).reapply(taskspace)
+        self._resources().reapply(taskspace)
         self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
                                           "dev_port": ports.get(DEV_SSH_PORT),
                                           "agent_port": ports.get(AGENT_SSH_PORT)},

@@ -131,6 +131,7 @@ class Poller:
         self._storage: dict[str, StorageUse] = {}
         self._storage_at: float | None = None
         self._started: list[EngineEvent] = []
+        self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
         self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
 
     # -- the loop --------------------------------------------------------------------------------
@@ -337,8 +338,10 @@ class Poller:
             self._gave_up.pop(key, None)
             self.book.record(key, now)
             try:
+                self._make_room(taskspace)
                 self.engine.restart_pod(pod)
                 result = "restarted"
+                self._put_limits_back(taskspace)
             except SymposiumError as exc:
                 result = f"failed: {exc.message}"
             records.append(self._log(RestartRecord(now, taskspace, pod, why, result)))
@@ -361,6 +364,24 @@ class Poller:
             records.append(self._log(RestartRecord(now, taskspace, f"{pod_name(taskspace)} firewall", why,
                                                    result)))
         return records
+
+    def _make_room(self, taskspace: str) -> None:
+        from symposium_tui.core.services.resources import Resources
+
+        try:
+            Resources(self.ctx, via="poller").make_room(taskspace)
+        except SymposiumError:
+            pass  # the restart says what is wrong
+
+    def _put_limits_back(self, taskspace: str, containers: list[str] | None = None) -> None:
+        """After a restart of ours (the engine's start event may come too late, or not at all for a
+        one-off `health --repair`)."""
+        from symposium_tui.core.services.resources import Resources
+
+        try:
+            Resources(self.ctx, via="poller").reapply(taskspace, containers)
+        except SymposiumError:
+            pass  # shown by the next adjust or health check; never stops the poller
 
     def _reapply_limits(self) -> None:
         """podman forgets container limit updates on restart; put the recorded ones back."""
@@ -409,6 +430,8 @@ class Poller:
         creating = is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock") and \
             taskspace not in self._health
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
+        failed = {role: self._restart_failed[c.name] for role, c in group.members.items()
+                  if c.name in self._restart_failed and not c.running}
         use = self._storage.get(taskspace)
         over = f"storage {use.describe().replace(' OVER', '')} is over its limit" if use and use.over else None
         unenforced = self._unenforced.get(taskspace)
@@ -416,7 +439,7 @@ class Poller:
             pod_exists=group.pod is not None, containers=group.members,
             ssh_ok={role: probes.get((taskspace, role), False) for role in group.members},
             creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up,
-            storage_over=over, unenforced=unenforced))
+            storage_over=over, unenforced=unenforced, restart_failed=failed))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
                 samples: dict) -> TaskspaceStatus:
@@ -467,10 +490,14 @@ class Poller:
                     continue
                 self.book.record(ctr.name, now)
                 try:
+                    self._make_room(taskspace)
                     self.engine.restart_container(ctr.name)
                     result = "restarted"
+                    self._restart_failed.pop(ctr.name, None)
+                    self._put_limits_back(taskspace, [ctr.name])
                 except SymposiumError as exc:
                     result = f"failed: {exc.message}"
+                    self._restart_failed[ctr.name] = exc.message
                 self._dead_since.pop(ctr.name, None)
                 records.append(self._log(RestartRecord(now, taskspace, ctr.name, reason, result)))
         return records

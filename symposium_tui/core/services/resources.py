@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
@@ -182,11 +182,23 @@ class Resources:
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "taskspace": taskspace,
             "old": old.as_dict(), "new": new.as_dict(), "change": describe_change(old, new), "who": who})
 
+    def make_room(self, taskspace: str) -> None:
+        """Before a start: containers made before their CPU quota was set live (older versions)
+        carry one from their creation, which podman writes again at every start; the kernel
+        refuses it above the pod's, so widen the pod to it first (reapply narrows it after)."""
+        pod = pod_name(taskspace)
+        created = [c.created_cpu_millis for role in ("agent", "dev")
+                   if (c := self.engine.container(container_name(taskspace, role))) is not None
+                   and c.created_cpu_millis]
+        if not created:
+            return
+        memory, cpu = self.engine.pod_limits(pod)
+        if cpu is not None and cpu < max(created):
+            self.engine.set_pod_limits(pod, memory or self.current(taskspace).memory, max(created))
+
     def reapply(self, taskspace: str, containers: list[str] | None = None) -> bool:
-        """Put the recorded limits back after a (re)start made podman forget them."""
-        entry = self.ctx.registry.read().get(taskspace, {})
-        if not entry.get("limits_adjusted"):
-            return False
+        """Put the effective limits back after a (re)start: podman forgets container updates,
+        and the containers' CPU quota is never part of their creation (see Creator._container)."""
         limits = self.current(taskspace)
         inventory = Lifecycle(self.ctx).inventory(taskspace)
         names = [c.name for c in inventory.containers if c.running and c.labels.get(L.ROLE) in ("agent", "dev")
