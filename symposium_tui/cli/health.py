@@ -10,7 +10,9 @@ from typing import Any
 
 from symposium_tui.cli.output import emit_json, emit_json_line, note, say, table
 from symposium_tui.cli.taskspaces import Services
+from symposium_tui.core import display
 from symposium_tui.core.display import ago
+from symposium_tui.core.units import format_cpu
 from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.net import wait_for
@@ -18,19 +20,14 @@ from symposium_tui.core.net import wait_for
 REPAIR_PATIENCE = 60.0  # seconds `health --repair` waits for backoff delays before reporting
 
 
-def _size(value: int | None) -> str:
-    if value is None:
-        return "-"
-    import humanize
-
-    return humanize.naturalsize(value, binary=True, format="%.0f")
-
-
 def stats_text(t: Any) -> str:
-    cpu = "-" if t.cpu_percent is None else f"{t.cpu_percent:.1f}%"
-    memory = _size(t.mem_bytes) + ("/" + _size(t.mem_limit) if t.mem_limit else "")
-    quota = f"of {t.cpu_millis / 1000:g} CPUs" if t.cpu_millis else "of one core"
-    return f"cpu {cpu} {quota}, mem {memory}"
+    running = any(c.running for c in t.containers.values())
+    if not running:
+        return "not running"
+    cpus = t.cpu_millis / 1000 if t.cpu_millis else 1
+    quota = f"of {format_cpu(t.cpu_millis or 1000)} CPU" + ("" if cpus == 1 else "s")
+    cpu = "measuring" if t.cpu_percent is None else f"{t.cpu_percent:.1f}%"  # a rate needs two samples
+    return f"cpu {cpu} {quota}, mem {display.memory(t.mem_bytes, t.mem_limit or 0)}"
 
 
 def _wait_restarted(services: Services, snapshot: Any, timeout: float = 60.0) -> None:
@@ -71,7 +68,8 @@ HEALTH_HEADERS = ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE",
 
 def _health_row(t: Any) -> list[str]:
     return [t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
-            str(t.agent_port or "-"), _size(t.mem_bytes), t.storage.describe() if t.storage else "-",
+            str(t.agent_port or "-"), display.memory(t.mem_bytes, t.mem_limit or 0) if t.mem_bytes is not None
+            else "-", t.storage.describe() if t.storage else "-",
             ago(t.last_activity)]
 
 
@@ -125,13 +123,21 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     if not 0.2 <= args.interval <= 3600:
         raise UsageError(f"--interval {args.interval:g}: expected between 0.2 and 3600 seconds")
+    from symposium_tui.core.restarts import LogTail, RestartRecord
+
     with Services(args) as services:
         poller = Poller(services.ctx, PollerSettings(interval=args.interval, repair=not args.no_repair))
+        others = LogTail(services.ctx.paths.log_dir / "restarts.log")  # the dashboard's, cron's
+        mine = RestartRecord(0, "", "", "", "").by
         previous = signal.signal(signal.SIGTERM, lambda *_: poller.stop())
         if not args.json:
             note(f"monitoring every {args.interval:g} s (Ctrl-C stops)")
+
+        def tick(snapshot: Any) -> None:
+            _print_tick(snapshot, args.json)
+            _print_others(snapshot.time, [r for r in others.new() if r.get("by") != mine], args.json)
         try:
-            poller.run(lambda snap: _print_tick(snap, args.json))
+            poller.run(tick)
         except KeyboardInterrupt:
             poller.stop()
         finally:
@@ -165,3 +171,15 @@ def _print_tick(snapshot: Any, as_json: bool) -> None:
             emit_json_line({"type": "stats", "time": snapshot.time, **status.as_dict()})
         else:
             say(f"{clock} {status.id} {status.health.state.value} {stats_text(status)}")
+
+
+def _print_others(now: float, records: list[dict[str, Any]], as_json: bool) -> None:
+    """Restarts another process made (a dashboard, `health --repair` from cron), from the log."""
+    clock = datetime.fromtimestamp(now).strftime("%H:%M:%S")
+    for record in records:
+        fields = {k: str(record.get(k, "")) for k in ("taskspace", "container", "reason", "result", "by")}
+        if as_json:
+            emit_json_line({"type": "restart", "time": record.get("time"), **fields})
+        else:
+            say(f"{clock} {fields['taskspace']}: restart {fields['container']} ({fields['reason']}): "
+                f"{fields['result']} (by {fields['by'] or 'another process'})")

@@ -260,7 +260,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if args.tail < 0:
         raise UsageError(f"--tail {args.tail}: must be 0 or more")
     with Services(args) as services:
-        inventory = services.lifecycle.inventory(args.id)
+        inventory = services.lifecycle.require_pod(args.id)  # "no taskspace 'x'" when there is none
         name = container_name(args.id, args.container)
         if not any(c.name == name for c in inventory.containers):
             raise SymposiumError(f"no {args.container} container in taskspace {args.id!r}")

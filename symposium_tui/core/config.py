@@ -47,6 +47,8 @@ class Settings:
     restricted_allow: tuple[AllowRule, ...] = ()  # where restricted taskspaces may connect
     hosts: tuple[HostSpec, ...] = ()  # engine hosts beside podman's own connections
     network_backend: str = ""  # of the podman service the product starts ("": the store's, else netavark)
+    git_name: str = ""  # the identity commits in a taskspace get ("": the person's own git config)
+    git_email: str = ""
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -79,7 +81,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine"}
+    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine", "git"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -104,7 +106,29 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     return Settings(images=replace(settings.images, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,
                     restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
-                    network_backend=_parse_engine(doc, data.get("engine"), settings))
+                    network_backend=_parse_engine(doc, data.get("engine"), settings),
+                    **_parse_git(doc, data.get("git")))
+
+
+def valid_git_value(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 200 and value.strip() == value \
+        and all(c.isprintable() for c in value)
+
+
+def _parse_git(doc: YamlDoc, section: Any) -> dict[str, str]:
+    """git: {name: ..., email: ...}: the identity of commits made in taskspaces."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise doc.fail(["git"], "a mapping with the keys name, email")
+    found = {}
+    for key, value in section.items():
+        if key not in ("name", "email"):
+            raise doc.fail(["git", str(key)], "one of name, email (unknown key)")
+        if not valid_git_value(value):
+            raise doc.fail(["git", key], "text of at most 200 printable characters")
+        found[f"git_{key}"] = value
+    return found
 
 
 NETWORK_BACKENDS = ("netavark", "cni")

@@ -29,6 +29,7 @@ PROJECT_TYPE = "io.symposium.project-type"
 MEMORY = "io.symposium.memory"  # bytes at creation; the registry holds the effective limit
 CPU = "io.symposium.cpu"  # millicores at creation
 STORAGE = "io.symposium.storage"  # bytes at creation
+CREATED = "io.symposium.created"  # when the taskspace was made (its pod may be made again later)
 
 
 def of_taskspace(taskspace: str) -> dict[str, str]:

@@ -101,3 +101,24 @@ def parse_repo(argument: str) -> RepoSpec:
             raise UsageError(f"--repo {quoted(argument)}: a host name must not start with '-'")
         return RepoSpec(argument, "url", argument, project_name(argument.split(":", 1)[1]))
     return _local(argument, Path(argument))
+
+
+def person_git_identity(name: str = "", email: str = "") -> tuple[str, str]:
+    """The (name, email) commits in a taskspace are made with: the configured ones, else the
+    person's own (`git config user.name` outside any repository: system and global config)."""
+    import subprocess
+
+    from symposium_tui.core.config import valid_git_value
+
+    found = {"name": name, "email": email}
+    for key in ("name", "email"):
+        if found[key]:
+            continue
+        try:
+            done = subprocess.run(["git", "config", "--get", f"user.{key}"], cwd="/", capture_output=True,
+                                  text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        value = done.stdout.strip()
+        found[key] = value if done.returncode == 0 and valid_git_value(value) else ""
+    return found["name"], found["email"]

@@ -7,7 +7,8 @@ attempts, so neither can restart a crash-looping container more often than the p
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class RestartRecord:
     container: str
     reason: str
     result: str  # "restarted", "failed: ...", "gave up: ..."
+    by: str = field(default_factory=lambda: f"pid {os.getpid()}")  # which process did it
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -87,3 +89,39 @@ class RestartBook:
             data = self._read()
             if data.pop(container, None) is not None:
                 atomic_write(self.path, json.dumps(data, sort_keys=True))
+
+
+class LogTail:
+    """The lines other processes append to one of the product's JSONL logs, read from where it
+    was when this began; a bounded read per call, whole lines only, a bad line skipped."""
+
+    MAX_READ = 256 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.offset = path.stat().st_size
+        except OSError:
+            self.offset = 0
+
+    def new(self) -> list[dict[str, object]]:
+        try:
+            with open(self.path, "rb") as log:
+                size = os.fstat(log.fileno()).st_size
+                if size < self.offset:  # rotated or truncated: start over
+                    self.offset = 0
+                log.seek(self.offset)
+                data = log.read(self.MAX_READ)
+        except OSError:
+            return []
+        whole = data[:data.rfind(b"\n") + 1]
+        self.offset += len(whole)
+        records = []
+        for line in whole.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records

@@ -73,3 +73,42 @@ def read_limits(cgroup_path: str, root: Path = ROOT) -> tuple[int | None, int | 
     period_value = int(_read(root / "cpu" / relative / "cpu.cfs_period_us"))
     return (None if memory_value >= 2**62 else memory_value,
             None if quota_value < 0 else quota_value * 1000 // period_value)
+
+
+_STAT_PATHS: dict[str, Path | None] = {}  # container id -> its memory.stat (found once)
+MAX_STAT = 16384
+
+
+def _memory_stat(container_id: str, root: Path = ROOT) -> Path | None:
+    if container_id not in _STAT_PATHS:
+        if not container_id or not container_id.isalnum():
+            return None
+        patterns = ([f"libpod_parent/*/libpod-{container_id}/memory.stat", f"*/libpod-{container_id}.scope/memory.stat",
+                     f"libpod_parent/libpod-{container_id}/memory.stat"] if unified(root) else
+                    [f"memory/libpod_parent/*/libpod-{container_id}/memory.stat",
+                     f"memory/libpod_parent/libpod-{container_id}/memory.stat",
+                     f"memory/machine.slice/*libpod-{container_id}*/memory.stat"])
+        found = next((path for pattern in patterns for path in root.glob(pattern)), None)
+        if len(_STAT_PATHS) > 4096:
+            _STAT_PATHS.clear()
+        _STAT_PATHS[container_id] = found
+    return _STAT_PATHS[container_id]
+
+
+def reclaimable_cache(container_id: str, root: Path = ROOT) -> int:
+    """Bytes of inactive file cache in a running container's memory cgroup (0 when unknown)."""
+    path = _memory_stat(container_id, root)
+    if path is None:
+        return 0
+    try:
+        with open(path, "rb") as stat:
+            text = stat.read(MAX_STAT).decode("ascii", "replace")
+    except OSError:
+        _STAT_PATHS.pop(container_id, None)  # gone (restarted with a new cgroup): look again next time
+        return 0
+    key = "inactive_file" if unified(root) else "total_inactive_file"
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0

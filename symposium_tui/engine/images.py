@@ -149,6 +149,7 @@ class ImageBuilder:
                 "Containerfile": directory / "Containerfile",
                 "sshd_config": common / "sshd_config",
                 "entrypoint.sh": common / "entrypoint.sh",
+                "profile.sh": common / "profile.sh",
                 "authorized_keys": public_key,
             }
             steps.append(self._build(role, name, recipe, files, force, {"BASE": images.base}))

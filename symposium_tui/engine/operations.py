@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -209,9 +210,15 @@ class TaskspaceEngineMixin:
         return self._call(f"run a command in {container}", call)
 
     def stats(self) -> list[ContainerStats]:
-        """CPU and memory of every running container in one call."""
+        """CPU and memory of every running container in one call. Memory is the working set, as
+        `docker stats` and `kubectl top` show it: podman's usage less the page cache the kernel
+        can drop (inactive file pages), read from the container's cgroup on a local engine."""
         data = self._get_json("read container stats", "/containers/stats", stream=False)
-        return [stats_from(raw) for raw in (data.get("Stats") or [])]
+        stats = [stats_from(raw) for raw in (data.get("Stats") or [])]
+        if not self.local:
+            return stats
+        return [replace(s, mem_usage=max(s.mem_usage - cache, 0))
+                if (cache := cgroups.reclaimable_cache(s.id)) else s for s in stats]
 
     def restart_container(self, name: str, timeout: int = 2) -> None:
         def call() -> None:
@@ -272,6 +279,23 @@ class TaskspaceEngineMixin:
             response.raise_for_status()
             return response.text
         return self._call(f"generate Kubernetes YAML for {pod}", call)
+
+    def disk_space(self, volumes: list[VolumeInfo]) -> dict[str, tuple[int, int]]:
+        """(used, free) bytes of the loop volumes (project disks) that are mounted on this machine,
+        read from the file system: no engine call, cheap enough for every tick."""
+        if not self.local:
+            return {}
+        space = {}
+        for volume in volumes:
+            if not volume.is_loop:
+                continue
+            try:
+                if os.path.ismount(volume.mountpoint):
+                    st = os.statvfs(volume.mountpoint)
+                    space[volume.name] = ((st.f_blocks - st.f_bfree) * st.f_frsize, st.f_bavail * st.f_frsize)
+            except OSError:
+                continue
+        return space
 
     def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
         """Disk use of volumes.

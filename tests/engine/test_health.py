@@ -254,3 +254,30 @@ def test_monitor_prints_ticks_and_stops_on_ctrl_c(isolated, ctx, lifecycle, repo
 
 def test_monitor_refuses_a_silly_interval():
     assert_clean_failure(run_cli("--url", "unix:///nowhere.sock", "monitor", "--interval", "0"), 2)
+
+
+def test_monitor_says_the_limits_as_set_and_restarts_another_process_made(isolated, ctx, lifecycle, repo):
+    """`mem 5M/1.5G` for a 1536Mi limit (it said 2 GiB), `measuring` until a CPU rate exists (it
+    said `cpu - of 1 CPUs`), and a line for a restart the dashboard (another process) made."""
+    create(ctx, "hl-mon2", repo)
+    try:
+        assert run_cli("--url", isolated.uri, "adjust", "hl-mon2", "--memory", "1536Mi", "--cpu", "1").returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, "monitor",
+                                 "--interval", "0.5", "--no-repair"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            first = wait_until(lambda: (line := proc.stdout.readline()) and " hl-mon2 " in line and line, 30,
+                               "a stats line")
+            assert "cpu measuring of 1 CPU," in first and "/1.5G" in first, first
+            isolated.cli("kill", "taskspace-hl-mon2-dev")
+            dashboard = Poller(ctx, PollerSettings(repair=True, restart=FAST))  # as the dashboard's
+            wait_until(lambda: any(r.result == "restarted" for r in dashboard.tick().restarts), 30,
+                       "the dashboard's poller to restart the dev container")
+            seen = wait_until(lambda: (line := proc.stdout.readline()) and "restart taskspace-hl-mon2-dev" in line
+                              and line, 30, "the monitor to print the other process's restart")
+            assert ": restarted (by pid " in seen, seen
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=15)
+    finally:
+        discard(lifecycle, "hl-mon2")

@@ -159,6 +159,26 @@ def test_a_clone_that_fails_is_reported_and_rolled_back(isolated, ctx, tmp_path)
     assert inventory(isolated) == before
 
 
+def test_an_image_without_sshd_is_explained_with_its_output_after_the_rollback(isolated, ctx, repo):
+    """The rollback removes the container and its log: what it printed is kept in the error."""
+    before = inventory(isolated)
+    result = run_cli("--url", isolated.uri, "create", "no-sshd", "--repo", str(repo),
+                     "--image", "localhost/symposium/base:bookworm")
+    assert_clean_failure(result, 1)
+    assert "taskspace-no-sshd-dev never became ready: taskspace-no-sshd-dev is exited" in result.stderr
+    assert "it printed nothing" in result.stderr or "its last output:" in result.stderr
+    assert "must run an SSH server" in result.stderr and "podman logs" not in result.stderr
+    assert inventory(isolated) == before
+    # a container that printed something before dying: its lines are in the message
+    from symposium_tui.core.services.create import last_output
+    isolated.cli("run", "--name", "talker", "localhost/symposium/base:bookworm", "sh", "-c",
+                 "echo first; printf 'second \\033[31mred\\n'")
+    try:
+        assert last_output(ctx.engine, "talker") == ["first", "second [31mred"]
+    finally:
+        isolated.cli("rm", "-f", "talker")
+
+
 def test_two_concurrent_creates_of_one_id(isolated, ctx, lifecycle, repo):
     args = ("--url", isolated.uri, "create", "racer", "--repo", str(repo))
     procs = [subprocess.Popen([sys.executable, "-m", "symposium_tui", *args], stdout=subprocess.PIPE,
@@ -257,6 +277,12 @@ def test_stop_start_restart(isolated, ctx, lifecycle, repo, engine):
         assert ctx.registry.read()["cycle"]["stopped_by_user"] is True
         # Stopped: podman has unmounted the project disk and let its loop device go.
         assert not Path(project.mountpoint).is_mount() and not loop_devices_of(image)
+        # and no live CPU or memory is reported for it, not even a last sample
+        from symposium_tui.core.services.poller import Poller, PollerSettings
+        poller = Poller(ctx, PollerSettings(repair=False))
+        for _ in range(2):
+            status = {t.id: t for t in poller.tick().taskspaces}["cycle"]
+        assert (status.cpu_percent, status.mem_bytes) == (None, None)
         started = lifecycle.start("cycle")
         assert started.status == "running"
         assert (started.dev_port, started.agent_port) == (created.dev_port, created.agent_port)
@@ -342,7 +368,9 @@ def test_logs_command(isolated, ctx, lifecycle, repo):
         assert "from-the-dev" in result.stdout and "dev container ready" in result.stdout
         agent = run_cli("--url", isolated.uri, "logs", "logged", "--container", "agent", "-t")
         assert "agent container ready" in agent.stdout and "from-the-dev" not in agent.stdout
-        assert_clean_failure(run_cli("--url", isolated.uri, "logs", "nobody"), 1)
+        nobody = run_cli("--url", isolated.uri, "logs", "nobody")
+        assert_clean_failure(nobody, 1)
+        assert "no taskspace 'nobody'" in nobody.stderr and "container" not in nobody.stderr
     finally:
         discard(lifecycle, "logged")
 
@@ -437,3 +465,71 @@ def test_a_repair_that_fails_and_a_vanished_object_are_clear_errors(ctx, engine)
     record = json.loads((ctx.paths.log_dir / "restarts.log").read_text().splitlines()[-1])
     assert record["taskspace"] == "nobody" and record["result"].startswith("failed: ")
     assert ctx.take_notices() == []  # no "restarted" notice for a restart that did not happen
+
+
+def test_ssh_lands_in_the_workspace_and_commits_carry_the_persons_identity(isolated, ctx, lifecycle, repo,
+                                                                          tmp_path):
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Ada Person\n\temail = ada@example.org\n")
+    made = run_cli("--url", isolated.uri, "create", "who", "--repo", str(repo),
+                   env={"GIT_CONFIG_GLOBAL": str(gitconfig)})
+    assert made.returncode == 0, made.stderr
+    try:
+        assert ssh(ctx, "who-dev", "bash -lc pwd").stdout.strip() == "/workspace"
+        committed = ssh(ctx, "who-dev", "cd /workspace && echo x > new.txt && git add new.txt && "
+                                        "git commit -qm 'from the taskspace' && git log -1 --format=%an/%ae")
+        assert committed.returncode == 0, committed.stderr
+        assert committed.stdout.strip() == "Ada Person/ada@example.org"
+        agent = ssh(ctx, "who-agent", "cd /workspace && git config user.email")
+        assert agent.stdout.strip() == "ada@example.org"  # the agent commits as the person too
+        # the person's own repository was not touched
+        assert subprocess.run(["git", "-C", str(repo), "config", "--local", "user.name"],
+                              capture_output=True, text=True).stdout == ""
+    finally:
+        discard(lifecycle, "who")
+
+
+def test_a_configured_git_identity_wins_and_bad_values_are_refused(tmp_path):
+    from symposium_tui.core.config import load_settings
+    from symposium_tui.core.errors import ConfigError
+    from symposium_tui.core.repos import person_git_identity
+
+    path = tmp_path / "config.yaml"
+    path.write_text("git:\n  name: Bot Name\n  email: bot@example.org\n")
+    settings = load_settings(path, {})
+    assert person_git_identity(settings.git_name, settings.git_email) == ("Bot Name", "bot@example.org")
+    path.write_text("git:\n  name: \"two\\nlines\"\n")
+    with pytest.raises(ConfigError, match="config.yaml:2"):
+        load_settings(path, {})
+
+
+def test_a_security_change_keeps_created_and_a_stopped_taskspace_stopped(isolated, ctx, lifecycle, repo):
+    create(ctx, "sec-kept", repo)
+    try:
+        before = next(t for t in lifecycle.list().taskspaces if t.id == "sec-kept")
+        lifecycle.stop("sec-kept")
+        changed = run_cli("--url", isolated.uri, "security", "sec-kept", "isolated", "--json")
+        assert changed.returncode == 0, changed.stderr
+        after = next(t for t in lifecycle.list().taskspaces if t.id == "sec-kept")
+        assert after.security == "isolated" and after.status == "stopped", after
+        assert after.reason == "stopped by the user"
+        assert after.created == before.created and after.created is not None
+        assert lifecycle.start("sec-kept").status == "running"
+    finally:
+        discard(lifecycle, "sec-kept")
+
+
+def test_adjust_to_a_tier_shows_that_tier_and_own_values_show_custom(isolated, ctx, lifecycle, repo):
+    create(ctx, "tiered", repo)
+    try:
+        assert run_cli("--url", isolated.uri, "adjust", "tiered", "--tier", "minimal").returncode == 0
+        rows = {t["id"]: t for t in json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)["taskspaces"]}
+        assert rows["tiered"]["tier"] == "minimal"
+        assert run_cli("--url", isolated.uri, "adjust", "tiered", "--cpu", "1").returncode == 0
+        rows = {t["id"]: t for t in json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)["taskspaces"]}
+        assert rows["tiered"]["tier"] == "custom"
+        from symposium_tui.core.services.poller import Poller, PollerSettings
+        status = {t.id: t for t in Poller(ctx, PollerSettings(repair=False)).tick().taskspaces}["tiered"]
+        assert status.tier == "custom"
+    finally:
+        discard(lifecycle, "tiered")

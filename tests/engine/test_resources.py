@@ -90,14 +90,23 @@ def test_tiers_come_from_the_policy_file_and_a_bad_file_fails_cleanly(isolated, 
         result = run_cli("--url", isolated.uri, "create", "rs-tiny", "--repo", str(repo), "--tier", "tiny")
         assert result.returncode == 0, result.stderr
         assert felt(isolated, "taskspace-rs-tiny-dev") == (512 * 2**20, 25000)
+        from symposium_tui.core.services.poller import Poller, PollerSettings
+        poller = Poller(ctx, PollerSettings(repair=False, storage_every=3600))  # one full measure, at first
+        status = {t.id: t for t in poller.tick().taskspaces}["rs-tiny"]
+        assert not status.storage.full and status.storage.free > 16 * 2**20
         # The 32Mi limit is enforced: the project layer and the build cache cannot grow past it.
         full = isolated.cli("exec", "taskspace-rs-tiny-dev", "sh", "-c",
                             "head -c 20000000 /dev/urandom > /workspace/blob.bin && "
                             "head -c 20000000 /dev/urandom > /workspace/.build-cache/more.bin", check=False)
         assert full.returncode != 0 and "No space left on device" in full.stderr
+        # a running poller sees the full disk at its next tick, not at its next full measurement
+        status = {t.id: t for t in poller.tick().taskspaces}["rs-tiny"]
+        assert status.storage.full and status.storage.used > 20000000
+        assert status.health.state.value == "degraded" and "is full" in status.health.reason
         listing = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
         row = {t["id"]: t for t in listing["taskspaces"]}["rs-tiny"]
         assert row["storage"]["enforced"] is True and row["storage"]["over"] is False
+        assert row["storage"]["full"] is True and "FULL" in run_cli("--url", isolated.uri, "ls").stdout
         assert 20000000 < row["storage"]["by_role"]["project"] <= 32 * 2**20
         # The agent state is measured, not limited: past the limit altogether, the taskspace is
         # flagged in ls and health.
@@ -214,3 +223,23 @@ def test_a_taskspace_made_with_container_cpu_quotas_still_starts_after_lowering(
         assert felt(isolated, dev)[1] == 50000
     finally:
         discard(lifecycle, "rs-old")
+
+
+def test_memory_is_the_working_set_not_the_page_cache(isolated, ctx, lifecycle, repo, engine):
+    """A 300 MB file written in the container fills the page cache; podman counts it as memory
+    in use, `docker stats` and `kubectl top` do not, and neither does the product."""
+    create(ctx, "rs-cache", repo)
+    dev = "taskspace-rs-cache-dev"
+    try:
+        def ours() -> int:
+            return next(s.mem_usage for s in engine.stats() if s.name == dev)
+
+        before = ours()
+        isolated.cli("exec", dev, "sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=300 status=none && sync")
+        raw = json.loads(isolated.cli("stats", "--no-stream", "--format", "json", dev).stdout)[0]
+        from symposium_tui.core.units import parse_size
+        podman_says = parse_size(raw["mem_usage"].split("/")[0].strip().replace("B", "").replace("k", "K"))
+        assert podman_says > before + 200 * 2**20, (raw, before)  # the cache is in podman's figure
+        assert ours() < before + 100 * 2**20, (ours(), before)  # and not in ours
+    finally:
+        discard(lifecycle, "rs-cache")

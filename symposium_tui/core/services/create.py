@@ -25,7 +25,7 @@ from symposium_tui.core.ids import container_name, pod_name, validate_id, volume
 from symposium_tui.core.models import ExecResult, VolumeInfo
 from symposium_tui.core.net import wait_for
 from symposium_tui.core.policy import Limits
-from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.repos import RepoSpec, person_git_identity
 from symposium_tui.core.restarts import RestartRecord
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
@@ -82,6 +82,13 @@ if [ ! -d /base/repo ]; then
 fi
 seed=/tmp/project-seed
 mkdir -p "$seed/upper" "$seed/work" "$seed/cache"
+if [ -n "${SYMPOSIUM_GIT_NAME:-}${SYMPOSIUM_GIT_EMAIL:-}" ]; then
+    # the person's identity in this taskspace's own copy of the repository's config
+    mkdir -p "$seed/upper/.git"
+    cp /base/repo/.git/config "$seed/upper/.git/config"
+    if [ -n "${SYMPOSIUM_GIT_NAME:-}" ]; then git config -f "$seed/upper/.git/config" user.name "$SYMPOSIUM_GIT_NAME"; fi
+    if [ -n "${SYMPOSIUM_GIT_EMAIL:-}" ]; then git config -f "$seed/upper/.git/config" user.email "$SYMPOSIUM_GIT_EMAIL"; fi
+fi
 for dir in "$@"; do mkdir -p "$seed/cache/$dir"; done
 chown -R "$uid:$uid" "$seed/upper" "$seed/cache"
 rm -f /disk/.project.img
@@ -236,7 +243,8 @@ class Creator:
         agent_image, dev_image = self._check(request, taskspace, limits)
         repo = request.repo
         common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier,
-                  L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type}
+                  L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type,
+                  L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
         self._report("volumes")
         disk = self._volume(taskspace, "project-disk", rollback)
@@ -388,8 +396,12 @@ class Creator:
                      str(size), *BUILD_CACHE_DIRS[project_type]),
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
                      VolumeMount(state.name, "/state")),
-            binds=binds, network=None if repo.needs_network else "none")
+            binds=binds, network=None if repo.needs_network else "none", env=self._git_identity())
         return self.engine.run(spec, files=files)
+
+    def _git_identity(self) -> dict[str, str]:
+        name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
+        return {k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v}
 
     def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo,
                           rollback: Rollback) -> str:
@@ -423,7 +435,12 @@ class Creator:
             self.engine.copy_into(spec.name, "/agent", copy)
         self.engine.start_container(spec.name)
         if cpu_millis and spec.memory:
-            self.engine.update_container(spec.name, spec.memory, cpu_millis)
+            try:
+                self.engine.update_container(spec.name, spec.memory, cpu_millis)
+            except SymposiumError:
+                if (info := self.engine.container(spec.name)) is not None and info.running:
+                    raise
+                # it died at once: the wait for its SSH says so, with its output
 
 
 def git_bundle(repository: str, directory: Path) -> Path:
@@ -468,8 +485,22 @@ def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
     if why is not None:
         if port and why.startswith("not ready"):
             why += "; " + look_inside(engine, container, port)[1]
-        raise SymposiumError(f"{container} never became ready: {why}",
-                             hint=f"see its log: podman logs {container}")
+        # its output is kept in the error: a failed create removes the container and its log
+        output = last_output(engine, container)
+        raise SymposiumError(f"{container} never became ready: {why}; "
+                             + (f"its last output: {' | '.join(output)}" if output else "it printed nothing"),
+                             hint="the image must run an SSH server on its port (2222 dev, 2223 agent), as "
+                                  "the product's own images do" if "exit code" in why else None)
+
+
+def last_output(engine: LifecycleEngine, container: str, lines: int = 8) -> list[str]:
+    """The container's last lines of output, each one line of printable text."""
+    try:
+        output = engine.logs(container, tail=lines)
+    except SymposiumError:
+        return []
+    cleaned = [" ".join("".join(c if c.isprintable() else " " for c in line).split())[:200] for line in output]
+    return [line for line in cleaned if line][-lines:]
 
 
 def port_forward_lost(engine: LifecycleEngine, container: str, port: int) -> str | None:

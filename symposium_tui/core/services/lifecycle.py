@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
@@ -195,11 +196,11 @@ class Lifecycle:
             id=taskspace, status=status, reason=reason,
             project=labels.get(L.PROJECT) or str(remembered.get("project") or ""),
             repo=labels.get(L.REPO) or str(remembered.get("repo") or ""),
-            tier=labels.get(L.TIER) or str(remembered.get("tier") or ""),
+            tier=str(remembered.get("tier") or "") or labels.get(L.TIER) or "",  # adjust records a new one
             security=labels.get(L.SECURITY) or str(remembered.get("security") or ""),
             dev_port=ports.get(DEV_SSH_PORT) or _int(remembered.get("dev_port")),
             agent_port=ports.get(AGENT_SSH_PORT) or _int(remembered.get("agent_port")),
-            created=pod.created if pod else None,
+            created=_created(labels.get(L.CREATED)) or (pod.created if pod else None),
             last_activity=str(remembered["last_activity"]) if remembered.get("last_activity") else None,
             drift=drift.of(taskspace), containers=containers)
 
@@ -397,3 +398,11 @@ def _parse_work(lines: list[str]) -> UnsavedWork:
         elif line.strip() and section:
             found[section].append(line.strip())
     return UnsavedWork(tuple(found["--uncommitted"]), tuple(found["--unpushed"]))
+
+
+def _created(stamp: str | None) -> datetime | None:
+    """The taskspace's creation time from its label (kept when a security change remakes the pod)."""
+    try:
+        return datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        return None

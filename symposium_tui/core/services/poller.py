@@ -30,7 +30,7 @@ from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import TaskspaceGroup, group_taskspaces
-from symposium_tui.core.services.storage import StorageUse, limits_from, measure
+from symposium_tui.core.services.storage import StorageUse, limits_from, measure, refresh_disks
 from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
@@ -129,6 +129,7 @@ class Poller:
         self._stream = None
         self._next_due: float | None = None
         self._storage: dict[str, StorageUse] = {}
+        self._volumes: list = []  # our volumes as of the last full storage measurement
         self._storage_at: float | None = None
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
@@ -275,11 +276,17 @@ class Poller:
                 self._activity_seen[event.taskspace] = max(self._activity_seen.get(event.taskspace, 0), when)
 
     def _measure_storage(self, registry: dict, pods: list, now: float) -> None:
+        """Every volume every storage_every seconds; the project disks every tick (a statfs each on a
+        local engine), so a disk that fills up is seen at once."""
         every = self.settings.storage_every
-        if not every or (self._storage_at is not None and now - self._storage_at < every):
+        if not every:
+            return
+        if self._storage_at is not None and now - self._storage_at < every:
+            self._storage = refresh_disks(self.engine, self._storage, self._volumes)
             return
         try:
-            self._storage = measure(self.engine, limits_from(registry, pods))
+            self._volumes = self.engine.volumes(L.ALL_OURS)
+            self._storage = measure(self.engine, limits_from(registry, pods), self._volumes)
         except SymposiumError:
             return  # disk use is a nicety: keep the last figures
         self._storage_at = now
@@ -433,7 +440,7 @@ class Poller:
         failed = {role: self._restart_failed[c.name] for role, c in group.members.items()
                   if c.name in self._restart_failed and not c.running}
         use = self._storage.get(taskspace)
-        over = f"storage {use.describe().replace(' OVER', '')} is over its limit" if use and use.over else None
+        over = use.problem() if use else None
         unenforced = self._unenforced.get(taskspace)
         return evaluate(HealthFacts(
             pod_exists=group.pod is not None, containers=group.members,
@@ -447,12 +454,14 @@ class Poller:
         latest = [s for s, _ in samples.get(taskspace, {}).values() if s is not None]
         labels = group.pod.labels if group.pod else {}
         running = [c for c in group.members.values() if c.running]
+        if not running:
+            latest = []  # what a stopped container last used is no live value
         return TaskspaceStatus(
             id=taskspace, health=health, project=labels.get(L.PROJECT, entry.get("project", "")),
-            tier=labels.get(L.TIER, entry.get("tier", "")),
+            tier=entry.get("tier") or labels.get(L.TIER, ""),  # adjust --tier records the new one
             security=labels.get(L.SECURITY, entry.get("security", "")),
             dev_port=group.ports.get(DEV_SSH_PORT), agent_port=group.ports.get(AGENT_SSH_PORT),
-            cpu_percent=sum(s.cpu_percent for s in latest) if latest else (0.0 if not running else None),
+            cpu_percent=sum(s.cpu_percent for s in latest) if latest else None,
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
             last_activity=self._activity_iso(taskspace, entry), containers=dict(group.members),

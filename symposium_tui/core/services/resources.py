@@ -140,7 +140,7 @@ class Resources:
                     raise SymposiumError(
                         f"the {role} container reads memory {reading.memory}, cpu {reading.cpu_millis}m "
                         f"after the change, not {new.memory}, {new.cpu}m")
-        self._record(taskspace, old, new)
+        self._record(taskspace, old, new, tier or ("custom" if (memory, cpu) != (None, None) else None))
         return Adjustment(taskspace, old, new, bool(running), method, felt, note)
 
     def _apply(self, taskspace: str, old: Limits, new: Limits, containers: list[str]) -> str:
@@ -174,9 +174,11 @@ class Resources:
                 readings[role] = parse_felt(result.stdout)
         return readings
 
-    def _record(self, taskspace: str, old: Limits, new: Limits) -> None:
+    def _record(self, taskspace: str, old: Limits, new: Limits, tier: str | None) -> None:
+        """tier: the tier named, or "custom" for values of one's own (no tier describes them)."""
         self.ctx.registry.put(taskspace, {"memory_limit": new.memory, "cpu_millis": new.cpu,
-                                          "storage_limit": new.storage, "limits_adjusted": True})
+                                          "storage_limit": new.storage, "limits_adjusted": True}
+                              | ({"tier": tier} if tier else {}))
         who = f"{getpass.getuser()}@{socket.gethostname()} via {self.via}"
         self.ctx.log("resource-changes.log", {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "taskspace": taskspace,

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.ids import validate_id
+from symposium_tui.core.ids import pod_name as launch_pod, validate_id
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import Creator, Launch, Progress, Rollback
@@ -36,6 +36,7 @@ class SecurityChange:
             return old, next(t for t in lifecycle.list().taskspaces if t.id == taskspace)
         if level != "open" and (why := self.engine.firewall_unavailable()):
             raise SymposiumError(why, hint="nothing was changed")
+        was_running = any(c.running for c in inventory.containers)
         with self.ctx.taskspace_lock(taskspace):
             launch = self._launch_of(taskspace, inventory, level)
             self.engine.remove_pod(inventory.pod.name)
@@ -54,7 +55,10 @@ class SecurityChange:
                 raise
             self.ctx.forget_host_keys(taskspace)
             dev_port, agent_port = ports
-            self.ctx.registry.put(taskspace, {"security": level, "status": "running", "stopped_by_user": False,
+            if not was_running:  # made running to check SSH; left as the person had it
+                self.engine.stop_pod(launch_pod(taskspace))
+            self.ctx.registry.put(taskspace, {"security": level, "status": "running" if was_running else "stopped",
+                                              "stopped_by_user": not was_running,
                                               "dev_port": dev_port, "agent_port": agent_port},
                                   after=self.ctx.write_ssh_config)
         return old, next(t for t in lifecycle.list().taskspaces if t.id == taskspace)
@@ -80,6 +84,9 @@ class SecurityChange:
             volumes[role] = volume.name
         images = {c.labels.get(L.ROLE): c.image for c in inventory.containers}
         common = {key: labels[key] for key in (L.PROJECT, L.REPO, L.TIER, L.PROJECT_TYPE) if key in labels}
+        # made when the taskspace was, not when this pod is
+        common[L.CREATED] = labels.get(L.CREATED) or (inventory.pod.created.isoformat(timespec="seconds")
+                                                      if inventory.pod and inventory.pod.created else "")
         return Launch(taskspace, common | {L.SECURITY: level}, Resources(self.ctx).current(taskspace),
                       images.get("agent") or self.ctx.settings.images.agent,
                       images.get("dev") or self.ctx.settings.images.dev,

@@ -13,14 +13,15 @@ own: it is measured and counted, not limited.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symposium_tui.core import display
 from symposium_tui.core import labels as L
-from symposium_tui.core.models import PodInfo
+from symposium_tui.core.models import PodInfo, VolumeInfo
 from symposium_tui.core.taskspace import LifecycleEngine
 
 COUNTED_ROLES = ("project", "build-cache", "agent-state")
+FULL_MARGIN = 2**20  # less free space than this (or 1 % of the limit) is a full disk
 
 
 @dataclass(frozen=True)
@@ -30,39 +31,75 @@ class StorageUse:
     limit: int  # 0 when unknown
     by_role: dict[str, int] = field(default_factory=dict, hash=False)
     enforced: bool = False  # the project layer and build cache cannot grow past the limit
+    free: int | None = None  # bytes left on the project disk, when it is mounted here
 
     @property
     def over(self) -> bool:
         return bool(self.limit) and self.used > self.limit
 
+    @property
+    def full(self) -> bool:
+        """The project disk has (almost) no space left: writes in /workspace fail."""
+        return self.free is not None and self.free < max(self.limit // 100, FULL_MARGIN)
+
     def describe(self) -> str:
         text = format_human(self.used) + (f"/{format_human(self.limit)}" if self.limit else "")
-        return text + (" OVER" if self.over else "")
+        return text + (" OVER" if self.over else " FULL" if self.full else "")
 
     def as_dict(self) -> dict[str, object]:
         return {"used": self.used, "limit": self.limit or None, "over": self.over, "by_role": self.by_role,
-                "enforced": self.enforced}
+                "enforced": self.enforced, "free": self.free, "full": self.full}
+
+    def problem(self) -> str | None:
+        """What health says about it, if anything."""
+        if self.over:
+            return f"storage {format_human(self.used)}/{format_human(self.limit)} is over its limit"
+        if self.full:
+            return (f"storage {format_human(self.used)}/{format_human(self.limit)} is full: the project disk has "
+                    f"{format_human(self.free or 0)} left")
+        return None
 
 
 def format_human(size: int) -> str:
     return display.size(size)
 
 
-def measure(engine: LifecycleEngine, limits: dict[str, int]) -> dict[str, StorageUse]:
+def measure(engine: LifecycleEngine, limits: dict[str, int],
+            volumes: list[VolumeInfo] | None = None) -> dict[str, StorageUse]:
     """limits: taskspace -> storage limit in bytes (see limits_from)."""
-    volumes = engine.volumes(L.ALL_OURS)
+    volumes = engine.volumes(L.ALL_OURS) if volumes is None else volumes
     sizes = engine.volume_sizes(volumes)
+    space = engine.disk_space(volumes)
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
-    enforced = set()
+    enforced, free = set(), {}
     for volume in volumes:
         taskspace, role = L.taskspace_of(volume.labels), volume.labels.get(L.ROLE)
         if not taskspace or role not in COUNTED_ROLES or volume.is_bind:
             continue  # a bind volume is a view into the project disk, counted there
         if volume.is_loop:
             enforced.add(taskspace)
+            if volume.name in space:
+                free[taskspace] = space[volume.name][1]
         by_taskspace[taskspace][role] = by_taskspace[taskspace].get(role, 0) + sizes.get(volume.name, 0)
-    return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles), t in enforced)
+    return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles), t in enforced, free.get(t))
             for t, roles in sorted(by_taskspace.items())}
+
+
+def refresh_disks(engine: LifecycleEngine, storage: dict[str, StorageUse],
+                  volumes: list[VolumeInfo]) -> dict[str, StorageUse]:
+    """The project disks' use and free space read again (cheap: the file system, no engine
+    call), between the full measurements; the other volumes keep their last figures."""
+    space = engine.disk_space([v for v in volumes if v.is_loop and v.labels.get(L.ROLE) == "project"])
+    fresh = dict(storage)
+    for volume in volumes:
+        taskspace = L.taskspace_of(volume.labels)
+        if volume.name not in space or taskspace not in storage:
+            continue
+        used, left = space[volume.name]
+        use = storage[taskspace]
+        roles = use.by_role | {"project": used}
+        fresh[taskspace] = replace(use, used=sum(roles.values()), by_role=roles, free=left)
+    return fresh
 
 
 def limits_from(registry: dict[str, dict], pods: list[PodInfo]) -> dict[str, int]:
