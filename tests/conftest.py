@@ -18,7 +18,7 @@ _HOME = Path(tempfile.mkdtemp(prefix="symposium-test-home-"))
 for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = str(_HOME / _var.lower())
 for _var in ("CONTAINER_HOST", "CONTAINER_CONNECTION", "SYMPOSIUM_AGENT_IMAGE", "SYMPOSIUM_DEV_IMAGE",
-             "SYMPOSIUM_BASE_IMAGE"):
+             "SYMPOSIUM_BASE_IMAGE", "COLUMNS"):
     os.environ.pop(_var, None)
 
 REPO = Path(__file__).resolve().parents[1]

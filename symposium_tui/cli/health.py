@@ -64,6 +64,7 @@ def _check(services: Services, repair: bool) -> tuple[Any, list[Any]]:
 
 
 HEALTH_HEADERS = ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE", "ACTIVITY"]
+HEALTH_DROP = ("ACTIVITY", "AGENT", "DEV", "STORAGE", "MEMORY")  # narrow terminals: REASON is cut last
 
 
 def _health_row(t: Any) -> list[str]:
@@ -83,7 +84,7 @@ def cmd_health(args: argparse.Namespace) -> int:
         emit_json({"ok": ok, "taskspaces": [t.as_dict() for t in snapshot.taskspaces],
                    "repairs": [r.as_dict() for r in actions]})
         return 0 if ok else 1
-    say(table([_health_row(t) for t in snapshot.taskspaces], HEALTH_HEADERS)
+    say(table([_health_row(t) for t in snapshot.taskspaces], HEALTH_HEADERS, HEALTH_DROP, "REASON")
         if snapshot.taskspaces else "no taskspaces")
     _say_repairs_and_unhealthy(actions, [t.id for t in snapshot.taskspaces if not t.health.state.ok],
                                args.repair)
@@ -110,7 +111,8 @@ def _health_all(args: argparse.Namespace) -> int:
                    "hosts": [r.as_dict() for r in results]})
     else:
         rows = [[r.host, *_health_row(t)] for r in answered for t in r.value[0].taskspaces]
-        say(table(rows, ["HOST", *HEALTH_HEADERS]) if rows else "no taskspaces on any reachable host")
+        say(table(rows, ["HOST", *HEALTH_HEADERS], HEALTH_DROP, "REASON") if rows
+            else "no taskspaces on any reachable host")
         _say_repairs_and_unhealthy([a for r in answered for a in r.value[1]],
                                    [f"{t.id}@{r.host}" for r in answered for t in r.value[0].taskspaces
                                     if not t.health.state.ok], args.repair)

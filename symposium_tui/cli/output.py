@@ -26,8 +26,43 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
+def terminal_width() -> int | None:
+    """Columns to fit: $COLUMNS, else the terminal's; None when the output is no terminal (a
+    script reading a pipe gets every column)."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(int(os.environ["COLUMNS"]), 20)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def table(rows: list[list[str]], header: list[str], drop: tuple[str, ...] = (), squeeze: str = "",
+          width: int | None = None) -> str:
+    """Columns padded to line up. When a width is given (default: the terminal's), columns with
+    nothing in them go first, then the ones named in DROP, in that order, until the table fits;
+    then the SQUEEZE column is cut with an ellipsis."""
+    width = terminal_width() if width is None else width
+    cells = [[str(c) for c in row] for row in rows]
+    keep = list(range(len(header)))
+
+    def total(columns: list[int]) -> int:
+        return sum(max(len(r[i]) for r in [header, *cells]) for i in columns) + 2 * (len(columns) - 1)
+    if width is not None:
+        for i in [i for i in keep if all(r[i] in ("", "-") for r in cells)] + \
+                [header.index(name) for name in drop if name in header]:
+            if total(keep) <= width:
+                break
+            if i in keep and len(keep) > 1:
+                keep.remove(i)
+        if squeeze in header and header.index(squeeze) in keep and total(keep) > width:
+            column = header.index(squeeze)
+            room = max(width - (total(keep) - max(len(r[column]) for r in [header, *cells])), len(squeeze))
+            for row in cells:
+                if len(row[column]) > room:
+                    row[column] = row[column][:room - 1] + "…"
+    shown = [[row[i] for i in keep] for row in [header, *cells]]
+    widths = [max(len(r[j]) for r in shown) for j in range(len(keep))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in shown)

@@ -145,6 +145,9 @@ def _ls_row(t: Any, storage: dict[str, Any]) -> list[str]:
 
 LS_HEADERS = ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
               "ACTIVITY", "DRIFT"]
+# What goes first when the terminal is narrow (the ports are in `ssh-config`; creation and activity
+# times in --json and the dashboard); ID and STATUS stay, and STATUS's reason is cut.
+LS_DROP = ("HOST", "CREATED", "AGENT", "DRIFT", "ACTIVITY", "SECURITY", "TIER", "PROJECT", "STORAGE", "DEV")
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -160,7 +163,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     if not listing.taskspaces:
         say("no taskspaces (create one: symposium-tui create ID --repo REPO)")
         return 0
-    say(table([_ls_row(t, storage) for t in listing.taskspaces], LS_HEADERS))
+    say(table([_ls_row(t, storage) for t in listing.taskspaces], LS_HEADERS, LS_DROP, "STATUS"))
     over = [u.taskspace for u in storage.values() if u.over]
     if over:
         say(f"over their storage limit: {', '.join(over)}")
@@ -179,7 +182,8 @@ def _ls_all(args: argparse.Namespace) -> int:
                                             if r.error is None else {}) for r in results]})
     else:
         rows = [[r.host, *_ls_row(t, r.value[1])] for r in answered for t in r.value[0].taskspaces]
-        say(table(rows, ["HOST", *LS_HEADERS]) if rows else "no taskspaces on any reachable host")
+        say(table(rows, ["HOST", *LS_HEADERS], LS_DROP[1:], "STATUS") if rows
+            else "no taskspaces on any reachable host")
         over = [f"{t}@{r.host}" for r in answered for t, u in r.value[1].items() if u.over]
         if over:
             say(f"over their storage limit: {', '.join(over)}")

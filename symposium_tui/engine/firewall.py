@@ -54,6 +54,17 @@ class Firewall:
         if result.returncode != 0:
             raise SymposiumError(f"iptables refused the rules of {plan.taskspace}: {result.stderr.strip()}")
 
+    def apply_inside(self, pid: int, plan: FirewallPlan) -> None:
+        """The plan's fast refusals in the network namespace of process PID (the pod's infra)."""
+        why = unavailable()
+        if why:
+            raise SymposiumError(why)
+        result = _run("nsenter", f"--net=/proc/{int(pid)}/ns/net", "iptables-restore", *WAIT,
+                      stdin=plan.inside_script())
+        if result.returncode != 0:
+            raise SymposiumError(f"iptables in the pod of {plan.taskspace} refused its rules: "
+                                 f"{result.stderr.strip()[:300]}")
+
     def listing(self) -> str:
         result = _run("iptables", *WAIT, "-t", TABLE, "-S")
         if result.returncode != 0:

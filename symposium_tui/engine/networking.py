@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from symposium_tui.core.errors import EngineNotFound
+from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import AllowRule, FirewallPlan
 from symposium_tui.engine import firewall
@@ -65,6 +65,19 @@ class NetworkingMixin:
 
     def apply_firewall(self, plan: FirewallPlan) -> None:
         firewall.Firewall().apply(plan)
+
+    def refuse_inside(self, pod: str, plan: FirewallPlan) -> None:
+        """Fast refusals in the pod's own network namespace (see FirewallPlan.inside_script)."""
+        if not self.local:
+            return
+        data = self._get_json(f"inspect pod {pod}", f"/pods/{pod}/json")
+        infra = data.get("InfraContainerID") or ""
+        state = (self._get_json(f"inspect the infra container of {pod}", f"/containers/{infra}/json")
+                 .get("State") or {}) if infra else {}
+        pid = state.get("Pid")
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            raise EngineError(f"pod {pod} is not running (no infra process)")
+        firewall.Firewall().apply_inside(pid, plan)
 
     def firewall_present(self, plan: FirewallPlan) -> bool:
         return firewall.Firewall().present(plan)

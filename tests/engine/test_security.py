@@ -80,6 +80,21 @@ def host_reach(address: str, port: int) -> bool:
         return False
 
 
+def refusal(isolated, container: str, address: str, port: int) -> tuple[int, float]:
+    """(the client's exit code, seconds it took) for a connection that does not get through."""
+    import time
+
+    started = time.monotonic()
+    result = isolated.cli("exec", container, "sh", "-c", f"nc -w 10 {address} {port} </dev/null", check=False)
+    return result.returncode, time.monotonic() - started
+
+
+def flush_inside(isolated) -> None:
+    infra = json.loads(isolated.cli("pod", "inspect", f"taskspace-{TS}").stdout)["InfraContainerID"]
+    pid = isolated.cli("inspect", "--format", "{{.State.Pid}}", infra).stdout.strip()
+    subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "iptables", "-F", "OUTPUT"], check=True)
+
+
 def mangle() -> str:
     return subprocess.run(["iptables", "-t", "mangle", "-S"], capture_output=True, text=True, check=True).stdout
 
@@ -119,6 +134,8 @@ def test_security_levels_isolated_open_restricted(isolated, ctx, lifecycle, repo
         # The control: from the neighbour (default network) the host's servers answer.
         assert reach(isolated, neighbour["name"], host, allowed) == "allowed"
         # Isolated: nothing out — not the other pod, not the host, not its own bridge's gateway...
+        code, seconds = refusal(isolated, DEV, host, allowed)
+        assert code != 0 and seconds < 1.5, (code, seconds)  # at once, not after nc's 10 s time-out
         assert reach(isolated, DEV, neighbour["ip"], 7000) is None
         assert reach(isolated, DEV, host, allowed) is None
         assert reach(isolated, DEV, own_gateway(isolated), allowed) is None
@@ -168,6 +185,7 @@ def test_security_levels_isolated_open_restricted(isolated, ctx, lifecycle, repo
         from symposium_tui.core.services.poller import Poller, PollerSettings
 
         ctx.engine.remove_firewall(TS)
+        flush_inside(isolated)  # and the pod's own quick refusals (they only make it fail fast)
         status = {t.id: t for t in Poller(ctx, PollerSettings(repair=False)).tick().taskspaces}[TS]
         assert status.health.state.value == "degraded"
         assert "firewall rules of its restricted level are missing" in status.health.reason

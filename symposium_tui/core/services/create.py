@@ -340,6 +340,7 @@ class Creator:
         if repair.done:  # a restart forgets the containers' live CPU quota
             for name in (agent, dev):
                 self.engine.update_container(name, limits.memory, limits.cpu)
+        TaskspaceNetwork(self.ctx).refuse_inside(taskspace, launch.security)
         return dev_port, agent_port
 
     # -- pieces ----------------------------------------------------------------------------------

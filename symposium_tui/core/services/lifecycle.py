@@ -227,14 +227,14 @@ class Lifecycle:
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self._resources().make_room(taskspace)
         self.engine.start_pod(inventory.pod.name)
-        return self._after_start(taskspace)
+        return self._after_start(taskspace, inventory.security)
 
     def restart(self, taskspace: str) -> Taskspace:
         inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self._resources().make_room(taskspace)
         self.engine.restart_pod(inventory.pod.name)
-        return self._after_start(taskspace)
+        return self._after_start(taskspace, inventory.security)
 
     def _resources(self):  # noqa: ANN202 - resources builds on this module
         from symposium_tui.core.services.resources import Resources
@@ -248,7 +248,7 @@ class Lifecycle:
                               after=self.ctx.write_ssh_config)
         return self._one(taskspace)
 
-    def _after_start(self, taskspace: str) -> Taskspace:
+    def _after_start(self, taskspace: str, level: str) -> Taskspace:
         ports = self.engine.pod_ports(pod_name(taskspace))
         repair = PodRepair(self.ctx, taskspace)
         for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
@@ -256,6 +256,7 @@ class Lifecycle:
         if repair.done:  # the pod was restarted while waiting for the dev container: the agent too
             wait_ssh_ready(self.engine, container_name(taskspace, "agent"), ports.get(AGENT_SSH_PORT))
         self._resources().reapply(taskspace)
+        TaskspaceNetwork(self.ctx).refuse_inside(taskspace, level)  # a new network namespace
         self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
                                           "dev_port": ports.get(DEV_SSH_PORT),
                                           "agent_port": ports.get(AGENT_SSH_PORT)},

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.ids import volume_name
+from symposium_tui.core.ids import pod_name, volume_name
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import FirewallPlan, firewall_plan
 from symposium_tui.core.services.context import LifecycleContext
@@ -70,6 +70,19 @@ class TaskspaceNetwork:
             return False
         self.engine.apply_firewall(plan)
         return True
+
+    def refuse_inside(self, taskspace: str, level: str) -> None:
+        """After the pod (re)started: its own namespace refuses at once what the host's rules
+        drop. A courtesy (the host's rules enforce the level): a failure is a notice."""
+        if level == "open" or self.engine.firewall_unavailable():
+            return
+        try:
+            network = self.engine.network(network_name(taskspace))
+            if network is not None:
+                self.engine.refuse_inside(pod_name(taskspace), self.plan(taskspace, level, network))
+        except SymposiumError as exc:
+            self.ctx.note(f"{taskspace}: connections its {level} level blocks will time out instead of being "
+                          f"refused at once: {exc.message}")
 
     def tear_down_rules(self, taskspace: str) -> None:
         self.engine.remove_firewall(taskspace)

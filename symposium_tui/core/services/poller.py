@@ -130,6 +130,7 @@ class Poller:
         self._next_due: float | None = None
         self._storage: dict[str, StorageUse] = {}
         self._volumes: list = []  # our volumes as of the last full storage measurement
+        self._levels: dict[str, str] = {}  # taskspace -> its security level, this tick
         self._storage_at: float | None = None
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
@@ -210,6 +211,7 @@ class Poller:
         containers = self._containers(pods, now)
         stats = self.engine.stats()
         groups = group_taskspaces(pods, containers)
+        self._levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None}
         registry = self.ctx.registry.read()
         self._absorb_events(now)
         self._measure_storage(registry, pods, now)
@@ -364,6 +366,7 @@ class Poller:
             level = groups[taskspace].pod.labels.get(L.SECURITY, "open")
             try:
                 TaskspaceNetwork(self.ctx).ensure(taskspace, level)
+                TaskspaceNetwork(self.ctx).refuse_inside(taskspace, level)
                 result = "rules put back"
                 del self._unenforced[taskspace]
             except SymposiumError as exc:
@@ -381,28 +384,23 @@ class Poller:
             pass  # the restart says what is wrong
 
     def _put_limits_back(self, taskspace: str, containers: list[str] | None = None) -> None:
-        """After a restart of ours (the engine's start event may come too late, or not at all for a
-        one-off `health --repair`)."""
+        """After a restart (ours, or one the engine's start events tell of; for a one-off `health
+        --repair` no event may come): the limits, and the fast refusals of the pod's network
+        namespace, which a restarted pod makes anew."""
+        from symposium_tui.core.services.network import TaskspaceNetwork
         from symposium_tui.core.services.resources import Resources
 
         try:
             Resources(self.ctx, via="poller").reapply(taskspace, containers)
         except SymposiumError:
             pass  # shown by the next adjust or health check; never stops the poller
+        TaskspaceNetwork(self.ctx).refuse_inside(taskspace, self._levels.get(taskspace, "open"))
 
     def _reapply_limits(self) -> None:
         """podman forgets container limit updates on restart; put the recorded ones back."""
         started, self._started = self._started, []
-        if not started:
-            return
-        from symposium_tui.core.services.resources import Resources
-
-        resources = Resources(self.ctx, via="poller")
         for taskspace in sorted({e.taskspace for e in started}):
-            try:
-                resources.reapply(taskspace, [e.container_name for e in started if e.taskspace == taskspace])
-            except SymposiumError:
-                pass  # shown by the next adjust or health check; never stops the poller
+            self._put_limits_back(taskspace, [e.container_name for e in started if e.taskspace == taskspace])
 
     def _limits(self, group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
         labels = group.pod.labels if group.pod else {}
