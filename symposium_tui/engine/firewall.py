@@ -54,11 +54,16 @@ class Firewall:
         if result.returncode != 0:
             raise SymposiumError(f"iptables refused the rules of {plan.taskspace}: {result.stderr.strip()}")
 
-    def apply_inside(self, pid: int, plan: FirewallPlan) -> None:
-        """The plan's fast refusals in the network namespace of process PID (the pod's infra)."""
+    def apply_inside(self, pid: int, plan: FirewallPlan, container_id: str) -> None:
+        """The plan's fast refusals in the network namespace of process PID, the pod's infra
+        container CONTAINER_ID. Both come from the engine: the process must be that container's
+        (its cgroup names it) and its namespace must not be this machine's own, whose filter
+        table iptables-restore would replace."""
         why = unavailable()
         if why:
             raise SymposiumError(why)
+        if not own_container_namespace(pid, container_id):
+            raise SymposiumError(f"process {pid} is not in a network namespace of the pod's own")
         result = _run("nsenter", f"--net=/proc/{int(pid)}/ns/net", "iptables-restore", *WAIT,
                       stdin=plan.inside_script())
         if result.returncode != 0:
@@ -108,3 +113,23 @@ def _split(line: str) -> list[str]:
     import shlex
 
     return shlex.split(line)
+
+
+def own_container_namespace(pid: int, container_id: str) -> bool:
+    """PID belongs to the container (by its cgroup) and has a network namespace apart from ours
+    and from init's."""
+    if not (container_id.isalnum() and len(container_id) >= 12):
+        return False
+    try:
+        with open(f"/proc/{int(pid)}/cgroup", encoding="ascii", errors="replace") as cgroup:
+            if container_id not in cgroup.read(65536):
+                return False
+        theirs = os.stat(f"/proc/{int(pid)}/ns/net").st_ino
+        if theirs == os.stat("/proc/self/ns/net").st_ino:
+            return False
+    except OSError:
+        return False
+    try:
+        return theirs != os.stat("/proc/1/ns/net").st_ino
+    except OSError:
+        return True  # init's is not ours to read here (a sandbox): ours was compared

@@ -77,7 +77,7 @@ class NetworkingMixin:
         pid = state.get("Pid")
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
             raise EngineError(f"pod {pod} is not running (no infra process)")
-        firewall.Firewall().apply_inside(pid, plan)
+        firewall.Firewall().apply_inside(pid, plan, infra)
 
     def firewall_present(self, plan: FirewallPlan) -> bool:
         return firewall.Firewall().present(plan)

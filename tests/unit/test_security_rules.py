@@ -127,3 +127,31 @@ def test_without_root_the_firewall_levels_say_they_need_it(monkeypatch):
     monkeypatch.setattr(firewall.os, "geteuid", lambda: 0)
     monkeypatch.setattr(firewall.shutil, "which", lambda name: None)
     assert "iptables is not installed" in firewall.unavailable()
+
+
+def test_fast_refusals_go_only_into_a_namespace_of_the_pods_own():
+    """The pid comes from the engine: this machine's namespace (its filter table would be
+    replaced) or a process of another container is refused."""
+    import os
+
+    from symposium_tui.engine.firewall import own_container_namespace
+
+    assert not own_container_namespace(os.getpid(), "a" * 64)  # our own namespace, not a container's
+    assert not own_container_namespace(1, "a" * 64)
+    assert not own_container_namespace(os.getpid(), "../../x")
+    assert not own_container_namespace(999999999, "a" * 64)
+
+
+def test_the_inside_rules_accept_loopback_replies_and_the_allow_list_then_refuse():
+    from symposium_tui.core.security import firewall_plan
+
+    plan = firewall_plan("t", "restricted", "sym0", (("10.0.0.2", 53, "udp"),))
+    script = plan.inside_script()
+    lines = script.splitlines()
+    assert lines[0] == "*filter" and lines[-1] == "COMMIT"
+    assert "-A OUTPUT -o lo -j ACCEPT" in lines
+    assert "-A OUTPUT -d 10.0.0.2 -p udp --dport 53 -j ACCEPT" in lines
+    assert lines[-3:-1] == ["-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset",
+                            "-A OUTPUT -j REJECT --reject-with icmp-port-unreachable"]
+    isolated = firewall_plan("t", "isolated", "sym0", (("10.0.0.2", 53, "udp"),)).inside_script()
+    assert "10.0.0.2" not in isolated  # the allow-list is restricted's only
