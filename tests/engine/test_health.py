@@ -281,3 +281,16 @@ def test_monitor_says_the_limits_as_set_and_restarts_another_process_made(isolat
             proc.communicate(timeout=15)
     finally:
         discard(lifecycle, "hl-mon2")
+
+
+def test_a_taskspace_made_while_the_poller_runs_is_measured_at_once(isolated, ctx, lifecycle, repo):
+    """Its storage figures came with the next full measurement, up to a minute later (the
+    details screen said 'volumes: measuring…' meanwhile)."""
+    poller = Poller(ctx, PollerSettings(repair=False, storage_every=3600))
+    poller.tick()
+    create(ctx, "hl-new", repo)
+    try:
+        status = next(t for t in poller.tick().taskspaces if t.id == "hl-new")
+        assert status.storage is not None and status.storage.enforced and status.storage.limit > 0
+    finally:
+        discard(lifecycle, "hl-new")

@@ -130,6 +130,7 @@ class Poller:
         self._next_due: float | None = None
         self._storage: dict[str, StorageUse] = {}
         self._volumes: list = []  # our volumes as of the last full storage measurement
+        self._measured_for: set[str] = set()  # the taskspaces there were then
         self._levels: dict[str, str] = {}  # taskspace -> its security level, this tick
         self._storage_at: float | None = None
         self._started: list[EngineEvent] = []
@@ -283,7 +284,9 @@ class Poller:
         every = self.settings.storage_every
         if not every:
             return
-        if self._storage_at is not None and now - self._storage_at < every:
+        present = {t for p in pods if (t := L.taskspace_of(p.labels))}
+        new = present - self._measured_for  # made since the last measurement: measured now, not in a minute
+        if self._storage_at is not None and now - self._storage_at < every and not new:
             self._storage = refresh_disks(self.engine, self._storage, self._volumes)
             return
         try:
@@ -291,7 +294,7 @@ class Poller:
             self._storage = measure(self.engine, limits_from(registry, pods), self._volumes)
         except SymposiumError:
             return  # disk use is a nicety: keep the last figures
-        self._storage_at = now
+        self._storage_at, self._measured_for = now, present
 
     def _check_firewall(self, groups: dict[str, TaskspaceGroup]) -> dict[str, str]:
         """Running isolated/restricted taskspaces whose rules are gone (a reboot, a flush): one
