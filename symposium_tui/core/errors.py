@@ -24,10 +24,6 @@ class UsageError(SymposiumError):
     exit_code = 2
 
 
-class NotYetAvailable(UsageError):
-    """A command that exists in the command set but is not built yet."""
-
-
 class ConfigError(SymposiumError):
     """A configuration file is unreadable or invalid."""
 

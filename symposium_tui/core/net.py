@@ -42,14 +42,6 @@ def ssh_probe(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> tuple
     return data.split(b"\r\n", 1)[0].decode(errors="replace"), ""
 
 
-def tcp_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def wait_for(check: Callable[[], bool], timeout: float, still_worth_waiting: Callable[[], str | None]
              ) -> str | None:
     """Poll check() with growing delays. Returns None when it passed, else why it never did."""

@@ -29,12 +29,6 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
                        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-def validate_level(level: str) -> str:
-    if level not in LEVELS:
-        raise ValueError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
-    return level
-
-
 @dataclass(frozen=True)
 class AllowRule:
     """One allow-list entry: HOST[:PORT][/tcp|/udp], HOST an IPv4 address, CIDR or host name."""

@@ -55,10 +55,6 @@ class StatsHistory:
     def samples(self, name: str) -> list[StatsSample]:
         return list(self._samples.get(name, ()))
 
-    def latest(self, name: str) -> StatsSample | None:
-        samples = self._samples.get(name)
-        return samples[-1] if samples else None
-
     def previous_raw(self, name: str) -> ContainerStats | None:
         return self._raw.get(name)
 

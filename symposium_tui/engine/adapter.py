@@ -36,7 +36,6 @@ from symposium_tui.engine.hostfix import PAUSE_FIX
 from symposium_tui.engine.normalize import (
     container_from_list,
     filter_params,
-    image_from_list,
     matching,
     parse_time,
     pod_from_list,
@@ -216,9 +215,6 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
     def pods(self, selector: dict[str, str] | None = None) -> list[PodInfo]:
         return matching([pod_from_list(p) for p in
                          self._get_json("list pods", "/pods/json", **filter_params(selector))], selector)
-
-    def images(self) -> list[ImageInfo]:
-        return [image_from_list(i) for i in self._get_json("list images", "/images/json")]
 
     def image(self, name: str) -> ImageInfo | None:
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symposium_tui.engine import toml_write
+import tomli_w
 
 PODMAN_DEFAULT_NOFILE = 1048576
 # Measured on these hosts: 16384 works for both limits in runs and in image builds, where RUN steps
@@ -219,7 +219,7 @@ def merged_conf(files: list[Path], overrides: dict[str, dict[str, Any]]) -> str:
             document = deep_merge(document, tomllib.loads(path.read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError):
             continue  # podman would refuse this file too; our overrides still apply
-    return toml_write.dumps(deep_merge(document, overrides))
+    return tomli_w.dumps(deep_merge(document, overrides))
 
 
 def write_conf(path: Path, fix: ConfFix, environ: dict[str, str] | None = None) -> Path:

@@ -12,7 +12,6 @@ from symposium_tui.core.models import (
     ContainerState,
     ContainerStats,
     EngineEvent,
-    ImageInfo,
     PodInfo,
     PortBinding,
     VolumeInfo,
@@ -93,17 +92,6 @@ def pod_from_list(attrs: dict[str, Any]) -> PodInfo:
         created=parse_time(attrs.get("Created")),
         container_ids=tuple(c["Id"] for c in attrs.get("Containers") or []),
         member_states=tuple((c["Id"], str(c.get("Status") or "")) for c in attrs.get("Containers") or []),
-    )
-
-
-def image_from_list(attrs: dict[str, Any]) -> ImageInfo:
-    names = attrs.get("Names") or attrs.get("RepoTags") or []
-    return ImageInfo(
-        id=attrs["Id"],
-        names=tuple(n for n in names if n and n != "<none>:<none>"),
-        size=int(attrs.get("Size") or 0),
-        created=parse_time(attrs.get("Created")),
-        labels=dict(attrs.get("Labels") or {}),
     )
 
 

@@ -7,10 +7,8 @@ PR_SET_PDEATHSIG, so it dies with us even when we are killed with SIGKILL.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -18,17 +16,10 @@ import time
 from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
+from symposium_tui.engine.children import die_with_parent
 from symposium_tui.engine.connection import unix_socket_answers
 
-PR_SET_PDEATHSIG = 1
 MAX_SOCKET_DIR = 80
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 class PodmanService:
@@ -89,7 +80,7 @@ class PodmanService:
             with open(self.log_path, "ab") as log:
                 self._proc = subprocess.Popen(
                     self.command(), env=self.environment(), stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=log, preexec_fn=_die_with_parent, start_new_session=True,
+                    stdout=log, stderr=log, preexec_fn=die_with_parent, start_new_session=True,
                 )
         except OSError as exc:
             self._spawn_error = exc

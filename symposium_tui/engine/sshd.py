@@ -15,7 +15,7 @@ from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.core.net import ssh_banner
-from symposium_tui.engine.tunnel import _die_with_parent
+from symposium_tui.engine.children import die_with_parent
 
 SSHD_CONFIG = """\
 Port {port}
@@ -97,7 +97,7 @@ class LoopbackSshd:
         # It dies with the process that started it (a killed test run leaves no sshd behind).
         self._proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(self.config)], stdin=subprocess.DEVNULL,
                                       stdout=log, stderr=log, start_new_session=True,
-                                      preexec_fn=_die_with_parent)
+                                      preexec_fn=die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout
         while ssh_banner(self.port) is None:

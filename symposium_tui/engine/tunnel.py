@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -23,19 +22,11 @@ from urllib.parse import unquote, urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.sshconfig import ensure_known_hosts
+from symposium_tui.engine.children import die_with_parent
 
 CONNECT_TIMEOUT = 8  # seconds ssh waits for the TCP connection and handshake
 ALIVE_INTERVAL = 5  # keepalives: a dead host is noticed within about ALIVE_INTERVAL * 2 s
 PROBE_TIMEOUT = 4.0
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _sweep(parent: Path, older_than: float = 120.0) -> None:
@@ -187,7 +178,7 @@ class SshTunnel:
             try:
                 with open(stderr, "wb") as log:
                     box["proc"] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                                   stderr=log, preexec_fn=_die_with_parent,
+                                                   stderr=log, preexec_fn=die_with_parent,
                                                    start_new_session=True)
             except OSError as exc:
                 box["error"] = exc

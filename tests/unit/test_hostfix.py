@@ -4,7 +4,6 @@ import tomllib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symposium_tui.engine import toml_write
 from symposium_tui.engine.hostfix import HostQuirks, deep_merge, fixes_for, merged_conf
 
 
@@ -78,9 +77,12 @@ documents = st.recursive(st.dictionaries(keys, values, max_size=3),
                          max_leaves=6)
 
 
-@given(documents)
-def test_toml_writer_round_trips(document):
-    assert tomllib.loads(toml_write.dumps(document)) == document
+@given(document=documents)
+def test_merged_conf_round_trips_what_the_host_files_say(tmp_path_factory, document):
+    conf = tmp_path_factory.mktemp("conf") / "containers.conf"
+    conf.write_text(merged_conf([], document))
+    assert merged_conf([conf], {}) == merged_conf([], document)
+    assert tomllib.loads(conf.read_text()) == document
 
 
 def test_the_embedded_service_keeps_the_backend_its_store_already_uses(tmp_path):

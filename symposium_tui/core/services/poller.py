@@ -578,11 +578,4 @@ def remembered_health(entry: dict) -> Health | None:
         return None
 
 
-def health_counts(snapshot: Snapshot) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for status in snapshot.taskspaces:
-        counts[status.health.state.value] += 1
-    return dict(counts)
-
-
-__all__ = ["HealthState", "Poller", "PollerSettings", "Snapshot", "TaskspaceStatus", "health_counts"]
+__all__ = ["HealthState", "Poller", "PollerSettings", "Snapshot", "TaskspaceStatus"]
