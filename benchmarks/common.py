@@ -121,7 +121,7 @@ class Bench:
         from symposium_tui.core.paths import app_paths
         from symposium_tui.core.services.context import LifecycleContext
         from symposium_tui.engine.images import ImageBuilder
-        from symposium_tui.engine.isolated import IsolatedEngine
+        from testbed.isolated import IsolatedEngine
 
         self.runs = runs
         self.log = log

@@ -60,7 +60,7 @@ class EnginePool:
         return self._backends[backend]
 
     def _start(self, backend: str) -> Backend:
-        from symposium_tui.engine.isolated import IsolatedEngine
+        from testbed.isolated import IsolatedEngine
 
         source = self.get(DEFAULT_BACKEND) if backend != DEFAULT_BACKEND else None
         iso = IsolatedEngine(network_backend=backend).start()

@@ -90,8 +90,8 @@ def remote_host(engine_pool):
     """Started once per session; its images are built through the product over SSH (after the
     first engine's, so the root file system cache is there)."""
     engine_pool.get("netavark")
-    from symposium_tui.engine.isolated import IsolatedEngine
-    from symposium_tui.engine.sshd import LoopbackSshd
+    from testbed.isolated import IsolatedEngine
+    from testbed.sshd import LoopbackSshd
 
     iso = IsolatedEngine().start()
     # podman run in an SSH session there is a client of the second engine, as on a real box.

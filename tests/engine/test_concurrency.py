@@ -26,7 +26,7 @@ EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace
 
 def port_forwards(network: str) -> set[int]:
     """Host ports the engine's backend forwards into NETWORK (netavark's or CNI's rules)."""
-    from symposium_tui.engine.isolated import forwarded_ports
+    from testbed.isolated import forwarded_ports
 
     return forwarded_ports(network)
 

@@ -29,7 +29,7 @@ def test_doctor_passes_against_a_working_engine(isolated, images, backend):
 def test_doctor_names_the_missing_pause_binary_and_its_fix(images, engine_pool, tmp_path):
     """On a machine without podman's pause binary (podman without recommends: no catatonit),
     every pod create fails; doctor says so with the exact fix, and create says it too."""
-    from symposium_tui.engine.isolated import IsolatedEngine
+    from testbed.isolated import IsolatedEngine
     from tests.conftest import _copy_images
 
     iso = IsolatedEngine(hide_helpers=("catatonit",)).start()

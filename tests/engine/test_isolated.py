@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from symposium_tui.engine.connection import podman_binary, unix_socket_answers
-from symposium_tui.engine.isolated import BACKENDS, forwarded_ports, reap_stale
+from testbed.isolated import BACKENDS, forwarded_ports, reap_stale
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.engine
 
 STARTER = """
 import sys
-from symposium_tui.engine.isolated import IsolatedEngine
+from testbed.isolated import IsolatedEngine
 iso = IsolatedEngine(network_backend=sys.argv[1]).start()
 iso.cli("volume", "create", "leftover")
 iso.cli("pod", "create", "--name", "leftover", "-p", "127.0.0.1::2222")
@@ -57,7 +57,7 @@ def test_a_killed_sessions_engine_is_reaped(backend):
 def test_leftover_firewall_rules_of_a_private_network_are_removed(tmp_path):
     import json
 
-    from symposium_tui.engine.isolated import remove_firewall_rules
+    from testbed.isolated import remove_firewall_rules
 
     name, subnet, chain = "symtest-feed01", "10.89.254.0/24", "NETAVARK-DN-SYMTESTFEED"
     (tmp_path / f"{name}.json").write_text(json.dumps({"name": name, "subnets": [{"subnet": subnet}]}))
@@ -87,7 +87,7 @@ def test_leftover_firewall_rules_of_a_private_network_are_removed(tmp_path):
 def test_destroying_an_engine_removes_what_a_failed_test_left_in_the_firewall(backend):
     from symposium_tui.core import labels as L
     from symposium_tui.core.security import chain_name, firewall_plan
-    from symposium_tui.engine.isolated import IsolatedEngine
+    from testbed.isolated import IsolatedEngine
 
     iso = IsolatedEngine(network_backend=backend).start()
     try:
@@ -108,7 +108,7 @@ def mangle_rules() -> str:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_port_forwards_of_engines_whose_directory_is_gone_are_removed(backend):
     """netavark comments its forwards `dnat name: NET id: ...`, CNI `dnat name: "NET" id: ...`."""
-    from symposium_tui.engine.isolated import remove_orphaned_rules
+    from testbed.isolated import remove_orphaned_rules
 
     name, parent = "symtest-0dd0ff", "SYMTEST-PARENT2"
     chain = "NETAVARK-DN-SYMTEST0DD0FF" if backend == "netavark" else "CNI-DN-0dd0ff0dd0ff0dd0ff0dd"
@@ -134,7 +134,7 @@ def test_destroy_removes_the_engines_containers_even_with_container_host_set(mon
     """CONTAINER_HOST makes the podman CLI a client of another engine: the isolated engine's own
     CLI and service must ignore it (the screenshot script sets it for the dashboard, and its
     engines' containers were left running)."""
-    from symposium_tui.engine.isolated import IsolatedEngine
+    from testbed.isolated import IsolatedEngine
 
     iso = IsolatedEngine().start()
     try:

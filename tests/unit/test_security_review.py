@@ -714,7 +714,7 @@ def sshd(tmp_path):
     _need("ssh", "sshd", "ssh-keygen")
     if os.geteuid() != 0:
         pytest.skip("the loopback sshd needs root (/run/sshd)")
-    from symposium_tui.engine.sshd import LoopbackSshd
+    from testbed.sshd import LoopbackSshd
 
     server = LoopbackSshd(tmp_path / "sshd").start()
 
