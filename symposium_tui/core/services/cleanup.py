@@ -24,6 +24,7 @@ from symposium_tui.core.cleanup import (
     status_of,
 )
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
 
@@ -196,7 +197,7 @@ class Cleanup:
                 outcome = Outcome(name, "skipped: already gone")
             elif not L.is_ours(volume.labels):
                 outcome = Outcome(name, "skipped: not created by symposium-tui")
-            elif item.taskspace and self.engine.pod(f"taskspace-{item.taskspace}") is not None:
+            elif item.taskspace and self.engine.pod(pod_name(item.taskspace)) is not None:
                 outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
             elif item.volume.role == "project-base" and self._repo_in_use(volume.labels.get(L.REPO)):
                 outcome = Outcome(name, "skipped: a taskspace uses this repository again")
@@ -213,7 +214,7 @@ class Cleanup:
 
     def _gc_network(self, item: GcItem, report: Progress) -> Outcome:
         name = item.volume.name
-        if self.engine.pod(f"taskspace-{item.taskspace}") is not None:
+        if self.engine.pod(pod_name(item.taskspace)) is not None:
             outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
         else:
             try:

@@ -13,7 +13,7 @@ from typing import Any
 from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.fsutil import atomic_write, locked
+from symposium_tui.core.fsutil import atomic_write, is_locked, locked
 from symposium_tui.core.health import append_jsonl
 from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.ids import validate_id
@@ -71,10 +71,18 @@ class LifecycleContext:
         except SymposiumError as exc:
             self.note(exc.message)
 
+    def lock_path(self, name: str) -> Path:
+        """The lock file of a taskspace (or of a repository base, by its volume name)."""
+        return self.paths.state_dir / "locks" / f"{name}.lock"
+
+    def is_busy(self, taskspace: str) -> bool:
+        """Being created, changed or removed right now (its lock is held)."""
+        return is_locked(self.lock_path(taskspace))
+
     def taskspace_lock(self, taskspace: str) -> AbstractContextManager[None]:
         """Held while a taskspace is created or removed; a second one fails at once."""
         validate_id(taskspace)  # it names a file: never a path of someone's choosing
-        return locked(self.paths.state_dir / "locks" / f"{taskspace}.lock", blocking=False,
+        return locked(self.lock_path(taskspace), blocking=False,
                       busy_message=f"another create or remove of taskspace {taskspace!r} is running")
 
     def taskspace_dir(self, taskspace: str) -> Path:

@@ -257,7 +257,7 @@ class Creator:
             "o": f"bind,uid={CONTAINER_UID},gid={CONTAINER_UID}"})
 
         self._report("project", f"preparing project storage ({repo.base_volume})")
-        base_lock = self.ctx.paths.state_dir / "locks" / f"{repo.base_volume}.lock"
+        base_lock = self.ctx.lock_path(repo.base_volume)
         with locked(base_lock):
             base = self._base_volume(repo, rollback)
             self._init_storage(repo, base, disk, state, request.project_type, limits.storage, agent_image)

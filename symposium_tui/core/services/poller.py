@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.fsutil import is_locked
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.health import (
     Health,
@@ -328,7 +327,7 @@ class Poller:
                 continue
             if group.pod is None or registry.get(taskspace, {}).get("stopped_by_user") or \
                     now < self._forward_look.get(taskspace, 0.0) or \
-                    is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+                    self.ctx.is_busy(taskspace):
                 continue
             self._forward_look[taskspace] = now + FORWARD_LOOK_EVERY
             role, ctr = silent[0]
@@ -364,7 +363,7 @@ class Poller:
 
         records = []
         for taskspace, why in sorted(self._unenforced.items()):
-            if is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+            if self.ctx.is_busy(taskspace):
                 continue  # being created, changed or removed right now
             level = groups[taskspace].pod.labels.get(L.SECURITY, "open")
             try:
@@ -435,7 +434,7 @@ class Poller:
 
     def _evaluate(self, taskspace: str, group: TaskspaceGroup, entry: dict,
                   probes: dict[tuple[str, str], bool]) -> Health:
-        creating = is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock") and \
+        creating = self.ctx.is_busy(taskspace) and \
             taskspace not in self._health
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
         failed = {role: self._restart_failed[c.name] for role, c in group.members.items()
@@ -475,7 +474,7 @@ class Poller:
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
             if group.pod is None or entry.get("stopped_by_user") or \
-                    is_locked(self.ctx.paths.state_dir / "locks" / f"{taskspace}.lock"):
+                    self.ctx.is_busy(taskspace):
                 continue
             for role, ctr in sorted(group.members.items()):
                 if ctr.running:
