@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from symposium_tui.cli.output import emit_json, note, say
-from symposium_tui.cli.taskspaces import Services
+from symposium_tui.cli.common import Services
 from symposium_tui.core.errors import UsageError
 
 

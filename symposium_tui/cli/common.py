@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from symposium_tui.cli.output import note
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,8 +26,6 @@ def check_tier(tier: str | None) -> None:
         return
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.policy import builtin_policy, load_policy
-
-    from symposium_tui.cli.output import note
 
     path = app_paths().policy_file
     # Read only: a refused command writes nothing (not even the seed policy file); only a corrupt
@@ -74,7 +73,6 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
     answers (each ends by its own timeouts)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from symposium_tui.cli.taskspaces import Services
     from symposium_tui.core.errors import SymposiumError, UsageError
     from symposium_tui.core.hosts import LOCAL
     from symposium_tui.engine.connection import named_hosts
@@ -108,9 +106,35 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
 
 def report_unreachable(results: list[HostResult]) -> bool:
     """Say which hosts did not answer (on stderr); True when all did."""
-    from symposium_tui.cli.output import note
-
     for result in results:
         if result.error is not None:
             note(f"host {result.host}: unreachable: {result.error}")
     return all(r.error is None for r in results)
+
+
+class Services:
+    """The engine connection and the lifecycle services for one command."""
+
+    def __init__(self, args: argparse.Namespace, connection=None) -> None:  # noqa: ANN001
+        from symposium_tui.core.services.lifecycle import Lifecycle
+        from symposium_tui.core.services.recovery import Recovery
+
+        self.settings = load_settings()
+        self.connection = connection or open_connection(args, self.settings)
+        try:
+            self.ctx = context_for(self.connection, self.settings)
+            self.lifecycle = Lifecycle(self.ctx)
+            # Any command first finishes creates that were killed half-way (their process is gone).
+            for recovered in Recovery(self.ctx).run():
+                note(recovered.describe())
+        except BaseException:
+            self.connection.close()  # __exit__ never runs for a constructor that failed
+            raise
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for notice in self.ctx.take_notices():
+            note(f"note: {notice}")
+        self.connection.close()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from symposium_tui.cli.output import emit_json, emit_json_line, note, say, table
-from symposium_tui.cli.taskspaces import Services
+from symposium_tui.cli.common import Services
 from symposium_tui.core import display
 from symposium_tui.core.display import ago
 from symposium_tui.core.units import format_cpu

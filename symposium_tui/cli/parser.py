@@ -6,7 +6,11 @@ import argparse
 from typing import NoReturn
 
 from symposium_tui import __version__
-from symposium_tui.cli import cleanup, health, resources, system, taskspaces
+import symposium_tui.cli.cleanup as cleanup
+import symposium_tui.cli.health as health
+import symposium_tui.cli.resources as resources
+import symposium_tui.cli.system as system
+import symposium_tui.cli.taskspaces as taskspaces
 from symposium_tui.cli.common import Handler
 
 PROG = "symposium-tui"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from symposium_tui.cli.output import emit_json, note, say
-from symposium_tui.cli.taskspaces import Services
+from symposium_tui.cli.common import Services
 
 
 def cmd_adjust(args: argparse.Namespace) -> int:

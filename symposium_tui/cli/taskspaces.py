@@ -5,39 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from symposium_tui.cli.common import check_tier, context_for, load_settings, open_connection
+from symposium_tui.cli.common import Services, check_tier
 from symposium_tui.cli.output import emit_json, note, say, table
 from symposium_tui.core.display import ago
 from symposium_tui.core.errors import SymposiumError
-
-
-class Services:
-    """The engine connection and the lifecycle services for one command."""
-
-    def __init__(self, args: argparse.Namespace, connection=None) -> None:  # noqa: ANN001
-        from symposium_tui.core.services.lifecycle import Lifecycle
-
-        from symposium_tui.core.services.recovery import Recovery
-
-        self.settings = load_settings()
-        self.connection = connection or open_connection(args, self.settings)
-        try:
-            self.ctx = context_for(self.connection, self.settings)
-            self.lifecycle = Lifecycle(self.ctx)
-            # Any command first finishes creates that were killed half-way (their process is gone).
-            for recovered in Recovery(self.ctx).run():
-                note(recovered.describe())
-        except BaseException:
-            self.connection.close()  # __exit__ never runs for a constructor that failed
-            raise
-
-    def __enter__(self) -> Services:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for notice in self.ctx.take_notices():
-            note(f"note: {notice}")
-        self.connection.close()
 
 
 def _taskspace_text(t: Any, ctx: Any) -> str:

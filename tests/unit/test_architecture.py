@@ -48,3 +48,42 @@ def test_wheel_contains_styles_and_image_recipes(tmp_path):
     for recipe in ("base", "dev", "agent"):
         assert f"symposium_tui/images/{recipe}/Containerfile" in names
     assert "symposium_tui/images/common/entrypoint.sh" in names
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every import between the package's modules, at the top or inside functions."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "symposium_tui"
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                targets = {a.name for a in node.names}
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def test_no_import_circles():
+    """Not even through imports inside functions, which only hide a circle from Python."""
+    graph = _import_graph()
+    circles = []
+    for start in graph:
+        stack, seen = [(start, (start,))], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    circles.append(" -> ".join((*path, nxt)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, (*path, nxt)))
+    assert not circles, circles[:5]

@@ -14,6 +14,7 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
+from symposium_tui.core.services.resources import Resources
 
 NOTE = """\
 # Exported by symposium-tui from taskspace {taskspace}.
@@ -45,8 +46,6 @@ class KubeExport:
         self.engine = ctx.engine
 
     def export(self, taskspace: str) -> str:
-        from symposium_tui.core.services.resources import Resources
-
         inventory = Lifecycle(self.ctx).require_pod(taskspace)
         documents = [d for d in yaml.safe_load_all(self.engine.generate_kube(pod_name(taskspace))) if d]
         pods = [d for d in documents if d.get("kind") == "Pod"]

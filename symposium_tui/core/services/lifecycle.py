@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import container_name, pod_name, validate_id
-from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import PodRepair, wait_ssh_ready
+from symposium_tui.core.services.inventory import (  # noqa: F401 - also this module's to import
+    Inventory,
+    TaskspaceGroup,
+    derive_status,
+    group_taskspaces,
+    inventory,
+)
 from symposium_tui.core.services.network import TaskspaceNetwork
+from symposium_tui.core.services.resources import Resources
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     CONTAINER_UID,
@@ -62,25 +69,6 @@ NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
 
 
 @dataclass(frozen=True)
-class Inventory:
-    pod: PodInfo | None
-    containers: tuple[ContainerInfo, ...]
-    volumes: tuple[VolumeInfo, ...]
-    networks: tuple[NetworkInfo, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return self.pod is None and not self.containers and not self.volumes and not self.networks
-
-    @property
-    def security(self) -> str:
-        return (self.pod.labels.get(L.SECURITY) if self.pod else None) or "open"
-
-    def volume(self, role: str) -> VolumeInfo | None:
-        return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
-
-
-@dataclass(frozen=True)
 class Listing:
     taskspaces: tuple[Taskspace, ...]
     drift: Drift
@@ -108,49 +96,6 @@ class UnsavedWork:
         return " and ".join(parts)
 
 
-@dataclass
-class TaskspaceGroup:
-    """One taskspace's engine objects, from the batch list calls."""
-
-    pod: PodInfo | None = None
-    members: dict[str, ContainerInfo] = field(default_factory=dict)
-    ports: dict[int, int] = field(default_factory=dict)
-
-
-def group_taskspaces(pods: list[PodInfo], containers: list[ContainerInfo]) -> dict[str, TaskspaceGroup]:
-    """Group labelled pods and containers by taskspace; ports come from the infra container."""
-    groups: dict[str, TaskspaceGroup] = defaultdict(TaskspaceGroup)
-    for pod in pods:
-        if pod.labels.get(L.ROLE) == "pod" and (taskspace := L.taskspace_of(pod.labels)):
-            groups[taskspace].pod = pod
-    for ctr in containers:
-        taskspace = L.taskspace_of(ctr.labels)
-        if not taskspace:
-            continue
-        if ctr.is_infra:
-            groups[taskspace].ports = {b.container_port: b.host_port for b in ctr.ports}
-        elif ctr.labels.get(L.ROLE) in ("agent", "dev"):
-            groups[taskspace].members[ctr.labels[L.ROLE]] = ctr
-    return dict(sorted(groups.items()))
-
-
-def derive_status(pod: PodInfo | None, containers: dict[str, ContainerInfo]) -> tuple[str, str]:
-    """running / stopped / degraded / missing, with the reason when it is not plain."""
-    if pod is None:
-        return "missing", "the pod is gone"
-    missing = [role for role in ("agent", "dev") if role not in containers]
-    running = [role for role in ("agent", "dev") if role in containers and containers[role].running]
-    if len(running) == 2:
-        return "running", ""
-    if missing and len(missing) == 2:
-        return "degraded", "no agent or dev container"
-    if not running:
-        return "stopped", ""
-    down = [f"{role} {containers[role].state.value}" for role in ("agent", "dev")
-            if role in containers and not containers[role].running] + [f"{r} missing" for r in missing]
-    return "degraded", ", ".join(down)
-
-
 class Lifecycle:
     def __init__(self, ctx: LifecycleContext) -> None:
         self.ctx = ctx
@@ -158,11 +103,7 @@ class Lifecycle:
 
     # -- reading ---------------------------------------------------------------------------------
     def inventory(self, taskspace: str) -> Inventory:
-        selector = L.of_taskspace(taskspace)
-        pods = [p for p in self.engine.pods(selector) if p.labels.get(L.ROLE) == "pod"]
-        return Inventory(pods[0] if pods else None,
-                         tuple(c for c in self.engine.containers(selector) if not c.is_infra),
-                         tuple(self.engine.volumes(selector)), tuple(self.engine.networks(selector)))
+        return inventory(self.engine, taskspace)
 
     def list(self) -> Listing:
         """Every taskspace in two engine calls, reconciled with the registry. (Made one after the
@@ -236,9 +177,7 @@ class Lifecycle:
         self.engine.restart_pod(inventory.pod.name)
         return self._after_start(taskspace, inventory.security)
 
-    def _resources(self):  # noqa: ANN202 - resources builds on this module
-        from symposium_tui.core.services.resources import Resources
-
+    def _resources(self) -> Resources:
         return Resources(self.ctx)
 
     def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:

@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.ids import pod_name
 from symposium_tui.core.health import (
     Health,
     HealthFacts,
@@ -25,10 +24,15 @@ from symposium_tui.core.health import (
     Transition,
     evaluate,
 )
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.lifecycle import TaskspaceGroup, group_taskspaces
+from symposium_tui.core.services.create import port_forward_lost
+from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
+from symposium_tui.core.services.network import TaskspaceNetwork
+from symposium_tui.core.services.recovery import Recovery
+from symposium_tui.core.services.resources import Resources
 from symposium_tui.core.services.storage import StorageUse, limits_from, measure, refresh_disks
 from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
@@ -247,8 +251,6 @@ class Poller:
     def _recover(self) -> tuple[str, ...]:
         """Creates killed half-way (by another process too) are finished off before the list is
         read, so their leftovers never show as taskspaces. A directory listing when there are none."""
-        from symposium_tui.core.services.recovery import Recovery
-
         recovery = Recovery(self.ctx)
         if not recovery.journal.pending():
             return ()
@@ -316,8 +318,6 @@ class Poller:
         the engine lost the port forward. Restarting the pod makes it again, under the same
         backoff and cap as container restarts (counted for the pod). Looked at every
         FORWARD_LOOK_EVERY seconds at most, since looking runs a command in the container."""
-        from symposium_tui.core.services.create import port_forward_lost
-
         records = []
         for taskspace, group in sorted(groups.items()):
             silent = [(role, ctr) for role, ctr in sorted(group.members.items())
@@ -359,8 +359,6 @@ class Poller:
         return records
 
     def _repair_firewall(self, groups: dict[str, TaskspaceGroup], now: float) -> list[RestartRecord]:
-        from symposium_tui.core.services.network import TaskspaceNetwork
-
         records = []
         for taskspace, why in sorted(self._unenforced.items()):
             if self.ctx.is_busy(taskspace):
@@ -378,8 +376,6 @@ class Poller:
         return records
 
     def _make_room(self, taskspace: str) -> None:
-        from symposium_tui.core.services.resources import Resources
-
         try:
             Resources(self.ctx, via="poller").make_room(taskspace)
         except SymposiumError:
@@ -389,9 +385,6 @@ class Poller:
         """After a restart (ours, or one the engine's start events tell of; for a one-off `health
         --repair` no event may come): the limits, and the fast refusals of the pod's network
         namespace, which a restarted pod makes anew."""
-        from symposium_tui.core.services.network import TaskspaceNetwork
-        from symposium_tui.core.services.resources import Resources
-
         try:
             Resources(self.ctx, via="poller").reapply(taskspace, containers)
         except SymposiumError:

@@ -18,7 +18,7 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.lifecycle import Lifecycle
+from symposium_tui.core.services.inventory import inventory as inventory_of
 from symposium_tui.core.units import format_cpu, format_size, parse_cpu, parse_size
 
 PAGE = 4096
@@ -88,7 +88,7 @@ class Resources:
     def current(self, taskspace: str) -> Limits:
         """The effective limits: what the registry recorded, else what the pod was created with."""
         entry = self.ctx.registry.read().get(taskspace, {})
-        inventory = Lifecycle(self.ctx).inventory(taskspace)
+        inventory = inventory_of(self.engine, taskspace)
         labels = inventory.pod.labels if inventory.pod else {}
         fallback = self.ctx.policy.resolve(labels.get(L.TIER), labels.get(L.PROJECT, ""))[1]
 
@@ -119,7 +119,7 @@ class Resources:
     def adjust(self, taskspace: str, *, tier: str | None = None, memory: str | None = None,
                cpu: str | None = None) -> Adjustment:
         validate_id(taskspace)
-        inventory = Lifecycle(self.ctx).inventory(taskspace)
+        inventory = inventory_of(self.engine, taskspace)
         if inventory.pod is None:
             raise SymposiumError(f"no taskspace {taskspace!r}")
         old = self.current(taskspace)
@@ -165,7 +165,7 @@ class Resources:
 
     def felt(self, taskspace: str) -> dict[str, Felt]:
         readings = {}
-        for ctr in Lifecycle(self.ctx).inventory(taskspace).containers:
+        for ctr in inventory_of(self.engine, taskspace).containers:
             role = ctr.labels.get(L.ROLE)
             if ctr.running and role in ("agent", "dev"):
                 result = self.engine.exec(ctr.name, ["sh", "-c", FELT_SCRIPT])
@@ -202,7 +202,7 @@ class Resources:
         """Put the effective limits back after a (re)start: podman forgets container updates,
         and the containers' CPU quota is never part of their creation (see Creator._container)."""
         limits = self.current(taskspace)
-        inventory = Lifecycle(self.ctx).inventory(taskspace)
+        inventory = inventory_of(self.engine, taskspace)
         names = [c.name for c in inventory.containers if c.running and c.labels.get(L.ROLE) in ("agent", "dev")
                  and (containers is None or c.name in containers)]
         if inventory.pod is None or not names:

@@ -9,12 +9,13 @@ from dataclasses import replace
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.ids import pod_name as launch_pod, validate_id
+from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import Creator, Launch, Progress, Rollback
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
 from symposium_tui.core.services.network import TaskspaceNetwork
+from symposium_tui.core.services.resources import Resources
 from symposium_tui.core.taskspace import Taskspace
 
 
@@ -56,7 +57,7 @@ class SecurityChange:
             self.ctx.forget_host_keys(taskspace)
             dev_port, agent_port = ports
             if not was_running:  # made running to check SSH; left as the person had it
-                self.engine.stop_pod(launch_pod(taskspace))
+                self.engine.stop_pod(pod_name(taskspace))
             self.ctx.registry.put(taskspace, {"security": level, "status": "running" if was_running else "stopped",
                                               "stopped_by_user": not was_running,
                                               "dev_port": dev_port, "agent_port": agent_port},
@@ -72,8 +73,6 @@ class SecurityChange:
             raise
 
     def _launch_of(self, taskspace: str, inventory: Inventory, level: str) -> Launch:
-        from symposium_tui.core.services.resources import Resources
-
         labels = inventory.pod.labels if inventory.pod else {}
         volumes = {}
         for role in ("project", "workspace", "agent-state", "build-cache"):

@@ -1,0 +1,81 @@
+"""What the engine holds of one taskspace, or of all of them grouped by taskspace, and the
+status that follows from it. Labels decide what is ours, never names."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
+from symposium_tui.core.taskspace import LifecycleEngine
+
+
+@dataclass(frozen=True)
+class Inventory:
+    pod: PodInfo | None
+    containers: tuple[ContainerInfo, ...]
+    volumes: tuple[VolumeInfo, ...]
+    networks: tuple[NetworkInfo, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.pod is None and not self.containers and not self.volumes and not self.networks
+
+    @property
+    def security(self) -> str:
+        return (self.pod.labels.get(L.SECURITY) if self.pod else None) or "open"
+
+    def volume(self, role: str) -> VolumeInfo | None:
+        return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
+
+
+def inventory(engine: LifecycleEngine, taskspace: str) -> Inventory:
+    selector = L.of_taskspace(taskspace)
+    pods = [p for p in engine.pods(selector) if p.labels.get(L.ROLE) == "pod"]
+    return Inventory(pods[0] if pods else None,
+                     tuple(c for c in engine.containers(selector) if not c.is_infra),
+                     tuple(engine.volumes(selector)), tuple(engine.networks(selector)))
+
+
+@dataclass
+class TaskspaceGroup:
+    """One taskspace's engine objects, from the batch list calls."""
+
+    pod: PodInfo | None = None
+    members: dict[str, ContainerInfo] = field(default_factory=dict)
+    ports: dict[int, int] = field(default_factory=dict)
+
+
+def group_taskspaces(pods: list[PodInfo], containers: list[ContainerInfo]) -> dict[str, TaskspaceGroup]:
+    """Group labelled pods and containers by taskspace; ports come from the infra container."""
+    groups: dict[str, TaskspaceGroup] = defaultdict(TaskspaceGroup)
+    for pod in pods:
+        if pod.labels.get(L.ROLE) == "pod" and (taskspace := L.taskspace_of(pod.labels)):
+            groups[taskspace].pod = pod
+    for ctr in containers:
+        taskspace = L.taskspace_of(ctr.labels)
+        if not taskspace:
+            continue
+        if ctr.is_infra:
+            groups[taskspace].ports = {b.container_port: b.host_port for b in ctr.ports}
+        elif ctr.labels.get(L.ROLE) in ("agent", "dev"):
+            groups[taskspace].members[ctr.labels[L.ROLE]] = ctr
+    return dict(sorted(groups.items()))
+
+
+def derive_status(pod: PodInfo | None, containers: dict[str, ContainerInfo]) -> tuple[str, str]:
+    """running / stopped / degraded / missing, with the reason when it is not plain."""
+    if pod is None:
+        return "missing", "the pod is gone"
+    missing = [role for role in ("agent", "dev") if role not in containers]
+    running = [role for role in ("agent", "dev") if role in containers and containers[role].running]
+    if len(running) == 2:
+        return "running", ""
+    if missing and len(missing) == 2:
+        return "degraded", "no agent or dev container"
+    if not running:
+        return "stopped", ""
+    down = [f"{role} {containers[role].state.value}" for role in ("agent", "dev")
+            if role in containers and not containers[role].running] + [f"{r} missing" for r in missing]
+    return "degraded", ", ".join(down)
