@@ -48,3 +48,11 @@ class EngineNotFound(EngineError):
 
 class EngineConflict(EngineError):
     """The engine refused because an object of that name already exists or is in use."""
+
+
+class UnsavedWorkRefusal(SymposiumError):
+    """A removal refused because the taskspace holds work that exists nowhere else."""
+
+    def __init__(self, message: str, *, hint: str | None = None, work: object = None) -> None:
+        super().__init__(message, hint=hint)
+        self.work = work  # the UnsavedWork found

@@ -146,7 +146,8 @@ class Engine(TaskspaceEngineMixin, NetworkingMixin):
                 raise
             except EngineError as exc:
                 # podman 4.3 fails a whole list when one object vanishes while it is listing
-                # ("no such volume"); listing again a moment later is correct.
+                # ("no such volume"); listing again a moment later is correct. (Telling podman's
+                # answers apart by their words is this adapter's job, and no one else's.)
                 if "no such" not in exc.message or attempt == LIST_RETRIES - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))

@@ -6,77 +6,49 @@ feed whichever screen is showing; screens that are not visible do no work.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import replace
 
-from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from symposium_tui import __version__
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.services.poller import Poller, Snapshot
-from symposium_tui.ui.commands import DashboardCommands
+from symposium_tui.ui.actions import TaskspaceActions
+from symposium_tui.ui.commands import DashboardCommands, palette_actions
+from symposium_tui.ui.hoststate import HostState, Services, plural, short_reason
+from symposium_tui.ui.keys import sections_for
 from symposium_tui.ui.messages import (
     EngineConnected,
     EngineUnreachable,
+    Notified,
     OperationFinished,
+    ShownNotification,
     SnapshotTaken,
 )
+from symposium_tui.ui.preferences import load_preferences, save_preference
 from symposium_tui.ui.screens.help import HelpScreen
 from symposium_tui.ui.screens.home import HomeScreen
+from symposium_tui.ui.screens.notifications import NotificationsScreen
 from symposium_tui.ui.styles import stylesheets
 
-MUTATING = {"create", "adjust", "cleanup", "restart", "stop", "start", "remove", "security"}
+# What --read-only leaves out. The cleanup preview stays: it is a dry run, what a reviewer needs
+# (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything.
+CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh"}
 RETRY_SECONDS = 3.0
+HISTORY = 500  # notifications kept for `m`
 
 
-@dataclass
-class Services:
-    """What the dashboard drives on one host once connected."""
-
-    connection: object
-    ctx: object
-    lifecycle: object
-    poller: Poller
-
-
-@dataclass
-class HostState:
-    """One engine host as the dashboard knows it; its worker fills it in."""
-
-    name: str
-    services: Services | None = None
-    snapshot: Snapshot | None = None
-    text: str = "connecting to podman…"
-    connected_text: str = ""
-    ok: bool = True
-    answered_at: float = 0.0  # monotonic time of its last snapshot
-
-    def slow_for(self, now: float, interval: float) -> float | None:
-        """Seconds since the last answer, when that is far longer than a tick takes."""
-        if self.services is None or not self.answered_at:
-            return None
-        waited = now - self.answered_at
-        return waited if waited > max(3 * interval, 5.0) else None
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def short_reason(text: str) -> str:
-    """The last clause of an unreachable message ("... port 22: Connection refused (retrying)"):
-    what fits in a status line beside other hosts; the switcher (H) shows the whole of it."""
-    text = text.removesuffix(" (retrying)")
-    return text.rsplit(": ", 1)[-1].strip() or text
-
-
-class SymposiumApp(App[None]):
+class SymposiumApp(TaskspaceActions, App[None]):
     TITLE = "symposium-tui"
     SUB_TITLE = f"taskspaces on podman · {__version__}"
     CSS_PATH = stylesheets("app.tcss", "dialogs.tcss")
@@ -85,6 +57,7 @@ class SymposiumApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
         Binding("H", "hosts", "Hosts"),  # in the footer with several hosts; with one it is not there
+        Binding("m", "notifications", "Notifications", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
@@ -95,6 +68,9 @@ class SymposiumApp(App[None]):
         self.url = url
         self.should_connect = connect
         self.read_only = read_only
+        if read_only:
+            self.title = f"{self.TITLE} (read-only)"  # the header of every screen says so
+        self.notification_history: deque[ShownNotification] = deque(maxlen=HISTORY)
         self.interval = interval
         self.restart_policy = restart  # the auto-restart backoff (None: the poller's default)
         self._quitting = threading.Event()  # set on quit: host threads stop connecting and polling
@@ -127,7 +103,7 @@ class SymposiumApp(App[None]):
         """The host actions go to: the one shown, or in the all-hosts list the selected row's."""
         if self.view is not None:
             return self.view
-        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+        home = self.home_screen()
         selected = home.selected_host() if home is not None else None
         return selected or next(iter(self.hosts))
 
@@ -161,6 +137,7 @@ class SymposiumApp(App[None]):
 
     # -- start and stop --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._restore_theme()
         self.push_screen(HomeScreen())
         if self.should_connect:
             # Once the list is on screen: a host may answer at once, and its news needs the list.
@@ -280,6 +257,11 @@ class SymposiumApp(App[None]):
             elif getattr(screen, "engine_host", None) == message.host and hasattr(screen, "show_snapshot"):
                 screen.show_snapshot(message.snapshot)
 
+    def refresh_now(self, host: str | None = None) -> None:
+        for name, state in self.hosts.items():
+            if state.services is not None and host in (None, name):
+                state.services.poller.wake()
+
     def on_operation_finished(self, message: OperationFinished) -> None:
         self.notify(message.text, severity="error" if message.failed else "information",
                     timeout=8 if message.failed else 4)
@@ -293,6 +275,10 @@ class SymposiumApp(App[None]):
 
     def _engine_line(self) -> tuple[str, bool]:
         """The status line: the shown host's engine, or every host's state in a few words."""
+        text, ok = self._hosts_line()
+        return ("read-only · " if self.read_only else "") + text, ok
+
+    def _hosts_line(self) -> tuple[str, bool]:
         now = time.monotonic()
         if self.view is not None and not self.several_hosts:
             state = self.hosts[self.view]
@@ -328,9 +314,8 @@ class SymposiumApp(App[None]):
                 return
             self.view = None if choice == ALL_HOSTS else choice
             self._show_engine()
-            for screen in self.screen_stack:
-                if isinstance(screen, HomeScreen):
-                    screen.show_hosts()
+            if home := self.home_screen():
+                home.show_hosts()
         lines = {name: self._host_word(state) for name, state in self.hosts.items()}
         self.push_screen(HostsScreen(lines, self.view), chosen)
 
@@ -342,189 +327,59 @@ class SymposiumApp(App[None]):
         count = len(state.snapshot.taskspaces) if state.snapshot else 0
         return f"{plural(count, 'taskspace')} · {state.connected_text}"
 
-    # -- actions ---------------------------------------------------------------------------------
+    # -- what the app allows, and the keys ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.read_only and action in MUTATING:
-            return None  # hidden and disabled
+        if self.read_only and action in CHANGING:
+            return False  # False, not None: left out of the footer, help and palette, not greyed
         if action == "hosts" and not self.several_hosts:
             return False  # one host: nothing to switch to, so not in the footer either
         return True
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
-        actions = [("Show keys", "every key and what it does", "help"),
-                   ("Taskspace details", "live stats, restarts, volumes, SSH commands", "details"),
-                   ("Logs", "agent or dev output, following", "logs"),
-                   ("SSH into dev", "suspend the dashboard and ssh into the dev container", "ssh('dev')"),
-                   ("SSH into agent", "suspend the dashboard and ssh into the agent", "ssh('agent')"),
-                   ("Create taskspace", "a form, then a progress bar", "create"),
-                   ("Adjust resources", "tier, memory or CPU, applied live", "adjust"),
-                   ("Network security", "isolated, restricted or open; after a confirmation", "security"),
-                   ("Cleanup preview", "the dry-run plan; nothing is deleted until you confirm", "cleanup"),
-                   ("Restart taskspace", "restart its containers", "restart"),
-                   ("Start taskspace", "start a stopped taskspace", "start"),
-                   ("Stop taskspace", "stop it; health checks leave it stopped", "stop"),
-                   ("Remove taskspace", "after a confirmation that shows what is kept", "remove"),
-                   ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
-                   ("Refresh", "poll the engine now", "refresh"),
-                   ("Quit", "leave the dashboard", "quit")]
-        return [a for a in actions if self.check_action(a[2].split("(")[0], ())]
+        return palette_actions(self)
 
-    def key_help(self) -> list[tuple[str, str]]:
-        keys = [(self.get_key_display(b), b.description) for b in self.BINDINGS
-                if b.description and self.check_action(b.action, ())]
-        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
-        if home is not None:
-            keys += home.key_help()
-        return keys
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Ours stand in for two of Textual's: "Show keys" (this screen's keys, scrollable at
+        # 80×24, where Textual's side panel takes a third of the width) and "Quit".
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Quit"):
+                yield command
+
+    def home_screen(self) -> HomeScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_help()))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(sections_for(self, self.screen)))
 
-    def selected(self) -> str | None:
-        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
-        return home.selected_id() if home else None
+    # -- notifications and preferences --------------------------------------------------------------
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """markup off unless asked for: what is said here comes from taskspaces and engines. Thread
+        safe, as Textual's: the history is kept by a message handled on the app's thread."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.post_message(Notified(ShownNotification(time.time(), severity, title, message)))
 
-    def _need_selection(self) -> str | None:
-        taskspace = self.selected()
-        if taskspace is None:
-            self.notify("select a taskspace first", severity="warning")
-        return taskspace
+    def on_notified(self, message: Notified) -> None:
+        self.notification_history.append(message.notification)
+        for screen in self.screen_stack:
+            if isinstance(screen, NotificationsScreen):
+                screen.add(message.notification)
 
-    def _need_services(self) -> Services | None:
-        if self.services is None:
-            self.notify("not connected to podman yet", severity="warning")
-        return self.services
+    def action_notifications(self) -> None:
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen(self.notification_history))
 
-    def action_refresh(self) -> None:
-        self.refresh_now()
+    def _restore_theme(self) -> None:
+        theme = load_preferences().get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._save_theme)
 
-    def refresh_now(self, host: str | None = None) -> None:
-        for name, state in self.hosts.items():
-            if state.services is not None and host in (None, name):
-                state.services.poller.wake()
-
-    def action_details(self) -> None:
-        from symposium_tui.ui.screens.details import DetailsScreen
-
-        if taskspace := self._need_selection():
-            self.push_screen(DetailsScreen(taskspace))  # stats fill in once the poller runs
-
-    def action_logs(self) -> None:
-        from symposium_tui.ui.screens.logs import LogsScreen
-
-        if (taskspace := self._need_selection()) and self._need_services():
-            self.push_screen(LogsScreen(taskspace))
-
-    def action_ssh(self, role: str) -> None:
-        taskspace = self._need_selection()
-        services = self._need_services() if taskspace else None
-        if taskspace is None or services is None:
-            return
-        ctx = services.ctx
-        with self.suspend():
-            subprocess.run(["ssh", "-F", str(ctx.paths.main_ssh_config), "--", ctx.ssh_alias(taskspace, role)],
-                           check=False)
-
-    def action_create(self) -> None:
-        from symposium_tui.ui.screens.create import CreateScreen
-
-        if self._need_services():
-            self.push_screen(CreateScreen())
-
-    def action_adjust(self) -> None:
-        from symposium_tui.ui.screens.adjust import AdjustScreen
-
-        if (taskspace := self._need_selection()) and self._need_services():
-            self.push_screen(AdjustScreen(taskspace))
-
-    def action_security(self) -> None:
-        from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
-        from symposium_tui.ui.screens.security import SecurityScreen, consequence
-
-        taskspace = self._need_selection()
-        services = self._need_services() if taskspace else None
-        if taskspace is None or services is None:
-            return
-        host = self.focus_host()
-        snapshot = self.snapshot_for(host)
-        status = next((t for t in snapshot.taskspaces if t.id == taskspace), None) if snapshot else None
-        current = (status.security if status else "") or "open"
-
-        def chosen(level: str | None) -> None:
-            if level and level != current:
-                self.push_screen(ConfirmScreen(consequence(taskspace, current, level)),
-                                 lambda yes: self.change_security(services, host, taskspace, level) if yes else None)
-        self.push_screen(SecurityScreen(taskspace, current), chosen)
-
-    @work(thread=True, group="operations", exit_on_error=False)
-    def change_security(self, services: Services, host: str, taskspace: str, level: str) -> None:
-        from symposium_tui.core.services.security import SecurityChange
-
-        self.notify_from_thread(f"{taskspace}: making its pod again at the {level} level…")
-        try:
-            old, _ = SecurityChange(services.ctx).change(taskspace, level)
-            self.post_message(OperationFinished(f"{taskspace}: security {old} → {level}", host=host))
-        except SymposiumError as exc:
-            self.post_message(OperationFinished(f"security of {taskspace} failed: {exc.message}", failed=True,
-                                                host=host))
-
-    def action_cleanup(self) -> None:
-        from symposium_tui.ui.screens.cleanup import CleanupScreen
-
-        if self._need_services():
-            self.push_screen(CleanupScreen())
-
-    def action_restart(self) -> None:
-        self._drive("restart")
-
-    def action_start(self) -> None:
-        self._drive("start")
-
-    def action_stop(self) -> None:
-        self._drive("stop")
-
-    def _drive(self, verb: str) -> None:
-        if (taskspace := self._need_selection()) and (services := self._need_services()):
-            self.drive(services, self.focus_host(), taskspace, verb)
-
-    def action_remove(self) -> None:
-        from symposium_tui.ui.screens.confirm import RemoveScreen
-
-        taskspace = self._need_selection()
-        services = self._need_services() if taskspace else None
-        if taskspace is None or services is None:
-            return
-        host = self.focus_host()
-
-        def decided(choice: tuple[bool, bool] | None) -> None:
-            if choice is not None:
-                purge, force = choice
-                self.remove_taskspace(services, host, taskspace, purge, force)
-        self.push_screen(RemoveScreen(taskspace, services.lifecycle), decided)
-
-    @work(thread=True, group="operations", exit_on_error=False)
-    def drive(self, services: Services, host: str, taskspace: str, verb: str) -> None:
-        self.notify_from_thread(f"{verb} {taskspace}…")
-        try:
-            getattr(services.lifecycle, verb)(taskspace)
-            self.post_message(OperationFinished(f"{verb} {taskspace}: done", host=host))
-        except SymposiumError as exc:
-            self.post_message(OperationFinished(f"{verb} {taskspace} failed: {exc.message}", failed=True,
-                                                host=host))
-
-    @work(thread=True, group="operations", exit_on_error=False)
-    def remove_taskspace(self, services: Services, host: str, taskspace: str, purge_state: bool,
-                         force: bool) -> None:
-        try:
-            removed = services.lifecycle.remove(taskspace, purge_state=purge_state, force=force)
-            kept = f"; kept {', '.join(removed['kept'])}" if removed["kept"] else ""
-            self.post_message(OperationFinished(f"removed {taskspace}{kept}", host=host))
-        except SymposiumError as exc:
-            self.post_message(OperationFinished(f"remove {taskspace} failed: {exc.message}", failed=True,
-                                                host=host))
-
-    def notify_from_thread(self, text: str) -> None:
-        self.call_from_thread(self.notify, text, timeout=3)
+    def _save_theme(self, theme: Theme) -> None:
+        problem = save_preference("theme", theme.name)
+        if problem:
+            self.notify(f"the theme is not kept for next time: {problem}", severity="warning")
 
 
 def run_dashboard(url: str | None = None, read_only: bool = False, connection: str | None = None) -> int:

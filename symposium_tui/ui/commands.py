@@ -6,12 +6,45 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
+# (name, what it does, action): the palette lists those the app allows now (check_action), so a
+# read-only dashboard offers none of the changes.
+PALETTE = (
+    ("Show keys", "the keys of this screen, and those that work everywhere", "help"),
+    ("Notifications", "every message shown, newest first", "notifications"),
+    ("Taskspace details", "live stats, restarts, volumes, SSH commands", "details"),
+    ("Logs", "agent or dev output, following", "logs"),
+    ("SSH into dev", "suspend the dashboard and ssh into the dev container", "ssh('dev')"),
+    ("SSH into agent", "suspend the dashboard and ssh into the agent", "ssh('agent')"),
+    ("Create taskspace", "a form, then a progress bar", "create"),
+    ("Adjust resources", "tier, memory or CPU, applied live", "adjust"),
+    ("Network security", "isolated, restricted or open; after a confirmation", "security"),
+    ("Cleanup preview", "the dry-run plan; nothing is deleted until you confirm", "cleanup"),
+    ("Restart taskspace", "restart its containers", "restart"),
+    ("Start taskspace", "start a stopped taskspace", "start"),
+    ("Stop taskspace", "stop it; health checks leave it stopped", "stop"),
+    ("Remove taskspace", "after a confirmation that shows what is kept", "remove"),
+    ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
+    ("Refresh", "poll the engine now", "refresh"),
+    ("Quit", "leave the dashboard", "quit"),
+)
+READ_ONLY_HELP = {"cleanup": "the dry-run plan (read-only: it cannot be applied here)"}
+
+
+def palette_actions(app) -> list[tuple[str, str, str]]:  # noqa: ANN001 - the SymposiumApp
+    actions = []
+    for name, help_text, action in PALETTE:
+        if app.check_action(action.split("(")[0], ()):
+            if app.read_only:
+                help_text = READ_ONLY_HELP.get(action, help_text)
+            actions.append((name, help_text, action))
+    return actions
+
 
 class DashboardCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         app = self.app
-        for name, help_text, action in app.palette_actions():  # type: ignore[attr-defined]
+        for name, help_text, action in palette_actions(app):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), partial(app.run_action, action), help=help_text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
 from symposium_tui.core.services.poller import Snapshot
@@ -43,3 +45,19 @@ class OperationFinished(Message):
         self.text = text
         self.failed = failed
         self.host = host  # whose poller to wake; None: every host's
+
+
+@dataclass(frozen=True)
+class ShownNotification:
+    time: float  # Unix time
+    severity: str
+    title: str
+    message: str
+
+
+class Notified(Message):
+    """A notification was shown; its toast goes after a few seconds, the history keeps it."""
+
+    def __init__(self, notification: ShownNotification) -> None:
+        super().__init__()
+        self.notification = notification

@@ -47,7 +47,7 @@ async def test_question_mark_lists_keys_and_escape_closes(tmp_path):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("DataTable")
-        keys = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        keys = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert "q" in keys and "?" in keys
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -101,3 +101,29 @@ async def test_a_snapshot_with_notices_is_never_replaced_by_a_newer_one():
         assert not SnapshotTaken(Snapshot(time=now + 4), host="local").can_replace(
             SnapshotTaken(Snapshot(time=now + 5), host="box2"))
         await pilot.press("q")
+
+
+async def test_what_comes_from_the_engine_is_shown_as_text_never_as_markup():
+    from dataclasses import replace
+
+    from symposium_tui.core.health import Health, HealthState
+    from tests.ui.data import FIXED, show, text_of
+
+    odd = replace(FIXED.taskspaces[0], health=Health(HealthState.DEGRADED, "dev said [bold red]no[/] [link=x]"))
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(pilot, replace(FIXED, taskspaces=(odd, *FIXED.taskspaces[1:])))
+        assert "dev said [bold red]no[/] [link=x]" in text_of(app.screen.query_one("#selected"))
+        app.notify("remove x failed: [b]bold?[/b]")
+        await pilot.pause()
+        assert not any(n.markup for n in app._notifications)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "dev said [bold red]no[/] [link=x]" in text_of(app.screen.query_one("#summary"))
+
+
+async def test_the_palette_has_one_keys_and_one_quit():
+    app = SymposiumApp(connect=False)
+    async with app.run_test(size=(80, 24)):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Theme" in titles and "Keys" not in titles and "Quit" not in titles

@@ -8,43 +8,16 @@ import pytest
 
 from symposium_tui.core.cleanup import CleanupItem, Thing
 from symposium_tui.core.health import Health, HealthState
-from symposium_tui.core.models import ContainerInfo, ContainerState
+from symposium_tui.core.models import HostCapacity
 from symposium_tui.core.services.cleanup import CleanupPlan
+from symposium_tui.core.services.lifecycle import UnsavedWork
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
-from symposium_tui.core.services.storage import StorageUse
 from symposium_tui.ui.app import SymposiumApp
 from symposium_tui.ui.messages import SnapshotTaken
+from tests.ui.data import FIXED, containers, fixed_app, press, show
+from tests.ui.fakes import GiB, FakeCtx, FakeEngine, FakeLifecycle, connect_fake
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def containers(ts: str, dev_state: str = "running") -> dict[str, ContainerInfo]:
-    return {"agent": ContainerInfo("a", f"taskspace-{ts}-agent", "", ContainerState.RUNNING),
-            "dev": ContainerInfo("d", f"taskspace-{ts}-dev", "", ContainerState(dev_state))}
-
-
-FIXED = Snapshot(time=0.0, taskspaces=(
-    TaskspaceStatus("checkout-v2", Health(HealthState.HEALTHY), "web-shop", "minimal", 37919, 39517, 12.5,
-                    180 * 2**20, 2**30, 500, None, containers("checkout-v2"),
-                    StorageUse("checkout-v2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20}, enforced=True),
-                    security="isolated"),
-    TaskspaceStatus("fix-login-2", Health(HealthState.DEGRADED, "dev exited (exit code 137)"), "web-shop",
-                    "default", 34335, 41281, 3.0, 95 * 2**20, 4 * 2**30, 2000, None,
-                    containers("fix-login-2", "exited"), security="open"),
-    TaskspaceStatus("ledger-sync", Health(HealthState.STOPPED, "stopped by the user"), "payments-api",
-                    "default", 44581, 46587, 0.0, None, 4 * 2**30, 2000, None, {}, security="restricted"),
-), registry_only=("old-spike",))
-
-
-def fixed_app() -> SymposiumApp:
-    app = SymposiumApp(connect=False)
-    app.engine_text = "podman 4.3.1 · unix:///run/podman/podman.sock (rootful socket)"
-    return app
-
-
-async def show(pilot) -> None:
-    pilot.app.post_message(SnapshotTaken(FIXED))
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -77,91 +50,122 @@ def test_filter(snap_compare):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_create_form(snap_compare, size):
+    """Each tier with its values; premium is more than this host (2 CPUs, 6 GiB) can give."""
     async def form(pilot):
+        connect_fake(pilot.app, ctx=FakeCtx(engine=FakeEngine(HostCapacity(2, 6 * GiB, False))))
         await show(pilot)
-        pilot.app.services = object()  # the form opens only when connected; it reads no engine here
-        from symposium_tui.ui.screens.create import CreateScreen
-
-        pilot.app.services = None
-        await pilot.app.push_screen(CreateScreen())
+        await pilot.press("n")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         await pilot.press(*"Bad_Id")
     assert snap_compare(fixed_app(), terminal_size=size, run_before=form)
 
 
+def spike(taskspace: str, warning: str = "") -> CleanupItem:
+    return CleanupItem(
+        taskspace, "stopped", 3 * 86400,
+        "last activity 3d ago (2026-11-25 09:12 UTC); stopped since 2026-11-25 09:40 UTC",
+        (Thing("pod", f"taskspace-{taskspace}", "pod"),
+         Thing("volume", f"taskspace-{taskspace}-project", "project", 48 * 2**20),
+         Thing("volume", f"taskspace-{taskspace}-build-cache", "build-cache", 310 * 2**20)),
+        (Thing("volume", f"taskspace-{taskspace}-agent-state", "agent-state"),), False, warning)
+
+
+PLAN = CleanupPlan((
+    spike("old-spike"),
+    spike("try-cart", "holds 1 uncommitted change(s) (M src/cart.py): skipped on apply unless --force"),
+), timedelta(days=1), False, None)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_cleanup_preview(snap_compare, size):
-    plan = CleanupPlan((CleanupItem(
-        "old-spike", "stopped", 3 * 86400, "last activity 3d ago (2026-11-25 09:12 UTC); stopped since 2026-11-25 09:40 UTC",
-        (Thing("pod", "taskspace-old-spike", "pod"), Thing("volume", "taskspace-old-spike-project", "project", 48 * 2**20),
-         Thing("volume", "taskspace-old-spike-build-cache", "build-cache", 310 * 2**20)),
-        (Thing("volume", "taskspace-old-spike-agent-state", "agent-state"),)),), timedelta(days=1), False, None)
-
+    """What the selected item removes, keeps and frees; what Apply will really do; the force box."""
     async def preview(pilot):
         from symposium_tui.ui.screens.cleanup import CleanupScreen
 
         screen = CleanupScreen("1d")
         await pilot.app.push_screen(screen)
         await pilot.pause()
-        screen.show_plan(plan)
+        screen.show_plan(PLAN)
         await pilot.pause()
     assert snap_compare(fixed_app(), terminal_size=size, run_before=preview)
+
+
+def test_cleanup_preview_read_only(snap_compare):
+    async def preview(pilot):
+        from symposium_tui.ui.screens.cleanup import CleanupScreen
+
+        screen = CleanupScreen("1d")
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        screen.show_plan(PLAN)
+        await pilot.pause()
+    assert snap_compare(fixed_app(read_only=True), terminal_size=(80, 24), run_before=preview)
+
+
+def test_home_read_only(snap_compare):
+    assert snap_compare(fixed_app(read_only=True), terminal_size=(80, 24), run_before=show)
+
+
+async def open_logs(pilot):
+    from symposium_tui.ui.screens.logs import LogsScreen
+
+    screen = LogsScreen("checkout-v2")
+    await pilot.app.push_screen(screen)
+    await pilot.pause()
+    screen.add_lines(["symposium: dev container ready, sshd on port 2222", "npm test: 42 passing",
+                      "npm test: 1 failing: checkout total rounds wrong", "npm test: [red]not markup[/]"])
+    return screen
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_logs(snap_compare, size):
     async def logs(pilot):
-        from symposium_tui.ui.screens.logs import LogsScreen
-
-        screen = LogsScreen("checkout-v2")
-        await pilot.app.push_screen(screen)
-        await pilot.pause()
-        screen.add_lines(["symposium: dev container ready, sshd on port 2222",
-                          "npm test: 42 passing", "npm test: 1 failing: checkout total rounds wrong"])
+        await open_logs(pilot)
         await pilot.press("slash", *"failing", "enter")
         await pilot.pause()
     assert snap_compare(fixed_app(), terminal_size=size, run_before=logs)
 
 
+def test_keys_of_the_logs_screen(snap_compare):
+    async def keys(pilot):
+        await open_logs(pilot)
+        await pilot.press("question_mark")
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=keys)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_adjust(snap_compare, size):
+    """Tier minimal chosen: memory and CPU change, the project disk keeps its 10Gi."""
     async def adjust(pilot):
-        from symposium_tui.core.policy import Limits
+        from symposium_tui.core.policy import Limits, builtin_policy
         from symposium_tui.ui.screens.adjust import AdjustScreen
 
         screen = AdjustScreen("checkout-v2")
         await pilot.app.push_screen(screen)
         await pilot.pause()
         screen._error("")
-        screen.current = Limits(2**30, 500, 2 * 2**30)
-        screen._loaded(screen.current, ["default", "minimal", "premium"])
-        screen.query_one("#change").update("memory 1Gi -> 1536Mi, cpu 500m -> 1")
+        current = Limits(4 * GiB, 2000, 10 * GiB)
+        tiers = {name: tier.limits for name, tier in sorted(builtin_policy().tiers.items())}
+        screen._loaded(current, tiers, storage_fixed=True, capacity=HostCapacity(2, 6 * GiB, False))
+        screen.query_one("#tier").value = "minimal"
+        screen._previewed(screen.describe(current, tiers["minimal"]), "")
         await pilot.pause()
     assert snap_compare(fixed_app(), terminal_size=size, run_before=adjust)
 
 
-def test_remove_confirmation(snap_compare):
-    class Inventory:
-        volumes = ()
-
-    class FakeLifecycle:  # fixed answers for a deterministic picture; behaviour is tested on the engine
-        def inventory(self, taskspace):
-            from symposium_tui.core.models import VolumeInfo
-
-            inv = Inventory()
-            inv.volumes = tuple(VolumeInfo(f"taskspace-{taskspace}-{r}", "/x", {"io.symposium.role": r})
-                                for r in ("workspace", "project", "build-cache", "agent-state"))
-            return inv
-
-        def unsaved_work(self, taskspace, inventory):
-            from symposium_tui.core.services.lifecycle import UnsavedWork
-
-            return UnsavedWork(("M src/cart.py",), ())
-
+@pytest.mark.parametrize("press_remove", [False, True], ids=["asked", "refused"])
+def test_remove_confirmation(snap_compare, press_remove):
+    """What goes and what is kept; pressing Remove on unsaved work: the refusal, in the dialog."""
     async def confirm(pilot):
-        from symposium_tui.ui.screens.confirm import RemoveScreen
-
-        await pilot.app.push_screen(RemoveScreen("checkout-v2", FakeLifecycle()))
-        await pilot.pause(0.3)
+        connect_fake(pilot.app, lifecycle=FakeLifecycle({"checkout-v2": UnsavedWork(("M src/cart.py",), ())}))
+        await show(pilot)
+        await pilot.press("d")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if press_remove:
+            pilot.app.screen.query_one("#remove").active_effect_duration = 0  # no pressed look
+            await press(pilot, "#remove")
     assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=confirm)
 
 

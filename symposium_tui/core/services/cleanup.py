@@ -23,7 +23,7 @@ from symposium_tui.core.cleanup import (
     plan_gc,
     status_of,
 )
-from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
@@ -159,7 +159,7 @@ class Cleanup:
                                           inventory=_inventory(now_facts))
                     outcome = Outcome(item.taskspace, "removed", item.bytes_reclaimed)
                 except SymposiumError as exc:
-                    verb = "skipped" if "exists nowhere else" in exc.message else "failed"
+                    verb = "skipped" if isinstance(exc, UnsavedWorkRefusal) else "failed"
                     outcome = Outcome(item.taskspace, f"{verb}: {exc.message}")
             report(item.taskspace, outcome.result)
             return outcome

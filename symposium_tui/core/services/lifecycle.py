@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
@@ -296,9 +296,10 @@ class Lifecycle:
             if not force:
                 work = self.unsaved_work(taskspace, inventory)
                 if work.any:
-                    raise SymposiumError(f"taskspace {taskspace!r} holds work that exists nowhere else: "
-                                         f"{work.describe()}; nothing was removed",
-                                         hint=f"push it first, or: symposium-tui rm {taskspace} --force")
+                    raise UnsavedWorkRefusal(f"taskspace {taskspace!r} holds work that exists nowhere else: "
+                                             f"{work.describe()}; nothing was removed",
+                                             hint=f"push it first, or: symposium-tui rm {taskspace} --force",
+                                             work=work)
             removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "networks": [],
                                              "kept": []}
             if inventory.pod is not None:

@@ -16,6 +16,7 @@ from symposium_tui.ui.screens.onhost import OnHost
 
 
 class DetailsScreen(OnHost, Screen[None]):
+    HELP_TITLE = "Details"
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("l", "app.logs", "Logs")]
 
     def __init__(self, taskspace: str) -> None:
@@ -25,15 +26,16 @@ class DetailsScreen(OnHost, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        # markup=False throughout: health reasons, restart reasons and paths come from the engine.
         with VerticalScroll(id="details"):
-            yield Static(id="summary")
+            yield Static(id="summary", markup=False)
             for role in ("agent", "dev"):
-                yield Static(id=f"{role}-title", classes="graph-title")
-                yield Static(id=f"{role}-cpu", classes="graph")
-                yield Static(id=f"{role}-mem", classes="graph")
-            yield Static(id="volumes")
-            yield Static(id="restarts")
-            yield Static(id="ssh")
+                yield Static(id=f"{role}-title", classes="graph-title", markup=False)
+                yield Static(id=f"{role}-cpu", classes="graph", markup=False)
+                yield Static(id=f"{role}-mem", classes="graph", markup=False)
+            yield Static(id="volumes", markup=False)
+            yield Static(id="restarts", markup=False)
+            yield Static(id="ssh", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -10,16 +10,18 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import TaskspaceStatus
+from symposium_tui.ui import columns as fitting
+from symposium_tui.ui.keys import allowed
 
 COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
-WIDTHS = {"HEALTH": 9, "TIER": 8, "NET": 5, "DEV": 5, "AGENT": 5, "CPU": 4, "MEMORY": 10, "CPU 20s": 10,
-          "ACTIVITY": 16}
+ROWS_AROUND = 5  # the screen's rows that are not the table's: header, status, selected, footer, column names
 NET_SHORT = {"isolated": "isol", "restricted": "restr", "open": "open"}  # the security level
 HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
                 "stopped": "dim", "gone from engine": "magenta", "host down": "bold red"}
 
 
 class HomeScreen(Screen[None]):
+    HELP_TITLE = "The taskspace list"
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -43,7 +45,12 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.rows: dict[str, tuple[str, TaskspaceStatus]] = {}  # "host/id" -> (host, status)
         self.gone: list[tuple[str, str]] = []  # (host, id) in a registry, gone from its engine
-        self._shown: dict[str, tuple[Text, ...]] = {}  # the cells on screen, per row
+        self._shown: dict[str, dict[str, Text]] = {}  # the cells on screen, per row
+        self._layout: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())  # columns shown, their widths
+        # Set when the cursor went to a neighbour because its row was gone (for now): (the row it
+        # went to, the row it was on). While the person leaves it there, it goes back when the row
+        # comes back (a pod made again by a security change is gone for a tick or two).
+        self._stand_in: tuple[str, str] | None = None
         self.filter_text = ""
 
     @property
@@ -52,14 +59,10 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.app.engine_text, id="engine-status")
-        table: DataTable[str] = DataTable(id="taskspaces", cursor_type="row", zebra_stripes=True)
-        for column in self.columns:
-            # Fixed widths where values change every tick: a cell never outgrows its column.
-            table.add_column(column, key=column, width=WIDTHS.get(column))
-        yield table
+        yield Static(self.app.engine_text, id="engine-status", markup=False)
+        yield DataTable(id="taskspaces", cursor_type="row", zebra_stripes=True)  # columns: _fit_columns
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
-        yield Static("", id="selected")
+        yield Static("", id="selected", markup=False)
         yield Input(placeholder="filter by id, project, health…", id="filter")
         # With several hosts `H` joins the footer; compact keeps every key whole at 80 columns.
         yield Footer(compact=getattr(self.app, "several_hosts", False))
@@ -71,16 +74,19 @@ class HomeScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.show_hosts()
 
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self._render_rows()  # the columns that fit change with the width
+
     def key_help(self) -> list[tuple[str, str]]:
-        keys = [("j / k, ↑ / ↓", "move"), ("enter", "details and live stats"), ("/", "filter"),
-                ("l", "logs"), ("s / S", "SSH into dev / agent"), ("n", "create a taskspace"),
-                ("a", "adjust resources"), ("w", "network security level (asks first)"),
-                ("C", "cleanup preview"), ("r", "restart"), ("x", "stop"), ("g", "start"),
-                ("d", "remove (asks first)")]
-        if self.app.several_hosts:
-            keys.append(("H", "hosts: one host's list, or all hosts with a HOST column"))
-        mutating = {"n", "a", "w", "C", "r", "x", "g", "d"}
-        return [k for k in keys if not (self.app.read_only and k[0] in mutating)]
+        cleanup = "cleanup preview (a dry run" + (": read-only, no Apply)" if self.app.read_only else ")")
+        return allowed(self.app, [
+            ("j / k, ↑ / ↓", "move", "cursor_down"), ("enter", "details and live stats", "app.details"),
+            ("/", "filter (escape clears)", "filter"), ("l", "logs", "app.logs"),
+            ("s / S", "SSH into dev / agent", "app.ssh"), ("n", "create a taskspace", "app.create"),
+            ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
+            ("C", cleanup, "app.cleanup"), ("r", "restart", "app.restart"), ("x", "stop", "app.stop"),
+            ("g", "start", "app.start"), ("d", "remove (asks first)", "app.remove")])
 
     # -- engine and rows -------------------------------------------------------------------------
     def show_engine(self, text: str, *, ok: bool) -> None:
@@ -106,13 +112,17 @@ class HomeScreen(Screen[None]):
             self.gone += [(name, gone) for gone in state.snapshot.registry_only]
         self._render_rows()
 
-    def _cells(self, host: str, status: TaskspaceStatus) -> tuple[Text, ...]:
+    def _cells(self, host: str, status: TaskspaceStatus) -> dict[str, Text]:
         """Rich Text, not markup strings: the table re-renders every visible cell on each change,
-        and would parse markup each time."""
-        texts = self._texts(host, status)
-        if self.app.several_hosts:
-            texts = (host, *texts)
-        return tuple(cell if isinstance(cell, Text) else Text(cell) for cell in texts)
+        and would parse markup each time (and ids and projects are not ours to interpret)."""
+        cells = dict(zip(COLUMNS, self._texts(host, status)))
+        cells["HOST"] = host
+        return {column: cell if isinstance(cell, Text) else Text(cell) for column, cell in cells.items()}
+
+    def _gone_cells(self, host: str, taskspace: str) -> dict[str, Text]:
+        cells = {column: Text("-") for column in self.columns}
+        cells.update(HOST=Text(host), ID=Text(taskspace), HEALTH=Text("gone", style="magenta"))
+        return cells
 
     def _texts(self, host: str, status: TaskspaceStatus) -> tuple[str | Text, ...]:
         history = getattr(self.app.services_for(host), "poller", None)
@@ -137,39 +147,65 @@ class HomeScreen(Screen[None]):
 
     def _render_rows(self) -> None:
         table = self.query_one("#taskspaces", DataTable)
-        columns = self.columns
-        if [str(c.value) for c in table.columns] != list(columns):
-            table.clear(columns=True)  # hosts were added: the HOST column comes or goes
-            for column in columns:
-                table.add_column(column, key=column, width=WIDTHS.get(column))
-        wanted = {key: row for key, row in self.rows.items() if self._matches(row[1])}
-        gone = [(host, g) for host, g in self.gone if self._matches_text(g)]
-        keys = list(wanted) + [f"gone:{host}/{g}" for host, g in gone]
-        selected = self._selected_key()
-        current = [str(k.value) for k in table.rows]
-        if current == keys:
-            for key, (host, status) in wanted.items():  # only what changed: each update repaints
-                cells, before = self._cells(host, status), self._shown.get(key, ())
-                for index, (column, value) in enumerate(zip(columns, cells)):
-                    if index >= len(before) or before[index] != value:
-                        table.update_cell(key, column, value)
+        rows = {key: self._cells(host, status) for key, (host, status) in self.rows.items()
+                if self._matches(status)}
+        rows |= {f"gone:{host}/{g}": self._gone_cells(host, g) for host, g in self.gone if self._matches_text(g)}
+        keys = list(rows)
+        before, before_index = self._selected_key(), table.cursor_row
+        if self._fit_columns(table, rows):
+            self._shown = {}
+        shown = self._layout[0]
+        if [str(k.value) for k in table.rows] == keys:
+            for key, cells in rows.items():  # only what changed: each update repaints
+                previous = self._shown.get(key, {})
+                for column in shown:
+                    if previous.get(column) != cells[column]:
+                        table.update_cell(key, column, cells[column])
                 self._shown[key] = cells
         else:
             table.clear()
-            self._shown = {}
-            for key, (host, status) in wanted.items():
-                self._shown[key] = self._cells(host, status)
-                table.add_row(*self._shown[key], key=key)
-            lead = 1 if self.app.several_hosts else 0
-            for host, g in gone:
-                cells = [host] * lead + [g, "-", Text("gone", style="magenta")]
-                table.add_row(*cells, *["-"] * (len(columns) - len(cells)), key=f"gone:{host}/{g}")
-            if selected in keys:
-                table.move_cursor(row=keys.index(selected))
+            self._shown = rows
+            for key, cells in rows.items():
+                table.add_row(*(cells[column] for column in shown), key=key)
+            self._place_cursor(table, keys, before, before_index)
         hint = self.query_one("#empty-hint", Static)
         if hint.display != (not keys):
             hint.display = not keys
         self._describe_selected()
+
+    def _fit_columns(self, table: DataTable, rows: dict[str, dict[str, Text]]) -> bool:
+        """Lay the columns out for the width there is; True when they changed (rows cleared)."""
+        columns = self.columns
+        values = {c: [cells[c].plain for cells in rows.values()] for c in ("ID", "PROJECT", "HOST")}
+        widths = fitting.natural_widths(columns, values)
+        available = self.size.width or self.app.size.width
+        if len(rows) > max(self.size.height - ROWS_AROUND, 1):
+            available -= table.styles.scrollbar_size_vertical  # the vertical scrollbar takes its share
+        shown = tuple(fitting.fit(columns, widths, available))
+        layout = (shown, tuple(widths[c] for c in shown))
+        if layout == self._layout:
+            return False
+        table.clear(columns=True)
+        for column, width in zip(*layout):
+            table.add_column(column, key=column, width=width)
+        self._layout = layout
+        return True
+
+    def _place_cursor(self, table: DataTable, keys: list[str], before: str | None,
+                      before_index: int) -> None:
+        """On the row it was on, wherever that row is now; on its neighbour when it is gone."""
+        if before is None or not keys:
+            return
+        wanted = before.removeprefix("gone:")  # a row that went from the engine is the same row
+        if self._stand_in is not None and self._stand_in[0] == before:
+            wanted = self._stand_in[1]  # still where it was put: the row it stands in for counts
+        same = [k.removeprefix("gone:") for k in keys]
+        if wanted in same:
+            row, self._stand_in = same.index(wanted), None
+        else:
+            row = min(before_index, len(keys) - 1)  # the row that took its place, or the last
+            self._stand_in = (keys[row], wanted)
+        table.move_cursor(row=row, animate=False)
 
     def _describe_selected(self) -> None:
         """The selected row's whole story: reasons are too long for a column at 80×24."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -24,7 +25,8 @@ class HostsScreen(ModalScreen[str | None]):
         with Vertical(id="hosts-dialog", classes="dialog"):
             yield Static("Show which host?", classes="dialog-title")
             options = [Option(f"all hosts ({len(self.hosts)}) — one list with a HOST column", id=ALL_HOSTS)]
-            options += [Option(f"{name} — {state}", id=name) for name, state in self.hosts.items()]
+            # Text: a host's state carries the engine's or ssh's own words.
+            options += [Option(Text(f"{name} — {state}"), id=name) for name, state in self.hosts.items()]
             yield OptionList(*options, id="host-list")
             yield Static("enter chooses · escape keeps the current view", classes="dialog-hint")
 

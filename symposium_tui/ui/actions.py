@@ -1,0 +1,197 @@
+"""What the dashboard does to the selected taskspace: the App's actions, mixed into it.
+
+Every engine call runs in a thread worker (group "operations") and ends in an OperationFinished
+message; dialogs that can be refused (remove) run theirs themselves and say the refusal in place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.ui.messages import OperationFinished
+
+if TYPE_CHECKING:
+    from symposium_tui.core.services.poller import TaskspaceStatus
+    from symposium_tui.ui.hoststate import Services
+
+SSH_FAILED = 255  # ssh's own exit code: it could not connect, or lost the connection
+
+
+class TaskspaceActions:
+    """Mixed into the App; `self` is the SymposiumApp."""
+
+    # -- what is selected --------------------------------------------------------------------------
+    def selected(self: Any) -> str | None:
+        home = self.home_screen()
+        return home.selected_id() if home else None
+
+    def selected_status(self: Any) -> TaskspaceStatus | None:
+        taskspace, snapshot = self.selected(), self.snapshot_for(self.focus_host())
+        if taskspace is None or snapshot is None:
+            return None
+        return next((t for t in snapshot.taskspaces if t.id == taskspace), None)
+
+    def _need_selection(self: Any) -> str | None:
+        taskspace = self.selected()
+        if taskspace is None:
+            self.notify("select a taskspace first", severity="warning")
+        return taskspace
+
+    def _need_services(self: Any) -> Services | None:
+        if self.services is None:
+            self.notify("not connected to podman yet", severity="warning")
+        return self.services
+
+    # -- screens -----------------------------------------------------------------------------------
+    def action_refresh(self: Any) -> None:
+        self.refresh_now()
+
+    def action_details(self: Any) -> None:
+        from symposium_tui.ui.screens.details import DetailsScreen
+
+        if taskspace := self._need_selection():
+            self.push_screen(DetailsScreen(taskspace))  # stats fill in once the poller runs
+
+    def action_logs(self: Any) -> None:
+        from symposium_tui.ui.screens.logs import LogsScreen
+
+        if (taskspace := self._need_selection()) and self._need_services():
+            self.push_screen(LogsScreen(taskspace))
+
+    def action_create(self: Any) -> None:
+        from symposium_tui.ui.screens.create import CreateScreen
+
+        if self._need_services():
+            self.push_screen(CreateScreen())
+
+    def action_adjust(self: Any) -> None:
+        from symposium_tui.ui.screens.adjust import AdjustScreen
+
+        if (taskspace := self._need_selection()) and self._need_services():
+            self.push_screen(AdjustScreen(taskspace))
+
+    def action_cleanup(self: Any) -> None:
+        from symposium_tui.ui.screens.cleanup import CleanupScreen
+
+        if self._need_services():
+            self.push_screen(CleanupScreen())
+
+    # -- SSH ---------------------------------------------------------------------------------------
+    def action_ssh(self: Any, role: str) -> None:
+        taskspace = self._need_selection()
+        if taskspace is None:
+            return
+        # Suspending for an ssh that cannot connect showed its error only in the terminal's
+        # scrollback, gone the moment the dashboard came back: say it here, and offer the fix.
+        status = self.selected_status()
+        if status is None and self.snapshot_for(self.focus_host()) is not None:
+            self.notify(f"{taskspace} is gone from the engine: there is nothing to SSH into", severity="warning")
+            return
+        container = status.containers.get(role) if status is not None else None
+        if status is not None and (container is None or not container.running):
+            self._offer_start(taskspace, role, status)
+            return
+        services = self._need_services()
+        if services is None:
+            return
+        alias = services.ctx.ssh_alias(taskspace, role)
+        with self.suspend():
+            result = subprocess.run(["ssh", "-F", str(services.ctx.paths.main_ssh_config), "--", alias],
+                                    check=False)
+        if getattr(result, "returncode", 0) == SSH_FAILED:
+            self.notify(f"ssh {alias} could not connect or lost the connection (exit code 255)",
+                        severity="error", timeout=10)
+
+    def _offer_start(self: Any, taskspace: str, role: str, status: TaskspaceStatus) -> None:
+        from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+
+        container = status.containers.get(role)
+        if not status.containers or status.health.state.value == "stopped":
+            what = f"{taskspace} is stopped"
+        else:
+            state = container.state.value if container is not None else "missing"
+            what = f"{taskspace}: its {role} container is {state}"
+        self.notify(f"{what}: there is nothing to SSH into", severity="warning")
+        if self.read_only or self.services is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._drive("start")
+        self.push_screen(ConfirmScreen(f"{what}.\n\nStart {taskspace}? Press {'s' if role == 'dev' else 'S'} "
+                                       "again once it is running."), answered)
+
+    # -- changes -----------------------------------------------------------------------------------
+    def action_security(self: Any) -> None:
+        from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+        from symposium_tui.ui.screens.security import SecurityScreen, consequence
+
+        taskspace = self._need_selection()
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
+            return
+        host = self.focus_host()
+        status = self.selected_status()
+        current = (status.security if status else "") or "open"
+
+        def chosen(level: str | None) -> None:
+            if level and level != current:
+                self.push_screen(ConfirmScreen(consequence(taskspace, current, level)),
+                                 lambda yes: self.change_security(services, host, taskspace, level) if yes else None)
+        self.push_screen(SecurityScreen(taskspace, current), chosen)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def change_security(self: Any, services: Services, host: str, taskspace: str, level: str) -> None:
+        from symposium_tui.core.services.security import SecurityChange
+
+        self.notify_from_thread(f"{taskspace}: making its pod again at the {level} level…")
+        try:
+            old, _ = SecurityChange(services.ctx).change(taskspace, level)
+            self.post_message(OperationFinished(f"{taskspace}: security {old} → {level}", host=host))
+        except SymposiumError as exc:
+            self.post_message(OperationFinished(f"security of {taskspace} failed: {exc.message}", failed=True,
+                                                host=host))
+
+    def action_restart(self: Any) -> None:
+        self._drive("restart")
+
+    def action_start(self: Any) -> None:
+        self._drive("start")
+
+    def action_stop(self: Any) -> None:
+        self._drive("stop")
+
+    def _drive(self: Any, verb: str) -> None:
+        if (taskspace := self._need_selection()) and (services := self._need_services()):
+            self.drive(services, self.focus_host(), taskspace, verb)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def drive(self: Any, services: Services, host: str, taskspace: str, verb: str) -> None:
+        self.notify_from_thread(f"{verb} {taskspace}…")
+        try:
+            getattr(services.lifecycle, verb)(taskspace)
+            self.post_message(OperationFinished(f"{verb} {taskspace}: done", host=host))
+        except SymposiumError as exc:
+            self.post_message(OperationFinished(f"{verb} {taskspace} failed: {exc.message}", failed=True,
+                                                host=host))
+
+    def action_remove(self: Any) -> None:
+        from symposium_tui.ui.screens.confirm import RemoveScreen
+
+        taskspace = self._need_selection()
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
+            return
+        host = self.focus_host()
+
+        def removed(outcome: str | None) -> None:
+            if outcome is not None:
+                self.post_message(OperationFinished(outcome, host=host))
+        self.push_screen(RemoveScreen(taskspace, services.lifecycle), removed)
+
+    def notify_from_thread(self: Any, text: str) -> None:
+        self.call_from_thread(self.notify, text, timeout=3)

@@ -1,0 +1,141 @@
+"""Stand-ins for the core services behind the dashboard, for Pilot tests without an engine.
+
+They answer with fixed data and record what the dashboard asked of them; the behaviour of the
+services themselves is tested against the real engine (tests/engine, tests/ui/test_dashboard_engine.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from symposium_tui.core.errors import UnsavedWorkRefusal
+from symposium_tui.core.models import HostCapacity, VolumeInfo
+from symposium_tui.core.policy import builtin_policy
+from symposium_tui.core.services.lifecycle import Inventory, UnsavedWork
+from symposium_tui.ui.hoststate import Services
+
+GiB = 2**30
+
+
+class FakeHistory:
+    def samples(self, name: str) -> list:
+        return []
+
+
+class FakePoller:
+    def __init__(self) -> None:
+        self.history = FakeHistory()
+        self.restart_log: dict = {}
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+    def stop(self) -> None:
+        pass
+
+
+class FakeStream:
+    """A follow that has nothing more to say."""
+
+    closed = False
+
+    def __iter__(self):
+        return iter(())
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeEngine:
+    def __init__(self, capacity: HostCapacity | None = None, log_lines: list[str] | None = None) -> None:
+        self._capacity = capacity or HostCapacity(8, 16 * GiB, False)
+        self.log_lines = log_lines or []
+        self.log_calls: list[tuple[str, int]] = []
+
+    def capacity(self) -> HostCapacity:
+        return self._capacity
+
+    def logs(self, container: str, tail: int = 200, timestamps: bool = False) -> list[str]:
+        self.log_calls.append((container, tail))
+        return self.log_lines[-tail:]
+
+    def follow_logs(self, container: str, since: float | None = None, timestamps: bool = False) -> FakeStream:
+        return FakeStream()
+
+
+@dataclass
+class FakeSettings:
+    security_default: str = "open"
+
+
+@dataclass
+class FakePaths:
+    main_ssh_config: Path = Path("/nonexistent/ssh_config")
+
+
+@dataclass
+class FakeCtx:
+    engine: FakeEngine = field(default_factory=FakeEngine)
+    policy: object = field(default_factory=builtin_policy)
+    settings: FakeSettings = field(default_factory=FakeSettings)
+    paths: FakePaths = field(default_factory=FakePaths)
+
+    def ssh_alias(self, taskspace: str, role: str) -> str:
+        return f"{taskspace}-{role}"
+
+
+def project_disk(taskspace: str, loop: bool = True) -> VolumeInfo:
+    return VolumeInfo(f"taskspace-{taskspace}-project", "/x", {"io.symposium.role": "project"},
+                      options={"o": "loop"} if loop else {})
+
+
+class FakeLifecycle:
+    """Answers like Lifecycle; a taskspace listed in `unsaved` holds that work, and remove
+    refuses it unless forced, as the real one does."""
+
+    def __init__(self, unsaved: dict[str, UnsavedWork] | None = None) -> None:
+        self.unsaved = unsaved or {}
+        self.removed: list[tuple[str, bool, bool]] = []
+        self.driven: list[tuple[str, str]] = []
+
+    def inventory(self, taskspace: str) -> Inventory:
+        roles = ("workspace", "build-cache", "agent-state")
+        volumes = tuple(VolumeInfo(f"taskspace-{taskspace}-{r}", "/x", {"io.symposium.role": r}) for r in roles)
+        return Inventory(None, (), (project_disk(taskspace), *volumes))
+
+    def unsaved_work(self, taskspace: str, inventory: Inventory) -> UnsavedWork:
+        return self.unsaved.get(taskspace, UnsavedWork((), ()))
+
+    def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False) -> dict[str, list[str]]:
+        work = self.unsaved.get(taskspace)
+        if work is not None and work.any and not force:
+            raise UnsavedWorkRefusal(f"taskspace {taskspace!r} holds work that exists nowhere else: "
+                                     f"{work.describe()}; nothing was removed", work=work)
+        self.removed.append((taskspace, purge_state, force))
+        return {"kept": [] if purge_state else [f"taskspace-{taskspace}-agent-state"]}
+
+    def start(self, taskspace: str) -> None:
+        self.driven.append(("start", taskspace))
+
+    def stop(self, taskspace: str) -> None:
+        self.driven.append(("stop", taskspace))
+
+    def restart(self, taskspace: str) -> None:
+        self.driven.append(("restart", taskspace))
+
+
+def connect_fake(app, *, lifecycle: FakeLifecycle | None = None, ctx: FakeCtx | None = None,
+                 host: str = "local") -> Services:
+    """Give the app's host services that answer from fixed data."""
+    ctx = ctx or FakeCtx()
+
+    class Connection:
+        engine = ctx.engine
+
+        def close(self) -> None:
+            pass
+    services = Services(Connection(), ctx, lifecycle or FakeLifecycle(), FakePoller())
+    app.hosts[host].services = services
+    return services
