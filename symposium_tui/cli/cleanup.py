@@ -8,13 +8,12 @@ from typing import Any
 
 from symposium_tui.cli.output import emit_json, note, say
 from symposium_tui.cli.common import Services
+from symposium_tui.core import display
 from symposium_tui.core.errors import UsageError
 
 
 def _size(value: int) -> str:
-    import humanize
-
-    return humanize.naturalsize(value, binary=True)
+    return display.size(value)
 
 
 def _threshold(args: argparse.Namespace) -> timedelta:

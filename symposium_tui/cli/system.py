@@ -6,6 +6,7 @@ import argparse
 
 from symposium_tui.cli.common import load_settings, open_connection
 from symposium_tui.cli.output import emit_json, note, say, table
+from symposium_tui.core import display
 from symposium_tui.core.errors import SymposiumError, UsageError
 
 
@@ -68,11 +69,9 @@ def cmd_images_list(args: argparse.Namespace) -> int:
                    for role, image in found.items()}
         emit_json({**names, "details": details})
         return 0
-    import humanize
-
     on_host = "" if connection.host == "local" else f" --connection {connection.host}"
     rows = [[role, names[role], "yes" if image else f"no — run `symposium-tui images build{on_host}`",
-             image.id[:12] if image else "", humanize.naturalsize(image.size) if image else ""]
+             image.id[:12] if image else "", display.size(image.size) if image else ""]
             for role, image in found.items()]
     say(table(rows, ["ROLE", "IMAGE", "PRESENT", "ID", "SIZE"]))
     return 0

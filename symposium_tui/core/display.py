@@ -11,10 +11,10 @@ BARS = "▁▂▃▄▅▆▇█"
 
 
 def size(value: int | None) -> str:
-    """Compact binary sizes: 512K, 5.2M, 4G."""
+    """Compact binary sizes, written as limits are (units.format_size): 512Ki, 5.2Mi, 4Gi."""
     if value is None:
         return "-"
-    for unit, factor in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
+    for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
         if value >= factor:
             number = value / factor
             return f"{number:.1f}{unit}".replace(".0", "") if number < 10 else f"{number:.0f}{unit}"

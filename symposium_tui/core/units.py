@@ -73,15 +73,25 @@ def parse_cpu(text: str, what: str = "cpu") -> int:
     return int(millis)
 
 
+# How the product writes amounts, everywhere (CLI, dashboard, logs, messages): CPUs as a decimal
+# number of CPUs (0.5, 2), sizes in binary units with their i (512Mi, 1.5Gi). Input also takes
+# millicores (500m) and decimal units (10G).
+
+
 def format_cpu(millis: int) -> str:
-    return f"{millis // 1000}" if millis % 1000 == 0 else f"{millis}m"
+    """Exact: 500 -> '0.5', 2000 -> '2', 1250 -> '1.25'."""
+    whole, part = divmod(int(millis), 1000)
+    return str(whole) if not part else f"{whole}.{part:03d}".rstrip("0")
 
 
 def format_size(size: int) -> str:
+    """Exact, in the largest binary unit that needs at most two decimals: 1536Mi -> '1.5Gi'."""
     for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor}{unit}"
-    return str(size)
+        if size >= factor and (size * 100) % factor == 0:
+            hundredths = size * 100 // factor
+            number = str(hundredths // 100) + (f".{hundredths % 100:02d}".rstrip("0") if hundredths % 100 else "")
+            return f"{number}{unit}"
+    return f"{size}B"
 
 
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)\s*")

@@ -268,7 +268,7 @@ def test_monitor_says_the_limits_as_set_and_restarts_another_process_made(isolat
         try:
             first = wait_until(lambda: (line := proc.stdout.readline()) and " hl-mon2 " in line and line, 30,
                                "a stats line")
-            assert "cpu measuring of 1 CPU," in first and "/1.5G" in first, first
+            assert "cpu measuring of 1 CPU," in first and "/1.5Gi" in first, first
             isolated.cli("kill", "taskspace-hl-mon2-dev")
             dashboard = Poller(ctx, PollerSettings(repair=True, restart=FAST))  # as the dashboard's
             wait_until(lambda: any(r.result == "restarted" for r in dashboard.tick().restarts), 30,

@@ -37,7 +37,7 @@ def test_adjust_changes_what_the_processes_feel_without_a_restart(isolated, ctx,
         # Raising above what the pod was created with works too (the pod's limit moves first).
         result = run_cli("--url", isolated.uri, "adjust", "rs-live", "--tier", "default", "--memory", "6Gi")
         assert result.returncode == 0, result.stderr
-        assert "memory 1536Mi -> 6Gi" in result.stdout and "cpu 500m -> 2" in result.stdout
+        assert "memory 1.5Gi -> 6Gi" in result.stdout and "cpu 0.5 -> 2" in result.stdout
         assert felt(isolated, dev) == (6 * 2**30, 200000)
         log = [json.loads(x) for x in (ctx.paths.log_dir / "resource-changes.log").read_text().splitlines()]
         mine = [x for x in log if x["taskspace"] == "rs-live"]
@@ -143,7 +143,7 @@ def test_storage_enforcement_is_stated_plainly():
     from symposium_tui.core.services.storage import StorageUse, enforcement
 
     assert enforcement(StorageUse("a", 10, 2**30, enforced=True)).startswith("enforced: project layer and "
-                                                                              "build cache on a 1G file")
+                                                                              "build cache on a 1Gi file")
     assert enforcement(StorageUse("b", 10, 2**30)).startswith("not enforced")
 
 

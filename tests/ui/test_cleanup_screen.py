@@ -72,14 +72,14 @@ async def test_the_selected_item_shows_what_it_removes_keeps_and_frees_at_80x24(
         screen = await open_cleanup(app, pilot, monkeypatch)
         details = screen.query_one("#item-details")
         text = text_of(details)
-        assert "fix-x" in text and "project 20M" in text and "build-cache 8.6M" in text
-        assert "keeps: agent-state" in text and "frees 29M" in text
+        assert "fix-x" in text and "project 20Mi" in text and "build-cache 8.6Mi" in text
+        assert "keeps: agent-state" in text and "frees 29Mi" in text
         assert "M src/cart.py" in text and "--force" not in text
         assert details.region.bottom <= 24 and details.region.right <= 80
         screen.query_one("#plan", DataTable).focus()
         await pilot.press("down")
         await pilot.pause()
-        assert "old-spike" in text_of(details) and "frees 4.4M" in text_of(details)
+        assert "old-spike" in text_of(details) and "frees 4.4Mi" in text_of(details)
         # No horizontal scrollbar: the table fits the width.
         assert not screen.query_one("#plan", DataTable).show_horizontal_scrollbar
 
@@ -89,12 +89,12 @@ async def test_apply_says_what_is_skipped_and_really_freed(monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_cleanup(app, pilot, monkeypatch)
         summary = text_of(screen.query_one("#cleanup-summary"))
-        assert "4.4M" in summary and "fix-x" in summary
+        assert "4.4Mi" in summary and "fix-x" in summary
         await press(pilot, "#apply")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         question = text_of(app.screen.query_one("#question"))
-        assert "free 4.4M" in question and "33M" not in question
+        assert "free 4.4Mi" in question and "33Mi" not in question
         assert "Skipped for unsaved work: fix-x" in question
         await pilot.press("y")
         await app.workers.wait_for_complete()
@@ -112,7 +112,7 @@ async def test_force_asks_again_naming_the_work_that_would_be_lost(monkeypatch):
         await pilot.pause()
         await press(pilot, "#apply")
         await pilot.pause()
-        assert "free 33M" in text_of(app.screen.query_one("#question"))
+        assert "free 33Mi" in text_of(app.screen.query_one("#question"))
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)

@@ -84,7 +84,7 @@ async def test_list_logs_adjust_and_responsiveness(isolated, ctx, shown):
         memory = app.screen.query_one("#memory", Input)
         memory.value = "1280Mi"
         await pilot.pause(0.2)
-        assert "memory 4Gi -> 1280Mi" in str(app.screen.query_one("#change").render())
+        assert "memory 4Gi -> 1.25Gi" in str(app.screen.query_one("#change").render())
         app.screen.query_one("#apply", Button).press()
         await until(pilot, lambda: not app.screen.query("#memory"), 30, "the adjust dialog to close")
         assert felt(isolated, f"taskspace-{shown}-dev")[0] == 1280 * 2**20

@@ -98,7 +98,7 @@ async def test_adjust_preview_says_the_project_disk_keeps_its_size(monkeypatch):
         screen.query_one("#tier", Select).value = "minimal"
         await settle(app, pilot)
         change = text_of(screen.query_one("#change"))
-        assert "memory 4Gi -> 1Gi" in change and "cpu 2 -> 500m" in change
+        assert "memory 4Gi -> 1Gi" in change and "cpu 2 -> 0.5" in change
         assert "storage stays 10Gi" in change and "-> 2Gi" not in change
 
 

@@ -60,7 +60,18 @@ def test_bad_cpus(bad):
 
 def test_formatting_round_trips():
     assert format_size(parse_size("4Gi")) == "4Gi"
-    assert format_cpu(parse_cpu("1.5")) == "1500m" and format_cpu(2000) == "2"
+    assert format_cpu(parse_cpu("1.5")) == "1.5" and format_cpu(2000) == "2"
+    assert format_cpu(parse_cpu("500m")) == "0.5" and format_cpu(1250) == "1.25"
+
+
+def test_each_amount_is_written_one_way_everywhere():
+    """The user saw cpu 500m, cpu 0.5, 1G and 1Gi for the same things: CPUs are decimal CPUs,
+    sizes binary units with their i, exact (limits) and rounded (use) alike."""
+    from symposium_tui.core import display
+
+    assert format_size(1536 * 2**20) == "1.5Gi" and display.size(1536 * 2**20) == "1.5Gi"
+    assert format_size(2**30) == "1Gi" and display.size(2**30) == "1Gi"
+    assert display.size(2_411_724) == "2.3Mi" and display.memory(2_411_724, 2**30) == "2.3Mi/1Gi"
 
 
 def test_local_repo(tmp_path):

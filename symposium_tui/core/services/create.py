@@ -45,6 +45,7 @@ from symposium_tui.core.taskspace import (
     VolumeMount,
     VolumeSpec,
 )
+from symposium_tui.core.units import format_cpu
 
 STEPS = (
     ("check", "checking images, tier and id"),
@@ -225,7 +226,7 @@ class Creator:
                                  "(the overlay is mounted by the engine)",
                                  hint="use the rootful socket, e.g. --url unix:///run/podman/podman.sock")
         if info.cpus and limits.cpu > info.cpus * 1000:
-            raise UsageError(f"the tier asks for {limits.cpu / 1000:g} CPUs; the engine's host has "
+            raise UsageError(f"the tier asks for {format_cpu(limits.cpu)} CPUs; the engine's host has "
                              f"{info.cpus}")
         if info.memory and limits.memory > info.memory:
             raise UsageError(f"the tier asks for {limits.memory / 2**30:.1f} GiB of memory; the engine's "

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Static
 from symposium_tui.core import display as fmt
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.core.services.storage import enforcement
+from symposium_tui.core.units import format_cpu
 from symposium_tui.ui.screens.onhost import OnHost
 
 
@@ -60,7 +61,7 @@ class DetailsScreen(OnHost, Screen[None]):
             self.query_one(f"#{role}-title", Static).update(
                 f"{role}: {container.state.value if container else 'missing'} · "
                 f"CPU {fmt.percent(latest.cpu_percent if latest else None)} of "
-                f"{status.cpu_millis / 1000:g} CPUs (limit 100%) · memory "
+                f"{format_cpu(status.cpu_millis)} CPUs (limit 100%) · memory "
                 f"{fmt.memory(latest.mem_bytes if latest else None, limit)}")
             # Scaled to the limits: a full bar means the limit is reached.
             width = max(self.size.width - 24, 20)
@@ -79,7 +80,7 @@ class DetailsScreen(OnHost, Screen[None]):
             f"security {status.security or '-'}\n"
             f"health: {health}\n"
             f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
-            f"limits: memory {fmt.size(status.mem_limit)}, cpu {status.cpu_millis / 1000:g}  ·  "
+            f"limits: memory {fmt.size(status.mem_limit)}, cpu {format_cpu(status.cpu_millis)}  ·  "
             f"last activity {fmt.ago(status.last_activity)}")
 
     def _volumes(self, status: TaskspaceStatus) -> None:
