@@ -39,7 +39,11 @@ class CleanupItem:
     remove: tuple[Thing, ...]
     keep: tuple[Thing, ...]
     purge_state: bool = False
-    warning: str = ""
+    unsaved: str = ""  # the work that exists only here, described ("" when none)
+
+    @property
+    def warning(self) -> str:
+        return f"holds {self.unsaved}: skipped on apply unless --force" if self.unsaved else ""
 
     @property
     def bytes_reclaimed(self) -> int:
@@ -59,6 +63,7 @@ class CleanupItem:
                 "inactive_seconds": round(self.inactive_seconds), "why": self.why,
                 "remove": [t.as_dict() for t in self.remove], "keep": [t.as_dict() for t in self.keep],
                 "bytes_reclaimed": self.bytes_reclaimed, "warning": self.warning or None,
+                "unsaved": self.unsaved or None,
                 "commands": self.commands()}
 
 
@@ -100,7 +105,7 @@ def status_of(facts: TaskspaceFacts) -> str:
 
 def plan_cleanup(taskspaces: list[TaskspaceFacts], sizes: dict[str, int], now: datetime,
                  inactive_for: timedelta, retention: timedelta, include_running: bool,
-                 warnings: dict[str, str] | None = None) -> list[CleanupItem]:
+                 unsaved: dict[str, str] | None = None) -> list[CleanupItem]:
     items = []
     for facts in sorted(taskspaces, key=lambda f: f.taskspace):
         status = status_of(facts)
@@ -136,7 +141,7 @@ def plan_cleanup(taskspaces: list[TaskspaceFacts], sizes: dict[str, int], now: d
         if purge_state:
             reasons.append(f"agent state past its {format_duration(retention.total_seconds())} retention")
         items.append(CleanupItem(facts.taskspace, status, idle.total_seconds(), "; ".join(reasons),
-                                 tuple(remove), tuple(keep), purge_state, (warnings or {}).get(facts.taskspace, "")))
+                                 tuple(remove), tuple(keep), purge_state, (unsaved or {}).get(facts.taskspace, "")))
     return items
 
 

@@ -18,19 +18,19 @@ from tests.ui.fakes import connect_fake
 MiB = 2**20
 
 
-def item(taskspace: str, project: int, cache: int, warning: str = "") -> CleanupItem:
+def item(taskspace: str, project: int, cache: int, unsaved: str = "") -> CleanupItem:
     return CleanupItem(
         taskspace, "stopped", 3 * 86400, "last activity 3d ago (2026-11-25 09:12 UTC)",
         (Thing("pod", f"taskspace-{taskspace}", "pod"),
          Thing("volume", f"taskspace-{taskspace}-project", "project", project),
          Thing("volume", f"taskspace-{taskspace}-build-cache", "build-cache", cache)),
-        (Thing("volume", f"taskspace-{taskspace}-agent-state", "agent-state"),), False, warning)
+        (Thing("volume", f"taskspace-{taskspace}-agent-state", "agent-state"),), False, unsaved)
 
 
 def two_items(inactive_for: timedelta, include_running: bool) -> CleanupPlan:
     return CleanupPlan((
         item("fix-x", 20 * MiB, int(8.6 * MiB),
-             "holds 2 uncommitted change(s) (M src/cart.py, ?? notes.txt): skipped on apply unless --force"),
+             "2 uncommitted change(s) (M src/cart.py, ?? notes.txt)"),
         item("old-spike", 4 * MiB, int(0.4 * MiB)),
     ), inactive_for, include_running, datetime(2026, 11, 28, tzinfo=timezone.utc))
 

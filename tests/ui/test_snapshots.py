@@ -61,19 +61,19 @@ def test_create_form(snap_compare, size):
     assert snap_compare(fixed_app(), terminal_size=size, run_before=form)
 
 
-def spike(taskspace: str, warning: str = "") -> CleanupItem:
+def spike(taskspace: str, unsaved: str = "") -> CleanupItem:
     return CleanupItem(
         taskspace, "stopped", 3 * 86400,
         "last activity 3d ago (2026-11-25 09:12 UTC); stopped since 2026-11-25 09:40 UTC",
         (Thing("pod", f"taskspace-{taskspace}", "pod"),
          Thing("volume", f"taskspace-{taskspace}-project", "project", 48 * 2**20),
          Thing("volume", f"taskspace-{taskspace}-build-cache", "build-cache", 310 * 2**20)),
-        (Thing("volume", f"taskspace-{taskspace}-agent-state", "agent-state"),), False, warning)
+        (Thing("volume", f"taskspace-{taskspace}-agent-state", "agent-state"),), False, unsaved)
 
 
 PLAN = CleanupPlan((
     spike("old-spike"),
-    spike("try-cart", "holds 1 uncommitted change(s) (M src/cart.py): skipped on apply unless --force"),
+    spike("try-cart", "1 uncommitted change(s) (M src/cart.py)"),
 ), timedelta(days=1), False, None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from symposium_tui.core import labels as L
@@ -127,9 +127,7 @@ class Cleanup:
         warned = []
         for item in items:
             work = works[item.taskspace]
-            warning = f"holds {work.describe()}: skipped on apply unless --force" if work.any else ""
-            warned.append(CleanupItem(item.taskspace, item.status, item.inactive_seconds, item.why,
-                                      item.remove, item.keep, item.purge_state, warning))
+            warned.append(replace(item, unsaved=work.describe() if work.any else ""))
         return CleanupPlan(tuple(warned), inactive_for, include_running, now)
 
     def apply(self, plan: CleanupPlan, *, force: bool = False, progress: Progress | None = None,

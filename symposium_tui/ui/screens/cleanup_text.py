@@ -16,17 +16,11 @@ from symposium_tui.core.units import format_duration
 
 # The plan says an item holds unsaved work in a warning written for the CLI:
 # "holds WORK: skipped on apply unless --force". The dashboard offers force itself.
-HOLDS, SKIPPED_UNLESS_FORCE = "holds ", ": skipped on apply unless --force"
 
 
 def unsaved_work(item: CleanupItem) -> str:
     """What unsaved work the plan found in the item ("" when none)."""
-    warning = item.warning
-    if not warning:
-        return ""
-    if warning.startswith(HOLDS) and warning.endswith(SKIPPED_UNLESS_FORCE):
-        return warning[len(HOLDS):-len(SKIPPED_UNLESS_FORCE)]
-    return warning
+    return item.unsaved
 
 
 def removed_on_apply(plan: CleanupPlan, force: bool) -> list[CleanupItem]:
