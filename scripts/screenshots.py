@@ -49,8 +49,17 @@ async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
         await pilot.pause(3)
         app.save_screenshot("logs.svg", str(OUT))
         await pilot.press("escape", "escape")
+        engine_cli("exec", "taskspace-fix-login-2-dev", "sh", "-c", "echo draft > /workspace/notes.txt")
         await pilot.press("C")
-        await pilot.pause(3)
+        await pilot.pause(2)
+        from textual.widgets import Checkbox, Input
+
+        # these taskspaces are all a minute old and running: a plan with them in it
+        app.screen.query_one("#inactive", Input).value = "0s"
+        app.screen.query_one("#running", Checkbox).value = True  # re-plans
+        await pilot.pause(5)
+        await pilot.press("down")
+        await pilot.pause(0.5)
         app.save_screenshot("cleanup.svg", str(OUT))
         await pilot.press("escape")
         await pilot.press("n")

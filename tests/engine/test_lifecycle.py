@@ -170,7 +170,7 @@ def test_an_image_without_sshd_is_explained_with_its_output_after_the_rollback(i
     assert "must run an SSH server" in result.stderr and "podman logs" not in result.stderr
     assert inventory(isolated) == before
     # a container that printed something before dying: its lines are in the message
-    from symposium_tui.core.services.create import last_output
+    from symposium_tui.core.services.readiness import last_output
     isolated.cli("run", "--name", "talker", "localhost/symposium/base:bookworm", "sh", "-c",
                  "echo first; printf 'second \\033[31mred\\n'")
     try:
@@ -378,7 +378,7 @@ def test_logs_command(isolated, ctx, lifecycle, repo):
 def test_an_ssh_server_that_never_greets_is_explained(isolated, ctx, lifecycle, repo, engine, monkeypatch):
     """When the wait for SSH gives up, the message says what the published port did and whether
     sshd listens inside the container: a broken port forward reads differently from a dead sshd."""
-    from symposium_tui.core.services import create as create_module
+    from symposium_tui.core.services import readiness as create_module
     created = create(ctx, "mute", repo)
     try:
         monkeypatch.setattr(create_module, "READY_TIMEOUT", 1.5)
@@ -426,7 +426,7 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
     """netavark can lose a pod's port forward when pods come and go at once: sshd listens inside
     but the published port is silent. The wait notices after REPAIR_AFTER, restarts the pod once
     (which makes the forwards again), says so, and SSH answers."""
-    from symposium_tui.core.services import create as create_module
+    from symposium_tui.core.services import readiness as create_module
     created = create(ctx, "reforward", repo)
     try:
         port = created.dev_port
@@ -451,7 +451,7 @@ def test_a_repair_that_fails_and_a_vanished_object_are_clear_errors(ctx, engine)
     """podman's 404 becomes an error of ours (never a traceback), and a pod restart that fails
     is logged as failed, not as done."""
     from symposium_tui.core.errors import EngineNotFound
-    from symposium_tui.core.services.create import PodRepair
+    from symposium_tui.core.services.readiness import PodRepair
 
     with pytest.raises(EngineNotFound, match="taskspace-nobody-dev"):
         engine.exec("taskspace-nobody-dev", ["true"])

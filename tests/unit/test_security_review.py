@@ -247,8 +247,8 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
                     script = seq.elts[index + 1]
                     sites.append((module, script.value[:20] if _is_str(script) else ast.unparse(script)))
     assert sorted(sites) == sorted([
-        ("symposium_tui.core.services.create", "INIT_SCRIPT"),
-        ("symposium_tui.core.services.create", "INSIDE_CHECK"),
+        ("symposium_tui.core.services.project_storage", "INIT_SCRIPT"),
+        ("symposium_tui.core.services.readiness", "INSIDE_CHECK"),
         ("symposium_tui.core.services.lifecycle", "trap 'exit 0' TERM; "),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
@@ -258,7 +258,7 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
 
 
 def test_the_init_script_takes_the_repository_as_an_argument():
-    from symposium_tui.core.services.create import INIT_SCRIPT
+    from symposium_tui.core.services.project_storage import INIT_SCRIPT
 
     assert 'repo="$1"; origin="$2"; uid="$3"; size="$4"' in INIT_SCRIPT
     assert 'git clone --quiet -- "$repo"' in INIT_SCRIPT  # '--': a repository is never an option

@@ -7,11 +7,7 @@ if it existed before. A per-id lock makes a second concurrent create of the same
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,30 +16,27 @@ import yaml
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineConflict, SymposiumError, UsageError
-from symposium_tui.core.fsutil import atomic_write, locked
-from symposium_tui.core.ids import container_name, pod_name, validate_id, volume_name
-from symposium_tui.core.models import ExecResult, VolumeInfo
-from symposium_tui.core.net import wait_for
+from symposium_tui.core.fsutil import atomic_write
+from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.policy import Limits
-from symposium_tui.core.repos import RepoSpec, person_git_identity
-from symposium_tui.core.restarts import RestartRecord
+from symposium_tui.core.repos import RepoSpec
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.network import TaskspaceNetwork
+from symposium_tui.core.services.project_storage import ProjectStorage
+from symposium_tui.core.services.readiness import PodRepair, wait_ssh_ready
 from symposium_tui.core.services.recovery import CreateJournal
+from symposium_tui.core.services.rollback import Rollback
 from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     BUILD_CACHE_DIRS,
-    CONTAINER_UID,
     DEV_SSH_PORT,
     PROJECT_MOUNT,
     BindMount,
     ContainerSpec,
-    LifecycleEngine,
     PodSpec,
     Taskspace,
     VolumeMount,
-    VolumeSpec,
 )
 from symposium_tui.core.units import format_cpu
 
@@ -59,50 +52,6 @@ STEPS = (
     ("dev-ready", "waiting for the dev container's SSH"),
     ("register", "updating the registry and SSH config"),
 )
-READY_TIMEOUT = 60.0
-REPAIR_AFTER = 10.0  # seconds of a silent port, with sshd listening inside, before the pod is restarted once
-REPAIR_EVERY = 5.0  # after that, how often to look again until it is repaired or ready
-PATIENT_PROBE = 3.0  # seconds the last probe before a repair waits for a greeting (busy cores)
-
-# Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
-# through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
-# redone. The project disk is an ext4 file system of exactly the storage limit, in a sparse file:
-# podman loop-mounts it as the project volume, so the taskspace's writes (the overlay's upper
-# layer) and its build cache can never take more than the limit.
-INIT_SCRIPT = r"""
-set -eu
-repo="$1"; origin="$2"; uid="$3"; size="$4"; shift 4
-export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
-if [ ! -d /base/repo ]; then
-    rm -rf /base/.incoming
-    git clone --quiet -- "$repo" /base/.incoming
-    git -C /base/.incoming remote set-url origin "$origin"
-    printf '/.build-cache/\n' >> /base/.incoming/.git/info/exclude
-    chown -R "$uid:$uid" /base/.incoming
-    mv /base/.incoming /base/repo
-fi
-seed=/tmp/project-seed
-mkdir -p "$seed/upper" "$seed/work" "$seed/cache"
-if [ -n "${SYMPOSIUM_GIT_NAME:-}${SYMPOSIUM_GIT_EMAIL:-}" ]; then
-    # the person's identity in this taskspace's own copy of the repository's config
-    mkdir -p "$seed/upper/.git"
-    cp /base/repo/.git/config "$seed/upper/.git/config"
-    if [ -n "${SYMPOSIUM_GIT_NAME:-}" ]; then git config -f "$seed/upper/.git/config" user.name "$SYMPOSIUM_GIT_NAME"; fi
-    if [ -n "${SYMPOSIUM_GIT_EMAIL:-}" ]; then git config -f "$seed/upper/.git/config" user.email "$SYMPOSIUM_GIT_EMAIL"; fi
-fi
-for dir in "$@"; do mkdir -p "$seed/cache/$dir"; done
-chown -R "$uid:$uid" "$seed/upper" "$seed/cache"
-rm -f /disk/.project.img
-truncate -s "$size" /disk/.project.img
-mkfs.ext4 -q -F -m 0 -L symposium -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
-    -d "$seed" /disk/.project.img
-mv /disk/.project.img /disk/project.img
-mkdir -p /state/tmux /state/logs /state/history
-chmod 755 /state/tmux /state/logs /state/history
-chown -R "$uid:$uid" /state
-"""
-PROJECT_DISK_FILE = "project.img"
-
 
 @dataclass(frozen=True)
 class CreateRequest:
@@ -142,25 +91,6 @@ class CreateProgress:
 
 
 Progress = Callable[[CreateProgress], None]
-
-
-class Rollback:
-    """Undo actions, run newest first; failures while undoing are collected, not raised."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[str, Callable[[], None]]] = []
-        self.problems: list[str] = []
-
-    def add(self, what: str, undo: Callable[[], None]) -> None:
-        self._undo.append((what, undo))
-
-    def run(self) -> None:
-        for what, undo in reversed(self._undo):
-            try:
-                undo()
-            except Exception as exc:  # noqa: BLE001 - keep undoing; report every leftover
-                self.problems.append(f"{what}: {exc}")
-        self._undo.clear()
 
 
 class Creator:
@@ -248,24 +178,15 @@ class Creator:
                   L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
         self._report("volumes")
-        disk = self._volume(taskspace, "project-disk", rollback)
-        layer = self._volume(taskspace, "project", rollback, options={
-            "type": "ext4", "device": f"{disk.mountpoint}/{PROJECT_DISK_FILE}", "o": "loop"})
-        state = self._volume(taskspace, "agent-state", rollback, reuse=True)
-        # uid/gid: podman would otherwise give the cache to the first container's user (root).
-        cache = self._volume(taskspace, "build-cache", rollback, options={
-            "type": "none", "device": f"{layer.mountpoint}/cache",
-            "o": f"bind,uid={CONTAINER_UID},gid={CONTAINER_UID}"})
+        storage = ProjectStorage(self.ctx, self.mark)
+        volumes = storage.volumes(taskspace, rollback)
 
         self._report("project", f"preparing project storage ({repo.base_volume})")
-        base_lock = self.ctx.lock_path(repo.base_volume)
-        with locked(base_lock):
-            base = self._base_volume(repo, rollback)
-            self._init_storage(repo, base, disk, state, request.project_type, limits.storage, agent_image)
-        workspace = self._workspace_volume(taskspace, base, layer, rollback)
+        workspace = storage.prepare(taskspace, repo, volumes, request.project_type, limits.storage, agent_image,
+                                    rollback)
 
-        launch = Launch(taskspace, common, limits, agent_image, dev_image, layer.name, workspace,
-                        state.name, cache.name)
+        launch = Launch(taskspace, common, limits, agent_image, dev_image, volumes.layer.name, workspace,
+                        volumes.state.name, volumes.cache.name)
         dev_port, agent_port = self.launch(launch, rollback)
 
         self._report("register")
@@ -344,80 +265,6 @@ class Creator:
         TaskspaceNetwork(self.ctx).refuse_inside(taskspace, launch.security)
         return dev_port, agent_port
 
-    # -- pieces ----------------------------------------------------------------------------------
-    def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False,
-                options: dict[str, str] | None = None) -> VolumeInfo:
-        name = volume_name(taskspace, role)
-        existing = self.engine.volume(name)
-        if existing is not None:
-            if reuse and existing.labels.get(L.OWNER) == L.OWNER_VALUE and \
-                    existing.labels.get(L.TASKSPACE) == taskspace and existing.labels.get(L.ROLE) == role:
-                return existing  # agent state kept from an earlier taskspace of this id
-            raise SymposiumError(f"volume {name} already exists" + (
-                "" if L.is_ours(existing.labels) else " and was not created by symposium-tui"),
-                hint="remove it, or choose another id")
-        volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace) | self.mark, options or {}))
-        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
-        return volume
-
-    def _base_volume(self, repo: RepoSpec, rollback: Rollback) -> VolumeInfo:
-        existing = self.engine.volume(repo.base_volume)
-        if existing is not None:
-            if existing.labels.get(L.ROLE) != "project-base" or not L.is_ours(existing.labels):
-                raise SymposiumError(f"volume {repo.base_volume} exists but is not a project base "
-                                     "made by symposium-tui")
-            return existing
-        labels = L.ours("project-base") | {L.PROJECT: repo.project, L.REPO: repo.source}
-        volume = self.engine.create_volume(VolumeSpec(repo.base_volume, labels))
-        rollback.add(f"volume {repo.base_volume}", lambda: self.engine.remove_volume(repo.base_volume))
-        return volume
-
-    def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
-                      project_type: str, size: int, image: str) -> None:
-        source = "/source" if repo.kind == "path" else repo.source
-        binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" and self.engine.local else ()
-        with ExitStack() as cleanup:
-            files = None
-            if repo.kind == "path" and not self.engine.local:
-                # The engine is on another machine: the repository travels as a git bundle (in a
-                # temporary directory made only then, so a killed create leaves none behind here).
-                tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="symposium-bundle-"))
-                source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
-            result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files)
-        if result.exit_code != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise SymposiumError(f"preparing project storage from {repo.argument} failed: "
-                                 + (" | ".join(detail[-3:]) or f"exit code {result.exit_code}"))
-
-    def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
-                  project_type: str, size: int, image: str, source: str, binds: tuple[BindMount, ...],
-                  files: dict[str, Path] | None) -> ExecResult:
-        spec = ContainerSpec(
-            name="", image=image, labels=L.ours("init") | self.mark, entrypoint=("/bin/sh",),
-            command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
-                     str(size), *BUILD_CACHE_DIRS[project_type]),
-            volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
-                     VolumeMount(state.name, "/state")),
-            binds=binds, network=None if repo.needs_network else "none", env=self._git_identity())
-        return self.engine.run(spec, files=files)
-
-    def _git_identity(self) -> dict[str, str]:
-        name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
-        return {k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v}
-
-    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo,
-                          rollback: Rollback) -> str:
-        """One overlay mount both containers share: the base read-only below, this layer on top."""
-        name = volume_name(taskspace, "workspace")
-        if self.engine.volume(name) is not None:
-            raise SymposiumError(f"volume {name} already exists", hint="remove it, or choose another id")
-        options = {"type": "overlay", "device": "overlay",
-                   "o": f"lowerdir={base.mountpoint}/repo,upperdir={layer.mountpoint}/upper,"
-                        f"workdir={layer.mountpoint}/work"}
-        self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace) | self.mark, options))
-        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
-        return name
-
     def _taskspace_facts(self, taskspace: str, labels: dict[str, str], dev_port: int, agent_port: int) -> Path:
         path = self.ctx.taskspace_dir(taskspace) / "taskspace.yaml"
         document = {"taskspace": taskspace, "project": labels.get(L.PROJECT), "repo": labels.get(L.REPO),
@@ -443,126 +290,3 @@ class Creator:
                 if (info := self.engine.container(spec.name)) is not None and info.running:
                     raise
                 # it died at once: the wait for its SSH says so, with its output
-
-
-def git_bundle(repository: str, directory: Path) -> Path:
-    """The whole repository (every branch and tag) as one file git can clone from."""
-    bundle = directory / "source.bundle"
-    try:
-        proc = subprocess.run(["git", "-C", repository, "bundle", "create", str(bundle), "--all"],
-                              capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SymposiumError(f"could not pack {repository} for the remote engine: {exc}") from exc
-    if proc.returncode != 0:
-        raise SymposiumError(f"could not pack {repository} for the remote engine: "
-                             + (proc.stderr.strip().splitlines() or ["git bundle failed"])[-1])
-    bundle.chmod(0o644)
-    return bundle
-
-
-def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
-                   repair: PodRepair | None = None) -> None:
-    """Until the container's SSH server greets on its published port; fails fast if it dies.
-
-    When the port stays silent for REPAIR_AFTER seconds although sshd listens inside the
-    container (and a patient probe confirms it), the engine's port forward is what is broken
-    (netavark can lose or shadow its rules when pods come and go at once): REPAIR is called
-    (restarting the pod makes the forwards again; at most once per REPAIR object), and the wait
-    goes on. It looks again every REPAIR_EVERY seconds until then."""
-    next_look = time.monotonic() + REPAIR_AFTER
-
-    def still_worth_waiting() -> str | None:
-        nonlocal next_look
-        info = engine.container(container)
-        if info is None:
-            return f"{container} disappeared"
-        if not info.running:
-            return f"{container} is {info.state.value} (exit code {info.exit_code})"
-        if repair is not None and port and not repair.done and time.monotonic() >= next_look:
-            if (lost := port_forward_lost(engine, container, port)) is not None:
-                repair(lost)
-            next_look = time.monotonic() + REPAIR_EVERY
-        return None
-    why = wait_for(lambda: bool(port) and engine.ssh_answers(port), READY_TIMEOUT, still_worth_waiting)
-    if why is not None:
-        if port and why.startswith("not ready"):
-            why += "; " + look_inside(engine, container, port)[1]
-        # its output is kept in the error: a failed create removes the container and its log
-        output = last_output(engine, container)
-        raise SymposiumError(f"{container} never became ready: {why}; "
-                             + (f"its last output: {' | '.join(output)}" if output else "it printed nothing"),
-                             hint="the image must run an SSH server on its port (2222 dev, 2223 agent), as "
-                                  "the product's own images do" if "exit code" in why else None)
-
-
-def last_output(engine: LifecycleEngine, container: str, lines: int = 8) -> list[str]:
-    """The container's last lines of output, each one line of printable text."""
-    try:
-        output = engine.logs(container, tail=lines)
-    except SymposiumError:
-        return []
-    cleaned = [" ".join("".join(c if c.isprintable() else " " for c in line).split())[:200] for line in output]
-    return [line for line in cleaned if line][-lines:]
-
-
-def port_forward_lost(engine: LifecycleEngine, container: str, port: int) -> str | None:
-    """Why the published PORT looks lost while sshd listens inside the container; None when it
-    is not that (sshd not listening yet, the container stopping, or a patient probe answered)."""
-    listening, detail = look_inside(engine, container, port)
-    if not listening or engine.ssh_why_not(port, timeout=PATIENT_PROBE) is None:
-        return None
-    info = engine.container(container)
-    if info is None or not info.running:  # stopped meanwhile (someone's `stop`): not ours to start
-        return None
-    return f"{container}'s sshd listens but its published port does not answer ({detail})"
-
-
-class PodRepair:
-    """The one repair wait_ssh_ready may ask for: restart the pod, which makes its port forwards
-    again. Said as a notice and in restarts.log, so a person can see it happened."""
-
-    def __init__(self, ctx: LifecycleContext, taskspace: str) -> None:
-        self.ctx, self.taskspace, self.pod, self.done = ctx, taskspace, pod_name(taskspace), False
-
-    def __call__(self, why: str) -> None:
-        self.done = True
-        try:
-            self.ctx.engine.restart_pod(self.pod)
-        except SymposiumError as exc:
-            self._log(why, f"failed: {exc.message}")
-            raise SymposiumError(f"{why}; restarting pod {self.pod} to make its port forwards again "
-                                 f"failed: {exc.message}", hint=exc.hint) from exc
-        self._log(why, "restarted")
-        self.ctx.note(f"{why}; restarted pod {self.pod} to make its port forwards again")
-
-    def _log(self, why: str, result: str) -> None:
-        """The same line the poller writes for its restarts."""
-        self.ctx.log("restarts.log", RestartRecord(time.time(), self.taskspace, self.pod, why, result).log_line())
-
-
-# Whether anything listens on the SSH port inside the container's network namespace
-# (/proc/net/tcp*: state 0A is LISTEN), and the last lines sshd wrote.
-INSIDE_CHECK = r"""
-hex=$(printf '%04X' "$1")
-if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}'
-then echo "inside, sshd listens on port $1"
-else echo "inside, nothing listens on port $1"
-fi
-tail -n 3 /var/log/sshd.log 2>/dev/null | sed 's/^/sshd: /'
-"""
-
-
-def look_inside(engine: LifecycleEngine, container: str, port: int) -> tuple[bool, str]:
-    """(whether sshd listens inside the container, what a person needs when SSH never greeted):
-    what the published PORT did, and what the container shows. A port forward gone wrong reads
-    differently from a dead sshd."""
-    parts = [engine.ssh_why_not(port) or f"no SSH greeting on port {port}"]
-    inner = DEV_SSH_PORT if container.endswith("-dev") else AGENT_SSH_PORT
-    try:
-        result = engine.exec(container, ["sh", "-c", INSIDE_CHECK, "sh", str(inner)])
-    except SymposiumError as exc:
-        parts.append(f"could not look inside: {exc}")
-        return False, "; ".join(parts)
-    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    parts.extend(lines)
-    return f"inside, sshd listens on port {inner}" in lines, "; ".join(parts)

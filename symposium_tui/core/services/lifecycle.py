@@ -14,7 +14,7 @@ from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.create import PodRepair, wait_ssh_ready
+from symposium_tui.core.services.readiness import PodRepair, wait_ssh_ready
 from symposium_tui.core.services.inventory import (  # noqa: F401 - also this module's to import
     Inventory,
     TaskspaceGroup,

@@ -12,7 +12,8 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.create import Creator, Launch, Progress, Rollback
+from symposium_tui.core.services.create import Creator, Launch, Progress
+from symposium_tui.core.services.rollback import Rollback
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.services.resources import Resources
