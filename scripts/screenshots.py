@@ -9,6 +9,7 @@ Writes screenshots/*.svg.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -115,6 +116,7 @@ def main() -> int:
         if remote is not None:
             remote.destroy()
         iso.destroy()
+        shutil.rmtree(home, ignore_errors=True)  # its config, state and keys
     for svg in sorted(OUT.glob("*.svg")):
         print(svg.relative_to(REPO))
     return 0
