@@ -26,6 +26,7 @@ from symposium_tui.core.health import (
 )
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
+from symposium_tui.core.services.activity import ACTIVITY_EVENTS, Activity
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
 from symposium_tui.core.services.recovery import Recovery
@@ -34,9 +35,7 @@ from symposium_tui.core.services.storage import StorageUse, limits_from, measure
 from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
-ACTIVITY_EVENTS = {"start", "exec", "restart"}
 WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"}
-ACTIVITY_WRITE_EVERY = 30.0  # seconds: last activity is written at most this often per taskspace
 
 
 CONTAINERS_REFRESH = 30.0  # seconds: the containers list is asked again at least this often
@@ -117,8 +116,7 @@ class Poller(Repairs):
         self._containers_at = 0.0
         self._dead_since: dict[str, float] = {}
         self._forward_look: dict[str, float] = {}  # taskspace -> when to look at its silent port again
-        self._activity_seen: dict[str, float] = {}
-        self._activity_written: dict[str, float] = {}
+        self.activity = Activity(ctx, self.settings.idle_cpu_percent, self.settings.net_activity_bytes)
         self._tick_lock = threading.Lock()
         self._events_lock = threading.Lock()
         self._pending_events: list[EngineEvent] = []
@@ -234,7 +232,7 @@ class Poller(Repairs):
             self._health[taskspace] = health
             statuses.append(self._status(taskspace, group, entry, health, samples))
         self._remember(transitions)
-        self._record_activity(groups, samples, now)
+        self.activity.record(groups, samples, now)
         for gone in set(self._health) - set(groups):
             del self._health[gone]
         self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
@@ -271,8 +269,7 @@ class Poller(Repairs):
             if event.action == "start" and event.taskspace:
                 self._started.append(event)
             if event.action in ACTIVITY_EVENTS and event.taskspace:
-                when = event.time.timestamp() if event.time else now
-                self._activity_seen[event.taskspace] = max(self._activity_seen.get(event.taskspace, 0), when)
+                self.activity.saw(event.taskspace, event.time.timestamp() if event.time else now)
 
     def _measure_storage(self, registry: dict, pods: list, now: float) -> None:
         """Every volume every storage_every seconds; the project disks every tick (a statfs each on a
@@ -367,7 +364,7 @@ class Poller(Repairs):
             cpu_percent=sum(s.cpu_percent for s in latest) if latest else None,
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
-            last_activity=self._activity_iso(taskspace, entry), containers=dict(group.members),
+            last_activity=self.activity.iso(taskspace, entry), containers=dict(group.members),
             storage=self._storage.get(taskspace))
 
     # -- repair ----------------------------------------------------------------------------------
@@ -388,41 +385,6 @@ class Poller(Repairs):
             pass
 
     # -- activity --------------------------------------------------------------------------------
-    def _record_activity(self, groups: dict[str, TaskspaceGroup], samples: dict, now: float) -> None:
-        for taskspace, roles in samples.items():
-            for sample, previous in roles.values():
-                if sample is None:
-                    continue
-                busy = sample.cpu_percent >= self.settings.idle_cpu_percent
-                new_processes = previous is not None and sample.pids > previous.pids
-                traffic = previous is not None and \
-                    sample.net_bytes - (previous.net_in + previous.net_out) >= self.settings.net_activity_bytes
-                if busy or new_processes or traffic:
-                    self._activity_seen[taskspace] = max(self._activity_seen.get(taskspace, 0), now)
-        due = {t: when for t, when in self._activity_seen.items() if t in groups and
-               when - self._activity_written.get(t, 0) >= ACTIVITY_WRITE_EVERY}
-        if not due:
-            return
-
-        def change(entries: dict) -> None:
-            for taskspace, when in due.items():
-                if taskspace in entries:
-                    stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
-                    if (entries[taskspace].get("last_activity") or "") < stamp:
-                        entries[taskspace]["last_activity"] = stamp
-        try:
-            self.ctx.registry.update(change)
-        except SymposiumError:
-            return  # a read-only state dir must not stop the poller; the next tick tries again
-        self._activity_written.update(due)
-
-    def _activity_iso(self, taskspace: str, entry: dict) -> str | None:
-        seen = self._activity_seen.get(taskspace)
-        stored = entry.get("last_activity")
-        if seen is None:
-            return stored
-        stamp = datetime.fromtimestamp(seen, timezone.utc).isoformat(timespec="seconds")
-        return max(stamp, stored) if stored else stamp
 
 
 def remembered_health(entry: dict) -> Health | None:
