@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -31,12 +32,15 @@ def cpu_cores(previous: ContainerStats | None, current: ContainerStats) -> float
 
 
 class StatsHistory:
-    """The last `size` samples of each container, and the last raw reading to diff against."""
+    """The last `size` samples of each container, and the last raw reading to diff against.
+    The poller's thread adds; screens read copies (under a lock: a deque that grows while it is
+    being copied raises)."""
 
     def __init__(self, size: int = 300) -> None:
         self.size = max(size, 2)
         self._samples: dict[str, deque[StatsSample]] = {}
         self._raw: dict[str, ContainerStats] = {}
+        self._lock = threading.Lock()
 
     def add(self, name: str, raw: ContainerStats, cpu_quota_millis: int, mem_limit: int,
             now: float) -> StatsSample | None:
@@ -49,17 +53,20 @@ class StatsHistory:
         percent = cores / quota * 100 if quota else cores * 100
         sample = StatsSample(now, percent, cores, raw.mem_usage, mem_limit, raw.pids,
                              raw.net_in + raw.net_out)
-        self._samples.setdefault(name, deque(maxlen=self.size)).append(sample)
+        with self._lock:
+            self._samples.setdefault(name, deque(maxlen=self.size)).append(sample)
         return sample
 
     def samples(self, name: str) -> list[StatsSample]:
-        return list(self._samples.get(name, ()))
+        with self._lock:
+            return list(self._samples.get(name, ()))
 
     def previous_raw(self, name: str) -> ContainerStats | None:
         return self._raw.get(name)
 
     def forget_except(self, names: set[str]) -> None:
-        for name in set(self._samples) - names:
-            del self._samples[name]
+        with self._lock:
+            for name in set(self._samples) - names:
+                del self._samples[name]
         for name in set(self._raw) - names:
             del self._raw[name]

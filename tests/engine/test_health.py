@@ -71,7 +71,7 @@ def test_a_killed_dev_container_is_seen_at_once_restarted_and_recorded(isolated,
             reason = next(x for x in down[1].taskspaces if x.id == "hl-kill").health.reason
             assert "dev exited" in reason
             run.wait_health("hl-kill", HealthState.HEALTHY, 30)
-            records = list(run.poller.restart_log["hl-kill"])
+            records = list(run.poller.restarts_of("hl-kill"))
             assert [(r.container, r.result) for r in records] == [("taskspace-hl-kill-dev", "restarted")]
             assert "exit code 137" in records[0].reason
         logged = [json.loads(line) for line in (ctx.paths.log_dir / "restarts.log").read_text().splitlines()]
@@ -96,9 +96,9 @@ def test_a_crash_loop_backs_off_and_gives_up_with_the_reason(isolated, ctx, life
         with Running(ctx, PollerSettings(interval=60.0, restart=FAST)) as run:
             run.wait_health("hl-loop", HealthState.HEALTHY, 30)
             isolated.cli("kill", "taskspace-hl-loop-dev")
-            wait_until(lambda: any(r.result.startswith("gave up") for r in run.poller.restart_log["hl-loop"]),
+            wait_until(lambda: any(r.result.startswith("gave up") for r in run.poller.restarts_of("hl-loop")),
                        30, "the poller to give up")
-            records = list(run.poller.restart_log["hl-loop"])
+            records = list(run.poller.restarts_of("hl-loop"))
             restarts = [r for r in records if r.result == "restarted"]
             assert len(restarts) == FAST.max_attempts
             gaps = [b.time - a.time for a, b in zip(restarts, restarts[1:])]

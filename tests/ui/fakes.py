@@ -29,6 +29,9 @@ class FakePoller:
         self.restart_log: dict = {}
         self.woken = 0
 
+    def restarts_of(self, taskspace: str) -> tuple:
+        return tuple(self.restart_log.get(taskspace, ()))
+
     def wake(self) -> None:
         self.woken += 1
 

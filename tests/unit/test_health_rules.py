@@ -123,3 +123,39 @@ def test_an_auto_restart_that_failed_is_said_with_the_engines_reason():
     gave_up = evaluate(facts(containers={"agent": ctr("running"), "dev": ctr("exited", 1)},
                              restart_failed={"dev": "x"}, gave_up={"dev": "gave up after 3 restarts"}))
     assert "auto-restart failed" not in gave_up.reason  # giving up says it already
+
+
+def test_the_history_can_be_read_by_one_thread_while_another_adds():
+    """The poller's thread adds samples while a screen copies them."""
+    import threading
+
+    history = StatsHistory(size=50)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def add() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            raw = ContainerStats("a", "a", n * 10**8, n * 10**9, 1, 1, 0, 0, 1)
+            history.add("a", raw, 1000, 0, float(n))
+            if n % 7 == 0:
+                history.forget_except({"a"})
+
+    def read() -> None:
+        try:
+            for _ in range(20000):
+                history.samples("a")
+        except BaseException as exc:  # noqa: BLE001 - the assertion below says which
+            errors.append(exc)
+
+    writer = threading.Thread(target=add)
+    writer.start()
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    stop.set()
+    writer.join()
+    assert errors == [] and len(history.samples("a")) == 50

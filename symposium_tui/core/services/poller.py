@@ -107,6 +107,7 @@ class Poller(Repairs):
         self.history = StatsHistory(int(self.settings.history_seconds / max(self.settings.interval, 0.1)))
         self.book = RestartBook(ctx.paths.state_dir / "restarts.json", self.settings.restart)
         self.restart_log: dict[str, deque[RestartRecord]] = defaultdict(lambda: deque(maxlen=50))
+        self._log_lock = threading.Lock()
         self.last: Snapshot | None = None
         self._health: dict[str, Health] = {}
         self._gave_up: dict[str, str] = {}  # container -> why

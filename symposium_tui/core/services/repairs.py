@@ -4,6 +4,7 @@ what a restart makes podman forget (the containers' limits, the pod's quick refu
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 
 from symposium_tui.core import labels as L
@@ -29,6 +30,7 @@ class Repairs:
     engine: object
     book: RestartBook
     restart_log: dict[str, deque[RestartRecord]]
+    _log_lock: threading.Lock
     _gave_up: dict[str, str]
     _dead_since: dict[str, float]
     _forward_look: dict[str, float]
@@ -81,8 +83,14 @@ class Repairs:
                 records.append(self._log(RestartRecord(now, taskspace, ctr.name, reason, result)))
         return records
 
+    def restarts_of(self, taskspace: str) -> tuple[RestartRecord, ...]:
+        """The last restarts of a taskspace, a copy for another thread (a screen) to read."""
+        with self._log_lock:
+            return tuple(self.restart_log.get(taskspace, ()))
+
     def _log(self, record: RestartRecord) -> RestartRecord:
-        self.restart_log[record.taskspace].append(record)
+        with self._log_lock:
+            self.restart_log[record.taskspace].append(record)
         self.ctx.log("restarts.log", record.log_line())
         return record
 

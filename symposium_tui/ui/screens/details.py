@@ -93,7 +93,7 @@ class DetailsScreen(OnHost, Screen[None]):
         self.query_one("#volumes", Static).update(text)
 
     def _restarts(self, poller: object) -> None:
-        records = list(getattr(poller, "restart_log", {}).get(self.taskspace, [])) if poller else []
+        records = list(poller.restarts_of(self.taskspace)) if poller else []
         if not records:
             text = "restarts: none"
         else:
