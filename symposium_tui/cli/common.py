@@ -37,21 +37,10 @@ def check_tier(tier: str | None) -> None:
     policy.tier_limits(tier)
 
 
-def context_for(connection, settings):  # noqa: ANN001,ANN201
-    """The lifecycle context of a connected host: its own registry, SSH entries and locks."""
-    from symposium_tui.core.paths import app_paths
-    from symposium_tui.core.services.context import LifecycleContext
+def load_settings():  # noqa: ANN201 - imported when a command runs, not at start
+    from symposium_tui.session import load_settings as load
 
-    return LifecycleContext(connection.engine, app_paths(), settings, host=connection.host,
-                            jump=connection.jump())
-
-
-def load_settings():  # noqa: ANN201
-    from symposium_tui.core.config import load_settings as load
-    from symposium_tui.core.paths import app_paths
-
-    return load(app_paths().config_file)
-
+    return load()
 
 
 class HostResult:
@@ -113,23 +102,22 @@ def report_unreachable(results: list[HostResult]) -> bool:
 
 
 class Services:
-    """The engine connection and the lifecycle services for one command."""
+    """The host session of one command: connected, interrupted creates finished off first, and
+    what happened on the side said when it ends."""
 
     def __init__(self, args: argparse.Namespace, connection=None) -> None:  # noqa: ANN001
-        from symposium_tui.core.services.lifecycle import Lifecycle
-        from symposium_tui.core.services.recovery import Recovery
+        from symposium_tui.session import HostSession
 
         self.settings = load_settings()
-        self.connection = connection or open_connection(args, self.settings)
+        connection = connection or open_connection(args, self.settings)
         try:
-            self.ctx = context_for(self.connection, self.settings)
-            self.lifecycle = Lifecycle(self.ctx)
-            # Any command first finishes creates that were killed half-way (their process is gone).
-            for recovered in Recovery(self.ctx).run():
-                note(recovered.describe())
+            self.session = HostSession.on(connection, self.settings)
+            for done in self.session.recover():
+                note(done)
         except BaseException:
-            self.connection.close()  # __exit__ never runs for a constructor that failed
+            connection.close()  # __exit__ never runs for a constructor that failed
             raise
+        self.connection, self.ctx, self.lifecycle = connection, self.session.ctx, self.session.lifecycle
 
     def __enter__(self) -> Services:
         return self
@@ -137,4 +125,4 @@ class Services:
     def __exit__(self, *exc: object) -> None:
         for notice in self.ctx.take_notices():
             note(f"note: {notice}")
-        self.connection.close()
+        self.session.close()

@@ -16,7 +16,7 @@ from symposium_tui.ui.messages import OperationFinished
 
 if TYPE_CHECKING:
     from symposium_tui.core.services.poller import TaskspaceStatus
-    from symposium_tui.ui.hoststate import Services
+    from symposium_tui.session import HostSession as Services
 
 SSH_FAILED = 255  # ssh's own exit code: it could not connect, or lost the connection
 

@@ -22,10 +22,11 @@ from textual.worker import Worker, WorkerState
 from symposium_tui import __version__
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.hosts import LOCAL
-from symposium_tui.core.services.poller import Poller, Snapshot
+from symposium_tui.core.services.poller import Snapshot
+from symposium_tui.session import HostSession
 from symposium_tui.ui.actions import TaskspaceActions
 from symposium_tui.ui.commands import DashboardCommands, palette_actions
-from symposium_tui.ui.hoststate import HostState, Services, plural, short_reason
+from symposium_tui.ui.hoststate import HostState, plural, short_reason
 from symposium_tui.ui.keys import sections_for
 from symposium_tui.ui.messages import (
     EngineConnected,
@@ -74,13 +75,15 @@ class SymposiumApp(TaskspaceActions, App[None]):
         self.interval = interval
         self.restart_policy = restart  # the auto-restart backoff (None: the poller's default)
         self._quitting = threading.Event()  # set on quit: host threads stop connecting and polling
+        self._sessions: list[HostSession] = []  # every host thread's, to stop on quit
+        self._sessions_lock = threading.Lock()
         self.configured: tuple = ()
         self.network_backend = ""  # of an embedded service (config.yaml engine.network_backend)
         if hosts is None:
             hosts = [LOCAL]
             if connect and not url:
-                from symposium_tui.cli.common import load_settings
                 from symposium_tui.engine.connection import named_hosts
+                from symposium_tui.session import load_settings
 
                 settings = load_settings()
                 self.configured, self.network_backend = settings.hosts, settings.network_backend
@@ -107,7 +110,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
         selected = home.selected_host() if home is not None else None
         return selected or next(iter(self.hosts))
 
-    def services_for(self, host: str | None) -> Services | None:
+    def services_for(self, host: str | None) -> HostSession | None:
         state = self.hosts.get(host or self.focus_host())
         return state.services if state else None
 
@@ -116,11 +119,11 @@ class SymposiumApp(TaskspaceActions, App[None]):
         return state.snapshot if state else None
 
     @property
-    def services(self) -> Services | None:
+    def services(self) -> HostSession | None:
         return self.services_for(None)
 
     @services.setter
-    def services(self, value: Services | None) -> None:
+    def services(self, value: HostSession | None) -> None:
         self.hosts[self.focus_host()].services = value
 
     @property
@@ -158,10 +161,9 @@ class SymposiumApp(TaskspaceActions, App[None]):
     def _watch_host(self, name: str) -> None:
         """One host's thread: connect (retrying while it is unreachable), then run its poller.
         A slow or dead host holds up only this thread."""
-        from symposium_tui.cli.common import context_for, load_settings
-        from symposium_tui.core.services.lifecycle import Lifecycle
         from symposium_tui.core.services.poller import PollerSettings
         from symposium_tui.engine.session import connect
+        from symposium_tui.session import load_settings
 
         while True:
             if self._quitting.is_set():
@@ -185,18 +187,19 @@ class SymposiumApp(TaskspaceActions, App[None]):
         if self._quitting.is_set():
             connection.close()  # connected after the person quit
             return
-        ctx = context_for(connection, load_settings())
         settings = PollerSettings(interval=self.interval)
         if self.restart_policy is not None:
             settings = replace(settings, restart=self.restart_policy)
-        poller = Poller(ctx, settings)
-        self.hosts[name].services = Services(connection, ctx, Lifecycle(ctx), poller)
+        session = HostSession.on(connection, load_settings(), settings)
+        with self._sessions_lock:  # stopped on quit even if the UI thread never took it
+            self._sessions.append(session)
+        poller = session.poller
         try:
             version = connection.engine.server_version()
         except SymposiumError:
             version = "?"
         self.post_message(EngineConnected(f"podman {version} · {connection.engine.where} "
-                                          f"({connection.target.source})", host=name))
+                                          f"({connection.target.source})", host=name, session=session))
         try:
             poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot, host=name)))
         except Exception as exc:  # noqa: BLE001 - said in the status line, never a silent stop
@@ -204,17 +207,19 @@ class SymposiumApp(TaskspaceActions, App[None]):
                                                 "restart the dashboard", host=name))
 
     def close_engine(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
         for state in self.hosts.values():
-            if state.services is not None:
-                state.services.poller.stop()
-                state.services.connection.close()
-                state.services = None
+            state.services = None
 
     def _stop_pollers(self) -> None:
         self._quitting.set()
-        for state in self.hosts.values():
-            if state.services is not None:
-                state.services.poller.stop()
+        with self._sessions_lock:
+            for session in self._sessions:
+                if session.poller is not None:
+                    session.poller.stop()
 
     async def action_quit(self) -> None:
         self._stop_pollers()
@@ -226,6 +231,8 @@ class SymposiumApp(TaskspaceActions, App[None]):
     # -- what happened ---------------------------------------------------------------------------
     def on_engine_connected(self, message: EngineConnected) -> None:
         state = self.hosts[message.host]
+        if message.session is not None:
+            state.services = message.session  # on this thread: the UI's structures are the UI's
         state.connected_text = message.description
         state.text, state.ok = message.description, True
         self._show_engine()

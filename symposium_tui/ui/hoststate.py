@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symposium_tui.core.services.poller import Poller, Snapshot
-
-
-@dataclass
-class Services:
-    """What the dashboard drives on one host once connected."""
-
-    connection: object
-    ctx: object
-    lifecycle: object
-    poller: Poller
+from symposium_tui.core.services.poller import Snapshot
+from symposium_tui.session import HostSession
 
 
 @dataclass
@@ -23,7 +14,7 @@ class HostState:
     """One engine host as the dashboard knows it; its worker fills it in."""
 
     name: str
-    services: Services | None = None
+    services: HostSession | None = None  # set on the UI thread, from EngineConnected
     snapshot: Snapshot | None = None
     text: str = "connecting to podman…"
     connected_text: str = ""

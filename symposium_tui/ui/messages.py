@@ -10,10 +10,11 @@ from symposium_tui.core.services.poller import Snapshot
 
 
 class EngineConnected(Message):
-    def __init__(self, description: str, host: str = "local") -> None:
+    def __init__(self, description: str, host: str = "local", session: object = None) -> None:
         super().__init__()
         self.description = description
         self.host = host
+        self.session = session  # the host's HostSession, handed to the UI thread
 
 
 class EngineUnreachable(Message):

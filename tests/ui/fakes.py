@@ -13,7 +13,7 @@ from symposium_tui.core.errors import UnsavedWorkRefusal
 from symposium_tui.core.models import HostCapacity, VolumeInfo
 from symposium_tui.core.policy import builtin_policy
 from symposium_tui.core.services.lifecycle import Inventory, UnsavedWork
-from symposium_tui.ui.hoststate import Services
+from symposium_tui.session import HostSession as Services
 
 GiB = 2**30
 

@@ -1,0 +1,53 @@
+"""One engine host, connected: what a command of the CLI and the dashboard drive there. The one
+place where an engine connection and the core's services are put together (both faces of the
+product use it: cli/common.Services for a command, the dashboard's host threads for a host)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from symposium_tui.core.config import Settings
+from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.lifecycle import Lifecycle
+from symposium_tui.core.services.poller import Poller, PollerSettings
+
+
+def load_settings() -> Settings:
+    from symposium_tui.core.config import load_settings as load
+    from symposium_tui.core.paths import app_paths
+
+    return load(app_paths().config_file)
+
+
+def context_for(connection: Any, settings: Settings) -> LifecycleContext:
+    """The lifecycle context of a connected host: its own registry, SSH entries and locks."""
+    from symposium_tui.core.paths import app_paths
+
+    return LifecycleContext(connection.engine, app_paths(), settings, host=connection.host,
+                            jump=connection.jump())
+
+
+@dataclass
+class HostSession:
+    connection: Any  # engine.session.Connection
+    ctx: LifecycleContext
+    lifecycle: Lifecycle
+    poller: Poller | None = None
+
+    @classmethod
+    def on(cls, connection: Any, settings: Settings | None = None,
+           poller: PollerSettings | None = None) -> HostSession:
+        ctx = context_for(connection, settings or load_settings())
+        return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller) if poller is not None else None)
+
+    def recover(self) -> list[str]:
+        """Finish off creates that were killed half-way (their process is gone); what was done."""
+        from symposium_tui.core.services.recovery import Recovery
+
+        return [recovered.describe() for recovered in Recovery(self.ctx).run()]
+
+    def close(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        self.connection.close()
