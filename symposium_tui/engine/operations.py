@@ -100,12 +100,16 @@ class TaskspaceEngineMixin:
     def restart_pod(self, name: str) -> None:
         self._pod_action(name, "restart")
 
-    def remove_pod(self, name: str) -> None:
+    def _force_delete(self, what: str, path: str) -> None:
+        """Remove at once (libpod's parameter is `timeout`, not `t`); gone already is fine."""
         def call() -> None:
-            response = self.client.api.delete(f"/pods/{name}", params={"force": True, "timeout": 0})  # libpod: timeout, not t
+            response = self.client.api.delete(path, params={"force": True, "timeout": 0})
             if response.status_code != 404:
                 response.raise_for_status()
-        self._call(f"remove pod {name}", call)
+        self._call(f"remove {what}", call)
+
+    def remove_pod(self, name: str) -> None:
+        self._force_delete(f"pod {name}", f"/pods/{name}")
 
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         def call() -> VolumeInfo:
@@ -164,11 +168,7 @@ class TaskspaceEngineMixin:
         self._call(f"start container {name}", call)
 
     def remove_container(self, name: str) -> None:
-        def call() -> None:
-            response = self.client.api.delete(f"/containers/{name}", params={"force": True, "timeout": 0})  # libpod: timeout, not t
-            if response.status_code != 404:
-                response.raise_for_status()
-        self._call(f"remove container {name}", call)
+        self._force_delete(f"container {name}", f"/containers/{name}")
 
     def copy_into(self, container: str, directory: str, files: dict[str, Path]) -> None:
         """Put files (or whole folders) from this machine into a created container, owned by root:

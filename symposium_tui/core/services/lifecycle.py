@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,17 +164,18 @@ class Lifecycle:
 
     # -- driving ---------------------------------------------------------------------------------
     def start(self, taskspace: str) -> Taskspace:
-        inventory = self.require_pod(taskspace)
-        TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
-        self._resources().make_room(taskspace)
-        self.engine.start_pod(inventory.pod.name)
-        return self._after_start(taskspace, inventory.security)
+        return self._bring_up(taskspace, self.engine.start_pod)
 
     def restart(self, taskspace: str) -> Taskspace:
+        return self._bring_up(taskspace, self.engine.restart_pod)
+
+    def _bring_up(self, taskspace: str, pod_action: Callable[[str], None]) -> Taskspace:
+        """Its firewall rules checked first, room made for old containers' CPU quotas, then
+        the pod started (or restarted), SSH waited for and the limits put back."""
         inventory = self.require_pod(taskspace)
         TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
         self._resources().make_room(taskspace)
-        self.engine.restart_pod(inventory.pod.name)
+        pod_action(inventory.pod.name)
         return self._after_start(taskspace, inventory.security)
 
     def _resources(self) -> Resources:
