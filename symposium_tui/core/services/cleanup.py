@@ -7,7 +7,6 @@ back, is skipped and reported.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from symposium_tui.core.cleanup import (
 from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.inventory import inventories
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
 
 Progress = Callable[[str, str], None]  # (item, what happened)
@@ -94,24 +94,8 @@ class Cleanup:
         volumes = self.engine.volumes(L.ALL_OURS)
         networks = self.engine.networks(L.ALL_OURS)
         registry = self.ctx.registry.read()
-        grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"pod": [], "containers": [], "volumes": [],
-                                                                   "networks": []})
-        for pod in pods:
-            if pod.labels.get(L.ROLE) == "pod" and (taskspace := L.taskspace_of(pod.labels)):
-                grouped[taskspace]["pod"].append(pod)
-        for ctr in containers:
-            taskspace = L.taskspace_of(ctr.labels)
-            if taskspace and not ctr.is_infra and ctr.labels.get(L.ROLE) in ("agent", "dev"):
-                grouped[taskspace]["containers"].append(ctr)
-        for volume in volumes:
-            if taskspace := L.taskspace_of(volume.labels):
-                grouped[taskspace]["volumes"].append(volume)
-        for network in networks:
-            if taskspace := L.taskspace_of(network.labels):
-                grouped[taskspace]["networks"].append(network)
-        facts = {t: TaskspaceFacts(t, g["pod"][0] if g["pod"] else None, tuple(g["containers"]),
-                                   tuple(g["volumes"]), registry.get(t, {}), tuple(g["networks"]))
-                 for t, g in grouped.items() if g["pod"]}
+        facts = {t: TaskspaceFacts(t, inv.pod, inv.containers, inv.volumes, registry.get(t, {}), inv.networks)
+                 for t, inv in inventories(pods, containers, volumes, networks).items() if inv.pod is not None}
         return facts, volumes, self.engine.volume_sizes(volumes) if sizes else {}
 
     # -- cleanup ---------------------------------------------------------------------------------

@@ -79,3 +79,18 @@ def derive_status(pod: PodInfo | None, containers: dict[str, ContainerInfo]) -> 
     down = [f"{role} {containers[role].state.value}" for role in ("agent", "dev")
             if role in containers and not containers[role].running] + [f"{r} missing" for r in missing]
     return "degraded", ", ".join(down)
+
+
+def inventories(pods: list[PodInfo], containers: list[ContainerInfo], volumes: list[VolumeInfo],
+                networks: list[NetworkInfo]) -> dict[str, Inventory]:
+    """Every taskspace's objects from the four batch list calls, by taskspace."""
+    groups = group_taskspaces(pods, containers)
+    owned: dict[str, dict[str, list]] = defaultdict(lambda: {"volumes": [], "networks": []})
+    for kind, objects in (("volumes", volumes), ("networks", networks)):
+        for thing in objects:
+            if taskspace := L.taskspace_of(thing.labels):
+                owned[taskspace][kind].append(thing)
+    return {t: Inventory(groups[t].pod if t in groups else None,
+                         tuple(groups[t].members.values()) if t in groups else (),
+                         tuple(owned[t]["volumes"]), tuple(owned[t]["networks"]))
+            for t in sorted(set(groups) | set(owned))}

@@ -43,7 +43,7 @@ class StorageUse:
         return self.free is not None and self.free < max(self.limit // 100, FULL_MARGIN)
 
     def describe(self) -> str:
-        text = format_human(self.used) + (f"/{format_human(self.limit)}" if self.limit else "")
+        text = display.size(self.used) + (f"/{display.size(self.limit)}" if self.limit else "")
         return text + (" OVER" if self.over else " FULL" if self.full else "")
 
     def as_dict(self) -> dict[str, object]:
@@ -53,15 +53,13 @@ class StorageUse:
     def problem(self) -> str | None:
         """What health says about it, if anything."""
         if self.over:
-            return f"storage {format_human(self.used)}/{format_human(self.limit)} is over its limit"
+            return f"storage {display.size(self.used)}/{display.size(self.limit)} is over its limit"
         if self.full:
-            return (f"storage {format_human(self.used)}/{format_human(self.limit)} is full: the project disk has "
-                    f"{format_human(self.free or 0)} left")
+            return (f"storage {display.size(self.used)}/{display.size(self.limit)} is full: the project disk has "
+                    f"{display.size(self.free or 0)} left")
         return None
 
 
-def format_human(size: int) -> str:
-    return display.size(size)
 
 
 def measure(engine: LifecycleEngine, limits: dict[str, int],
@@ -118,6 +116,6 @@ def limits_from(registry: dict[str, dict], pods: list[PodInfo]) -> dict[str, int
 def enforcement(use: StorageUse) -> str:
     """Say plainly what the storage limit of one taskspace does."""
     if use.enforced:
-        return (f"enforced: project layer and build cache on a {format_human(use.limit)} file system "
+        return (f"enforced: project layer and build cache on a {display.size(use.limit)} file system "
                 "of their own; agent state measured, not limited")
     return "not enforced (made before project disks): disk use is measured and flagged"
