@@ -23,8 +23,13 @@ _CPU_EXAMPLE = "expected CPUs such as 1.5 or millicores such as 1500m"
 def quoted(value: object, limit: int = 100) -> str:
     """A value a person gave, as an error message shows it: repr (so control characters are
     visible and it stays on one line), cut short."""
+    import reprlib
+
+    shortened = reprlib.Repr()  # bounded work, however big or deep the value (a YAML document)
+    shortened.maxstring = shortened.maxother = limit
+    shortened.maxlevel, shortened.maxlist, shortened.maxdict = 3, 6, 6
     try:
-        text = repr(value)
+        text = shortened.repr(value) if isinstance(value, (list, dict, tuple, set)) else repr(value)
     except ValueError:  # an int too long to write in decimal
         return "<a number too long to show>"
     return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -37,6 +37,18 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+class _Loader(yaml.SafeLoader):
+    """safe_load's loader that refuses aliases: settings files need none, and a few hundred
+    bytes of nested aliases ("billion laughs") expand to more than any message could show."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001,ANN201 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"aliases (*{event.anchor}) are not allowed in "
+                                              "this file", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 class YamlDoc:
     """Parsed data plus the node tree, to find the line of any key."""
 
@@ -51,7 +63,7 @@ class YamlDoc:
                               f"[ or {{){hint}")
         try:
             # One parse for both: what yaml.safe_load does, keeping the node tree for line numbers.
-            loader = yaml.SafeLoader(text)
+            loader = _Loader(text)
             try:
                 self.root = loader.get_single_node()
                 self.data: Any = None if self.root is None else loader.construct_document(self.root)

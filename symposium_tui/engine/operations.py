@@ -367,18 +367,45 @@ def _local_size(volume: VolumeInfo) -> int:
     if volume.is_loop:
         used = _filesystem_use(volume)
         return used or 0
-    total = 0
-    for root, dirs, files in os.walk(volume.mountpoint, onerror=_raise):
-        for name in files + dirs:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except FileNotFoundError:
-                continue  # removed while walking
+    return tree_size(volume.mountpoint)
+
+
+MAX_ENTRIES = 2_000_000  # per volume and measurement: what is beyond is not counted
+
+
+def tree_size(top: str, budget: int = MAX_ENTRIES) -> int:
+    """Blocks in use under TOP, as du counts them, never following a link. Without recursion (a
+    tree thousands of levels deep, which an agent can make in its state, is just a long walk) and
+    with a budget of entries, so one taskspace's content cannot stall the measurement of all.
+    OSError for TOP itself (unreadable: ask the engine); entries that vanish meanwhile are skipped."""
+    total, seen = 0, 0
+    pending = [top]
+    first = True
+    while pending and seen < budget:
+        directory = pending.pop()
+        try:
+            entries = os.scandir(directory)
+        except FileNotFoundError:
+            if first:
+                raise
+            continue
+        except OSError:
+            if first:
+                raise
+            continue  # a folder inside that cannot be read: counted as empty
+        first = False
+        with entries:
+            for entry in entries:
+                seen += 1
+                try:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                except OSError:
+                    continue  # removed while walking
+                if seen >= budget:
+                    break
     return total
-
-
-def _raise(error: OSError) -> None:
-    raise error
 
 
 def _tar_of(files: dict[str, Path]) -> bytes:

@@ -51,3 +51,29 @@ def test_engine_answers_reach_a_person_as_one_readable_line():
     long = readable("x" * 5000 + "\x1b[31m")
     assert len(long) == MAX_MESSAGE and long.endswith("…") and "\x1b" not in readable("a\x1b[31mb")
     assert readable("plain\n  words ") == "plain words"
+
+
+def test_a_tree_thousands_of_levels_deep_is_measured_without_recursion(tmp_path):
+    """os.walk recursed (RecursionError at ~1,000 levels on Python 3.11) and stopped ls, health
+    and the poller for every taskspace."""
+    import os
+
+    from symposium_tui.engine.operations import tree_size
+
+    here = str(tmp_path / "deep")
+    os.mkdir(here)
+    fd = os.open(here, os.O_RDONLY)
+    try:
+        for _ in range(1500):  # relative steps: the absolute path would be too long for the kernel
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as out:
+            out.write(b"x" * 8192)
+    finally:
+        os.close(fd)
+    (tmp_path / "deep" / "link").symlink_to("/")  # never followed
+    size = tree_size(str(tmp_path / "deep"))
+    assert size >= 8192 + 1500 * 4096
+    assert tree_size(str(tmp_path / "deep"), budget=10) < size  # and the budget holds

@@ -72,3 +72,42 @@ def test_engine_network_backend_is_checked_with_its_line(tmp_path):
     path.write_text("engine:\n  backend: cni\n")
     with pytest.raises(ConfigError, match="unknown key"):
         load_settings(path, {})
+
+
+def _laughs() -> str:
+    lines, previous = [], '"lol"'
+    for name in "abcdefgh":
+        lines.append(f"{name}: &{name} [{', '.join([previous] * 9)}]")
+        previous = f"*{name}"
+    return "\n".join(lines) + "\nimages: *h\n"
+
+
+BILLION_LAUGHS = _laughs()
+
+
+@pytest.mark.parametrize("which", ["config.yaml", "resource-policies.yaml"])
+def test_yaml_aliases_are_refused_before_anything_expands_them(tmp_path, which):
+    """A 400-byte document of nested aliases expands to 9^8 strings; formatting the error
+    used to take it whole."""
+    import time
+
+    from symposium_tui.core.policy import load_policy
+
+    path = tmp_path / which
+    path.write_text(BILLION_LAUGHS if which == "config.yaml" else
+                    BILLION_LAUGHS.replace("images: *h", "taskspace_limits: *h"))
+    assert len(path.read_text()) < 500
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=rf"{which}:\d+: not valid YAML \(aliases \(\*a\) are not allowed"):
+        load_settings(path, {}) if which == "config.yaml" else load_policy(path, [])
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_huge_value_is_quoted_short_in_messages():
+    from symposium_tui.core.units import quoted
+
+    nested: list = ["x"] * 9
+    for _ in range(6):
+        nested = [nested] * 9
+    text = quoted(nested)
+    assert len(text) <= 100
