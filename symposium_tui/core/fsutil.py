@@ -65,3 +65,19 @@ def is_locked(lock_path: Path) -> bool:
     except OSError:
         return False
     return False
+
+
+def private_dir(path: Path) -> bool:
+    """PATH is (made if missing) a directory of this user's alone: not a link, owned by the
+    effective user, no access for group or others. A fixed name in a shared place (/tmp) may
+    have been made by someone else first, to swap what the product puts there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+        st = os.lstat(path)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077

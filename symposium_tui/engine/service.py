@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
+from symposium_tui.core.fsutil import private_dir
 from symposium_tui.engine.children import die_with_parent
 from symposium_tui.engine.connection import unix_socket_answers
 
@@ -140,8 +141,6 @@ class PodmanService:
 
 
 def _usable_dir(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return False
-    return os.access(path, os.W_OK)
+    """Ours alone (see fsutil.private_dir); otherwise the socket dir goes to the temp dir, where
+    mkdtemp makes it private under a sticky parent."""
+    return private_dir(path) and os.access(path, os.W_OK)

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, UsageError
+from symposium_tui.core.fsutil import private_dir
 from symposium_tui.core.sshconfig import ensure_known_hosts
 from symposium_tui.engine.children import die_with_parent
 
@@ -94,9 +95,9 @@ class SshTunnel:
         self.identity = identity
         self.known_hosts = known_hosts
         self.name = name or self.destination.host
-        runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # unix socket paths must fit in 108 bytes: keep the directory short.
-        parent = runtime_dir if len(str(runtime_dir)) < 70 else None
+        # unix socket paths must fit in 108 bytes: keep the directory short; and ours alone (a
+        # runtime dir someone else made could have its entries swapped): else the temp dir.
+        parent = runtime_dir if len(str(runtime_dir)) < 70 and private_dir(runtime_dir) else None
         _sweep(Path(parent or tempfile.gettempdir()))
         self.dir = Path(tempfile.mkdtemp(prefix="ssh-", dir=parent))
         self.local_socket = self.dir / "podman.sock"
