@@ -117,11 +117,19 @@ def _quote(arg: str) -> str:
     return f'"{arg}"' if " " in arg else arg
 
 
+BRIDGE_NAME = re.compile(r"sym[0-9a-f]{8}")  # what the product names a taskspace's bridge
+
+
 def firewall_plan(taskspace: str, level: str, bridge: str,
                   allowed: tuple[tuple[str, int | None, str], ...] = ()) -> FirewallPlan:
-    """allowed: resolved (address or CIDR, port, proto) destinations, for restricted only."""
+    """allowed: resolved (address or CIDR, port, proto) destinations, for restricted only.
+    bridge: as the engine reports it, so only a name the product chose is taken (anything else
+    could carry lines of its own into the iptables-restore input)."""
     if level == "open":
         raise ValueError("the open level has no firewall rules")
+    if not BRIDGE_NAME.fullmatch(bridge):
+        raise ValueError(f"the engine names the bridge of {taskspace} {bridge[:40]!r}, not a name "
+                         "symposium-tui gave it")
     chain = chain_name(taskspace)
     rules: list[tuple[str, ...]] = [
         ("-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "RETURN"),

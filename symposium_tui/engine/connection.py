@@ -161,6 +161,24 @@ def candidate_targets(url: str | None, environ: dict[str, str] | None = None, *,
     return targets
 
 
+def foreign_socket(target: Target, euid: int | None = None) -> str | None:
+    """Why root must not use a socket it found by itself (not named by --url, CONTAINER_HOST or
+    CONTAINER_CONNECTION): one another user owns (their rootless engine, or one made to look like
+    it) would hand root's commands to them. None when it may be used."""
+    euid = os.geteuid() if euid is None else euid
+    if target.explicit or euid != 0 or not target.uri.startswith("unix://"):
+        return None
+    path = target.uri.removeprefix("unix://")
+    for item in (path, os.path.dirname(path)):
+        try:
+            owner = os.lstat(item).st_uid
+        except OSError:
+            return None  # nothing there: unix_socket_answers says so
+        if owner != 0:
+            return f"{item} belongs to uid {owner}, not root: used only when named (--url)"
+    return None
+
+
 def unix_socket_answers(path: str, timeout: float = 1.0) -> str | None:
     """None when a podman API answers /_ping on the socket, else why not."""
     if not os.path.exists(path):

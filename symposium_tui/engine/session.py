@@ -19,6 +19,7 @@ from symposium_tui.engine.connection import (
     Target,
     candidate_targets,
     connection_target,
+    foreign_socket,
     no_engine_error,
     podman_binary,
     unix_socket_answers,
@@ -113,6 +114,9 @@ def connect(url: str | None = None, *, connection: str | None = None, timeout: f
     targets = ([connection_target(connection, environ, configured)] if connection
                else candidate_targets(url, environ, use_connections=use_connections))
     for target in targets:
+        if (foreign := foreign_socket(target)) is not None:
+            discovery.tried.append((target, foreign))
+            continue
         engine, why = _reachable(target, timeout, paths)
         if engine is not None:
             return Connection(engine, target, discovery)

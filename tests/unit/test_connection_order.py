@@ -52,3 +52,24 @@ def test_unknown_named_connection_is_a_usage_error(tmp_path):
 def test_bad_urls_are_usage_errors(url):
     with pytest.raises(UsageError):
         validate_url(url)
+
+
+def test_root_does_not_use_a_socket_of_another_user_it_found_by_itself(tmp_path):
+    """#22 item 5: the rootless socket under $XDG_RUNTIME_DIR is tried before the embedded
+    service; as root, one another user owns is passed over unless named."""
+    import os
+
+    from symposium_tui.engine.connection import Target, foreign_socket
+
+    run = tmp_path / "podman"
+    run.mkdir()
+    sock = run / "podman.sock"
+    sock.write_text("")
+    found = Target(f"unix://{sock}", "rootless socket")
+    named = Target(f"unix://{sock}", "--url", explicit=True)
+    if os.geteuid() == 0:
+        assert foreign_socket(found) is None  # root's own
+        os.chown(sock, 1000, 1000)
+        assert "belongs to uid 1000, not root" in (foreign_socket(found) or "")
+        assert foreign_socket(named) is None  # named by the person: used
+    assert foreign_socket(found, euid=1000) is None  # a user's own lookups are podman's order

@@ -78,9 +78,9 @@ def test_isolated_plan_drops_everything_but_replies_and_forwarded_ssh():
 
 
 def test_restricted_plan_allows_only_the_list_before_the_drop():
-    plan = firewall_plan("fix-1", "restricted", "br0", (("10.0.0.0/8", 443, "tcp"), ("10.0.0.2", None, "udp")))
-    assert ("-i", "br0", "-d", "10.0.0.0/8", "-p", "tcp", "--dport", "443", "-j", "RETURN") in plan.rules
-    assert ("-i", "br0", "-d", "10.0.0.2", "-p", "udp", "-j", "RETURN") in plan.rules
+    plan = firewall_plan("fix-1", "restricted", "sym0a1b2c3d", (("10.0.0.0/8", 443, "tcp"), ("10.0.0.2", None, "udp")))
+    assert ("-i", "sym0a1b2c3d", "-d", "10.0.0.0/8", "-p", "tcp", "--dport", "443", "-j", "RETURN") in plan.rules
+    assert ("-i", "sym0a1b2c3d", "-d", "10.0.0.2", "-p", "udp", "-j", "RETURN") in plan.rules
     assert plan.rules[-1] == ("-j", "DROP")
     with pytest.raises(ValueError):
         firewall_plan("fix-1", "open", "br0")
@@ -145,7 +145,7 @@ def test_fast_refusals_go_only_into_a_namespace_of_the_pods_own():
 def test_the_inside_rules_accept_loopback_replies_and_the_allow_list_then_refuse():
     from symposium_tui.core.security import firewall_plan
 
-    plan = firewall_plan("t", "restricted", "sym0", (("10.0.0.2", 53, "udp"),))
+    plan = firewall_plan("t", "restricted", "sym0a1b2c3d", (("10.0.0.2", 53, "udp"),))
     script = plan.inside_script()
     lines = script.splitlines()
     assert lines[0] == "*filter" and lines[-1] == "COMMIT"
@@ -153,5 +153,16 @@ def test_the_inside_rules_accept_loopback_replies_and_the_allow_list_then_refuse
     assert "-A OUTPUT -d 10.0.0.2 -p udp --dport 53 -j ACCEPT" in lines
     assert lines[-3:-1] == ["-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset",
                             "-A OUTPUT -j REJECT --reject-with icmp-port-unreachable"]
-    isolated = firewall_plan("t", "isolated", "sym0", (("10.0.0.2", 53, "udp"),)).inside_script()
+    isolated = firewall_plan("t", "isolated", "sym0a1b2c3d", (("10.0.0.2", 53, "udp"),)).inside_script()
     assert "10.0.0.2" not in isolated  # the allow-list is restricted's only
+
+
+def test_a_bridge_name_the_product_did_not_choose_is_refused():
+    """#22 item 5: the name comes from the engine; with a newline it would add lines of its own
+    to the iptables-restore input."""
+    from symposium_tui.core.security import firewall_plan
+
+    for name in ("sym0a1b2c3d\n-A INPUT -j ACCEPT", "eth0", "sym0A1B2C3D", "sym0a1b2c3d0", ""):
+        with pytest.raises(ValueError, match="not a name symposium-tui gave it"):
+            firewall_plan("t", "isolated", name)
+    assert firewall_plan("t", "isolated", "sym0a1b2c3d").restore_script().count("\n") > 5

@@ -32,7 +32,11 @@ class TaskspaceNetwork:
         allowed = ()
         if level == "restricted":
             allowed = self.engine.resolve_allowed(self.ctx.settings.restricted_allow)
-        return firewall_plan(taskspace, level, network.interface, allowed)
+        try:
+            return firewall_plan(taskspace, level, network.interface, allowed)
+        except ValueError as exc:
+            raise SymposiumError(str(exc), hint=f"symposium-tui security {taskspace} {level}  (makes its "
+                                 "network again)") from None
 
     def set_up(self, taskspace: str, level: str, undo: Undo, mark: dict[str, str] | None = None) -> str | None:
         """The network the pod joins (None: the default), with its rules in place."""
