@@ -174,3 +174,33 @@ def test_cleanup_arguments_are_checked(isolated):
     for args in (["--inactive-for", "soon"], ["--inactive-days", "-1"],
                  ["--inactive-days", "1", "--inactive-for", "2h"]):
         assert_clean_failure(run_cli("--url", isolated.uri, "cleanup", *args), 2)
+
+
+def test_each_stopped_workspace_is_checked_alone(isolated, ctx, lifecycle, repo, monkeypatch):
+    """#22 item 3: git reads a workspace's attributes and filters (the agent's to write), so
+    no check may run where another taskspace's files are mounted."""
+    from symposium_tui.core.services.lifecycle import Lifecycle
+
+    for taskspace, name in (("gc-alone-a", "a.txt"), ("gc-alone-b", "b.txt")):
+        create(ctx, taskspace, repo)
+        assert ssh(ctx, f"{taskspace}-dev", f"echo wip > /workspace/{name}").returncode == 0
+        lifecycle.stop(taskspace)
+    mounts: list[list[str]] = []
+    real_run = ctx.engine.run
+
+    def spy(spec, *args, **kwargs):
+        mounts.append([v.name for v in spec.volumes if v.name.endswith("-workspace")])
+        return real_run(spec, *args, **kwargs)
+    monkeypatch.setattr(ctx.engine, "run", spy)
+    try:
+        checker = Lifecycle(ctx)
+        works = checker.unsaved_work_many({t: checker.inventory(t) for t in ("gc-alone-a", "gc-alone-b")})
+        assert any("a.txt" in line for line in works["gc-alone-a"].uncommitted)
+        assert not any("b.txt" in line for line in works["gc-alone-a"].uncommitted)
+        assert any("b.txt" in line for line in works["gc-alone-b"].uncommitted)
+        assert not any("a.txt" in line for line in works["gc-alone-b"].uncommitted)
+        assert sorted(mounts) == [["taskspace-gc-alone-a-workspace"], ["taskspace-gc-alone-b-workspace"]]
+    finally:
+        monkeypatch.undo()
+        for taskspace in ("gc-alone-a", "gc-alone-b"):
+            discard(lifecycle, taskspace)

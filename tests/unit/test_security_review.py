@@ -252,7 +252,6 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
         ("symposium_tui.core.services.lifecycle", "trap 'exit 0' TERM; "),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
-        ("symposium_tui.core.services.lifecycle", "WORK_CHECK_MANY_SCRIPT"),
         ("symposium_tui.core.services.resources", "FELT_SCRIPT"),
     ])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from datetime import datetime
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import container_name, pod_name, validate_id
-from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo, VolumeInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.readiness import PodRepair, wait_ssh_ready
@@ -45,27 +46,12 @@ git status --porcelain --untracked-files=normal
 echo '--unpushed'
 git log --branches --not --remotes --format='%h %s'
 """
-# The same for many stopped taskspaces at once, each workspace at /w/ID.
-WORK_CHECK_MANY_SCRIPT = r"""
-export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
-    GIT_CONFIG_KEY_1=core.fsmonitor GIT_CONFIG_VALUE_1=false GIT_OPTIONAL_LOCKS=0
-for dir in /w/*; do
-    echo "==== ${dir#/w/}"
-    if cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
-        echo '--uncommitted'
-        git status --porcelain --untracked-files=normal
-        echo '--unpushed'
-        git log --branches --not --remotes --format='%h %s'
-    else
-        echo '--not-git'
-    fi
-done
-"""
 # git reads the repository's own config, which whoever works in the taskspace controls (a
 # core.fsmonitor or a filter runs commands): so the check runs as that same unprivileged user,
 # never as root, and with fsmonitor off.
 WORK_CHECK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
 NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
+PROBES_AT_ONCE = 4  # work checks of stopped taskspaces in parallel
 
 
 @dataclass(frozen=True)
@@ -238,20 +224,23 @@ class Lifecycle:
         elif inventory.volume("workspace") is not None:
             image = dev.image if dev else self.ctx.settings.images.dev
             with self._project_disk_mounted(taskspace, inventory, image):
-                result = self.engine.run(ContainerSpec(
-                    name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-                    command=("-c", WORK_CHECK_SCRIPT), network="none", user=WORK_CHECK_USER,
-                    volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
+                result = self._probe_workspace(inventory, image)
         else:
             return UnsavedWork((), ())  # no project layer left to lose
-        if result.exit_code == 3:
-            return UnsavedWork((), (), NOT_GIT)
-        if result.exit_code != 0:
-            return UnsavedWork((), (), f"checking /workspace failed: {result.stderr.strip()[:200]}")
-        return _parse_work(result.stdout.splitlines())
+        return _work_of(result)
+
+    def _probe_workspace(self, inventory: Inventory, image: str) -> ExecResult:
+        """The work check in a throwaway container of its own that mounts this workspace alone:
+        git reads the workspace's config, attributes and filters, so taskspaces are never checked
+        next to each other's files."""
+        return self.engine.run(ContainerSpec(
+            name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
+            command=("-c", WORK_CHECK_SCRIPT), network="none", user=WORK_CHECK_USER,
+            volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
 
     def unsaved_work_many(self, inventories: dict[str, Inventory]) -> dict[str, UnsavedWork]:
-        """unsaved_work for many taskspaces: the stopped ones all in one probe container."""
+        """unsaved_work for many taskspaces: the stopped ones' project disks held by one holder,
+        each workspace checked in its own probe container, a few at a time."""
         found, stopped = {}, {}
         for taskspace, inventory in inventories.items():
             dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
@@ -263,30 +252,15 @@ class Lifecycle:
             return found
         disks = {t: i.volume("project") for t, i in stopped.items()}
         image = self.ctx.settings.images.dev
+
+        def check(taskspace: str) -> tuple[str, UnsavedWork]:
+            try:
+                return taskspace, _work_of(self._probe_workspace(stopped[taskspace], image))
+            except SymposiumError as exc:
+                return taskspace, UnsavedWork((), (), f"its workspace could not be checked: {exc.message}")
         with self._disks_mounted({t: v for t, v in disks.items() if v is not None and v.is_loop}, image):
-            result = self.engine.run(ContainerSpec(
-                name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-                command=("-c", WORK_CHECK_MANY_SCRIPT), network="none", user=WORK_CHECK_USER,
-                volumes=tuple(VolumeMount(i.volume("workspace").name, f"/w/{t}", read_only=True)
-                              for t, i in stopped.items())))
-        if result.exit_code != 0:
-            why = f"checking /workspace failed: {result.stderr.strip()[:200]}"
-            return found | {t: UnsavedWork((), (), why) for t in stopped}
-        sections: dict[str, list[str]] = {}
-        current = None
-        for line in result.stdout.splitlines():
-            if line.startswith("==== "):
-                current = sections.setdefault(line[5:], [])
-            elif current is not None:
-                current.append(line)
-        for taskspace in stopped:
-            lines = sections.get(taskspace)
-            if lines is None:
-                found[taskspace] = UnsavedWork((), (), "its workspace could not be checked")
-            elif "--not-git" in lines:
-                found[taskspace] = UnsavedWork((), (), NOT_GIT)
-            else:
-                found[taskspace] = _parse_work(lines)
+            with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
+                found.update(pool.map(check, sorted(stopped)))
         return found
 
     def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False,
@@ -348,3 +322,11 @@ def _created(stamp: str | None) -> datetime | None:
         return datetime.fromisoformat(stamp) if stamp else None
     except ValueError:
         return None
+
+
+def _work_of(result: ExecResult) -> UnsavedWork:
+    if result.exit_code == 3:
+        return UnsavedWork((), (), NOT_GIT)
+    if result.exit_code != 0:
+        return UnsavedWork((), (), f"checking /workspace failed: {result.stderr.strip()[:200]}")
+    return _parse_work(result.stdout.splitlines())
