@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.services.cleanup import Cleanup
 from tests.engine.conftest import inventory
 from tests.engine.test_lifecycle import create, discard, ssh
@@ -203,4 +204,31 @@ def test_each_stopped_workspace_is_checked_alone(isolated, ctx, lifecycle, repo,
     finally:
         monkeypatch.undo()
         for taskspace in ("gc-alone-a", "gc-alone-b"):
+            discard(lifecycle, taskspace)
+
+
+def test_a_taskspace_started_during_a_long_apply_is_not_removed(isolated, ctx, lifecycle, repo):
+    """#22 item 10: apply re-checked every item against one snapshot taken when it began, and
+    start took no lock: one started (and worked in) while earlier items were removed went too."""
+    for taskspace in ("gc-long-a", "gc-long-b"):
+        create(ctx, taskspace, repo)
+        lifecycle.stop(taskspace)
+        age(ctx, taskspace, 3)
+    try:
+        plan = Cleanup(ctx).plan(timedelta(days=1))
+        assert [i.taskspace for i in plan.items] == ["gc-long-a", "gc-long-b"]
+
+        def meanwhile(taskspace: str, what: str) -> None:
+            if taskspace == "gc-long-a" and what == "re-checking":  # while the first is being removed
+                lifecycle.start("gc-long-b")
+        outcomes = {o.item: o.result for o in Cleanup(ctx).apply(plan, progress=meanwhile, workers=1)}
+        assert outcomes["gc-long-a"] == "removed"
+        assert outcomes["gc-long-b"] == "skipped: it is running again", outcomes
+        assert "taskspace-gc-long-b" in inventory(isolated)["pods"]
+        # and a start while the taskspace's lock is held (a create, a remove) is refused
+        with ctx.taskspace_lock("gc-long-b"):
+            with pytest.raises(SymposiumError, match="another create or remove"):
+                lifecycle.restart("gc-long-b")
+    finally:
+        for taskspace in ("gc-long-a", "gc-long-b"):
             discard(lifecycle, taskspace)

@@ -117,36 +117,37 @@ class Cleanup:
     def apply(self, plan: CleanupPlan, *, force: bool = False, progress: Progress | None = None,
               workers: int = 4) -> list[Outcome]:
         report = progress or (lambda item, what: None)
-        # Everything re-read now, in four engine calls: is each item still inactive, and does it
-        # hold unsaved work (the stopped ones all checked in one probe container)?
-        facts, _, _ = self._facts(sizes=False)
-        works = {}
-        if not force and plan.items:
-            works = self.lifecycle.unsaved_work_many(
-                {i.taskspace: _inventory(facts[i.taskspace]) for i in plan.items if i.taskspace in facts})
 
         def one(item: CleanupItem) -> Outcome:
             report(item.taskspace, "re-checking")
-            now_facts = facts.get(item.taskspace)
-            why_not = self._no_longer(item, plan, now_facts)
-            work = works.get(item.taskspace)
-            if why_not:
-                outcome = Outcome(item.taskspace, f"skipped: {why_not}")
-            elif work is not None and work.any:
-                outcome = Outcome(item.taskspace, f"skipped: it holds work that exists nowhere else: "
-                                                  f"{work.describe()}")
-            else:
-                try:
-                    self.lifecycle.remove(item.taskspace, purge_state=item.purge_state, force=True,
-                                          inventory=_inventory(now_facts))
-                    outcome = Outcome(item.taskspace, "removed", item.bytes_reclaimed)
-                except SymposiumError as exc:
-                    verb = "skipped" if isinstance(exc, UnsavedWorkRefusal) else "failed"
-                    outcome = Outcome(item.taskspace, f"{verb}: {exc.message}")
+            try:
+                # Re-read just before removing, under its lock: a start, a create or a remove
+                # of it meanwhile either waits for this or makes this skip it.
+                with self.ctx.taskspace_lock(item.taskspace):
+                    outcome = self._remove_if_still(item, plan, force)
+            except SymposiumError as exc:
+                outcome = Outcome(item.taskspace, f"skipped: {exc.message}")
             report(item.taskspace, outcome.result)
             return outcome
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             return list(pool.map(one, plan.items))
+
+    def _remove_if_still(self, item: CleanupItem, plan: CleanupPlan, force: bool) -> Outcome:
+        inventory = self.lifecycle.inventory(item.taskspace)
+        facts = None if inventory.pod is None else TaskspaceFacts(
+            item.taskspace, inventory.pod, inventory.containers, inventory.volumes,
+            self.ctx.registry.read().get(item.taskspace, {}), inventory.networks)
+        if why_not := self._no_longer(item, plan, facts):
+            return Outcome(item.taskspace, f"skipped: {why_not}")
+        if not force and (work := self.lifecycle.unsaved_work(item.taskspace, inventory)).any:
+            return Outcome(item.taskspace, f"skipped: it holds work that exists nowhere else: {work.describe()}")
+        try:
+            self.lifecycle.remove(item.taskspace, purge_state=item.purge_state, force=True,
+                                  inventory=inventory, locked=True)
+        except SymposiumError as exc:
+            verb = "skipped" if isinstance(exc, UnsavedWorkRefusal) else "failed"
+            return Outcome(item.taskspace, f"{verb}: {exc.message}")
+        return Outcome(item.taskspace, "removed", item.bytes_reclaimed)
 
     def _no_longer(self, item: CleanupItem, plan: CleanupPlan, facts: TaskspaceFacts | None) -> str:
         """Why the item should not be removed after all ("": it still should)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -156,13 +156,16 @@ class Lifecycle:
         return self._bring_up(taskspace, self.engine.restart_pod)
 
     def _bring_up(self, taskspace: str, pod_action: Callable[[str], None]) -> Taskspace:
-        """Its firewall rules checked first, room made for old containers' CPU quotas, then
-        the pod started (or restarted), SSH waited for and the limits put back."""
-        inventory = self.require_pod(taskspace)
-        TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
-        self._resources().make_room(taskspace)
-        pod_action(inventory.pod.name)
-        return self._after_start(taskspace, inventory.security)
+        """Under the taskspace's lock (a cleanup removing it meanwhile is refused, and sees it
+        running when it re-reads it): its firewall rules checked, room made for old containers'
+        CPU quotas, the pod started (or restarted), SSH waited for and the limits put back."""
+        validate_id(taskspace)  # before its lock file is named
+        with self.ctx.taskspace_lock(taskspace):
+            inventory = self.require_pod(taskspace)
+            TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
+            self._resources().make_room(taskspace)
+            pod_action(inventory.pod.name)
+            return self._after_start(taskspace, inventory.security)
 
     def _resources(self) -> Resources:
         return Resources(self.ctx)
@@ -264,10 +267,11 @@ class Lifecycle:
         return found
 
     def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False,
-               inventory: Inventory | None = None) -> dict[str, list[str]]:
-        """inventory: what the caller just read of it (cleanup reads all taskspaces at once)."""
+               inventory: Inventory | None = None, locked: bool = False) -> dict[str, list[str]]:
+        """inventory: what the caller just read of it; locked: the caller holds the taskspace's
+        lock already (cleanup re-reads each item under it)."""
         inventory = inventory if inventory is not None and not inventory.empty else self._existing(taskspace)
-        with self.ctx.taskspace_lock(taskspace):
+        with nullcontext() if locked else self.ctx.taskspace_lock(taskspace):
             if not force:
                 work = self.unsaved_work(taskspace, inventory)
                 if work.any:
