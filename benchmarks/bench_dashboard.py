@@ -101,8 +101,8 @@ def memory_child(uri: str, copies: int = 20, ticks: int = 300) -> None:
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.services.context import LifecycleContext
     from symposium_tui.core.services.poller import Poller, PollerSettings
-    from symposium_tui.engine.adapter import Engine
-    from symposium_tui.engine.normalize import filter_params
+    from symposium_tui.backends.podman.adapter import Engine
+    from symposium_tui.backends.podman.normalize import filter_params
 
     engine = Engine(uri)
     api = engine.client.api

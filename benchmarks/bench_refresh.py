@@ -11,7 +11,7 @@ from benchmarks.common import Bench, Result, median_time
 
 def floor_calls(bench: Bench) -> None:
     from symposium_tui.core import labels as L
-    from symposium_tui.engine.normalize import filter_params
+    from symposium_tui.backends.podman.normalize import filter_params
 
     api = bench.engine.client.api
     api.get("/pods/json", params=filter_params(L.ALL_OURS)).raise_for_status()

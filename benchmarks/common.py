@@ -120,7 +120,7 @@ class Bench:
         from symposium_tui.core.config import load_settings
         from symposium_tui.core.paths import app_paths
         from symposium_tui.core.services.context import LifecycleContext
-        from symposium_tui.engine.images import ImageBuilder
+        from symposium_tui.backends.podman.images import ImageBuilder
         from testbed.isolated import IsolatedEngine
 
         self.runs = runs

@@ -25,7 +25,7 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.context import LifecycleContext
     from symposium_tui.core.services.create import CreateRequest, Creator
-    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.backends.podman.images import ImageBuilder
     from testbed.isolated import IsolatedEngine
 
     iso = IsolatedEngine().start()
@@ -51,9 +51,9 @@ def start_remote(home: Path, name: str = "buildbox"):  # noqa: ANN201 - (Isolate
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.create import CreateRequest, Creator
-    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.backends.podman.images import ImageBuilder
     from testbed.isolated import IsolatedEngine
-    from symposium_tui.engine.session import connect
+    from symposium_tui.backends.podman.session import connect
     from testbed.sshd import LoopbackSshd
 
     iso = IsolatedEngine().start()

@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
-from symposium_tui.engine import hostfix
-from symposium_tui.engine.adapter import Engine
-from symposium_tui.engine.connection import podman_binary
-from symposium_tui.engine.service import PodmanService
+from symposium_tui.backends.podman import hostfix
+from symposium_tui.backends.podman.adapter import Engine
+from symposium_tui.backends.podman.connection import podman_binary
+from symposium_tui.backends.podman.service import PodmanService
 
 
 BACKENDS = ("netavark", "cni")
@@ -166,7 +166,7 @@ def reap_stale(binary: str, keep: Path, parent: Path = Path("/tmp")) -> list[Pat
     under conmon), mounts and files. An engine whose service still answers is left alone."""
     import time
 
-    from symposium_tui.engine.connection import unix_socket_answers
+    from symposium_tui.backends.podman.connection import unix_socket_answers
 
     reaped = []
     for directory in parent.glob("symposium-engine-*"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.core.net import ssh_banner
-from symposium_tui.engine.children import die_with_parent
+from symposium_tui.backends.podman.children import die_with_parent
 
 SSHD_CONFIG = """\
 Port {port}

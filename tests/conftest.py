@@ -85,7 +85,7 @@ def _build_images(engine):
     """The product's real agent and dev images (up to date at once where they were loaded)."""
     from symposium_tui.core.config import load_settings
     from symposium_tui.core.paths import app_paths
-    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.backends.podman.images import ImageBuilder
 
     paths = app_paths()
     with open(_HOME / "image-build.log", "a", encoding="utf-8") as out:

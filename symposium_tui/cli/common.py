@@ -12,7 +12,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def open_connection(args: argparse.Namespace, settings=None):  # noqa: ANN001,ANN201 - lazy types
     """The engine of --url, --connection NAME, or podman's default order."""
-    from symposium_tui.engine.session import connect
+    from symposium_tui.backends.podman.session import connect
 
     settings = settings or load_settings()
     return connect(getattr(args, "url", None), connection=getattr(args, "connection", None),
@@ -64,8 +64,8 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
 
     from symposium_tui.core.errors import SymposiumError, UsageError
     from symposium_tui.core.hosts import LOCAL
-    from symposium_tui.engine.connection import named_hosts
-    from symposium_tui.engine.session import connect
+    from symposium_tui.backends.podman.connection import named_hosts
+    from symposium_tui.backends.podman.session import connect
 
     if getattr(args, "url", None) or getattr(args, "connection", None):
         raise UsageError("--all-connections goes to every host; leave out --url and --connection")

@@ -13,7 +13,7 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 def cmd_doctor(args: argparse.Namespace) -> int:
     from symposium_tui.core import doctor
     from symposium_tui.core.paths import app_paths
-    from symposium_tui.engine.connection import podman_binary, podman_cli_version
+    from symposium_tui.backends.podman.connection import podman_binary, podman_cli_version
 
     paths = app_paths()
     settings = load_settings()
@@ -81,7 +81,7 @@ def cmd_images_build(args: argparse.Namespace) -> int:
     import time
 
     from symposium_tui.core.paths import app_paths
-    from symposium_tui.engine.images import ImageBuilder
+    from symposium_tui.backends.podman.images import ImageBuilder
 
     settings = load_settings()
     connection = open_connection(args)

@@ -82,7 +82,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
         if hosts is None:
             hosts = [LOCAL]
             if connect and not url:
-                from symposium_tui.engine.connection import named_hosts
+                from symposium_tui.backends.podman.connection import named_hosts
                 from symposium_tui.session import load_settings
 
                 settings = load_settings()
@@ -91,7 +91,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
         self.hosts: dict[str, HostState] = {name: HostState(name) for name in hosts}
         if connection is not None and connection not in self.hosts:
             from symposium_tui.core.hosts import pick
-            from symposium_tui.engine.connection import named_hosts
+            from symposium_tui.backends.podman.connection import named_hosts
 
             pick(named_hosts(configured=self.configured), connection)  # says which names exist
         # What the list shows: one host, or every host (None) with a host column.
@@ -162,7 +162,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
         """One host's thread: connect (retrying while it is unreachable), then run its poller.
         A slow or dead host holds up only this thread."""
         from symposium_tui.core.services.poller import PollerSettings
-        from symposium_tui.engine.session import connect
+        from symposium_tui.backends.podman.session import connect
         from symposium_tui.session import load_settings
 
         while True:

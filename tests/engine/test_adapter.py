@@ -5,7 +5,7 @@ import pytest
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.core.models import ContainerState
-from symposium_tui.engine.adapter import Engine
+from symposium_tui.backends.podman.adapter import Engine
 
 pytestmark = pytest.mark.engine
 

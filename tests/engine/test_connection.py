@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from symposium_tui.core.errors import EngineUnavailable
-from symposium_tui.engine import connection as conn
-from symposium_tui.engine.session import connect
+from symposium_tui.backends.podman import connection as conn
+from symposium_tui.backends.podman.session import connect
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.engine
@@ -64,7 +64,7 @@ def test_embedded_service_starts_works_and_stops(private_storage):
         info = connection.engine.info()
         assert info.graph_root == str(private_storage / "root")
         # The host fixes are applied: on hybrid cgroups the service runs runc, not crun.
-        from symposium_tui.engine.hostfix import cgroup_mode
+        from symposium_tui.backends.podman.hostfix import cgroup_mode
 
         if cgroup_mode() != "unified":
             assert info.oci_runtime == "runc"
@@ -97,9 +97,9 @@ def test_embedded_service_names_its_network_backend(private_storage, recorded):
 def test_embedded_service_dies_with_a_killed_parent(private_storage):
     script = textwrap.dedent("""
         import sys, time
-        from symposium_tui.engine import connection as conn
+        from symposium_tui.backends.podman import connection as conn
         conn.ROOTFUL_SOCKET = sys.argv[1]
-        from symposium_tui.engine.session import connect
+        from symposium_tui.backends.podman.session import connect
         c = connect()
         print(c.service._proc.pid, flush=True)
         time.sleep(120)

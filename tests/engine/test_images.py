@@ -7,7 +7,7 @@ import pytest
 from symposium_tui.core import labels as L
 from symposium_tui.core.config import load_settings
 from symposium_tui.core.paths import app_paths
-from symposium_tui.engine.images import ImageBuilder
+from symposium_tui.backends.podman.images import ImageBuilder
 from tests.helpers import tcp_open, wait_until
 
 pytestmark = pytest.mark.engine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from symposium_tui.engine.connection import podman_binary, unix_socket_answers
+from symposium_tui.backends.podman.connection import podman_binary, unix_socket_answers
 from testbed.isolated import BACKENDS, forwarded_ports, reap_stale
 from tests.helpers import wait_until
 

@@ -160,7 +160,7 @@ def make_cli(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     """main(argv) in-process: private XDG dirs, CONTAINER_HOST a socket that does not exist,
     engine connections counted."""
     import symposium_tui.cli as cli_package
-    from symposium_tui.engine import session
+    from symposium_tui.backends.podman import session
 
     home = tmp_path_factory.mktemp("cli-home")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):

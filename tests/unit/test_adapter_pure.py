@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 from symposium_tui.core.models import ContainerState
-from symposium_tui.engine.normalize import container_from_list, container_state, parse_time
+from symposium_tui.backends.podman.normalize import container_from_list, container_state, parse_time
 
 
 def test_parse_time_handles_podmans_shapes():
@@ -40,7 +40,7 @@ def test_a_container_that_died_is_exited_whether_or_not_podman_has_cleaned_it_up
 
 
 def test_engine_answers_reach_a_person_as_one_readable_line():
-    from symposium_tui.engine.normalize import MAX_MESSAGE, readable
+    from symposium_tui.backends.podman.normalize import MAX_MESSAGE, readable
 
     body = ('{"cause":"invalid argument","message":"failed to write \\"200000\\": write /sys/fs/cgroup/cpu/'
             'x/cpu.cfs_quota_us: invalid argument: OCI runtime error","response":500}')
@@ -58,7 +58,7 @@ def test_a_tree_thousands_of_levels_deep_is_measured_without_recursion(tmp_path)
     and the poller for every taskspace."""
     import os
 
-    from symposium_tui.engine.operations import tree_size
+    from symposium_tui.backends.podman.operations import tree_size
 
     here = str(tmp_path / "deep")
     os.mkdir(here)

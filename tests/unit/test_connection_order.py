@@ -3,7 +3,7 @@ import json
 import pytest
 
 from symposium_tui.core.errors import UsageError
-from symposium_tui.engine.connection import candidate_targets, validate_url
+from symposium_tui.backends.podman.connection import candidate_targets, validate_url
 
 
 def test_url_wins_and_is_explicit():
@@ -59,7 +59,7 @@ def test_root_does_not_use_a_socket_of_another_user_it_found_by_itself(tmp_path)
     service; as root, one another user owns is passed over unless named."""
     import os
 
-    from symposium_tui.engine.connection import Target, foreign_socket
+    from symposium_tui.backends.podman.connection import Target, foreign_socket
 
     run = tmp_path / "podman"
     run.mkdir()

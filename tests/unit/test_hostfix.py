@@ -4,7 +4,7 @@ import tomllib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symposium_tui.engine.hostfix import HostQuirks, deep_merge, fixes_for, merged_conf
+from symposium_tui.backends.podman.hostfix import HostQuirks, deep_merge, fixes_for, merged_conf
 
 
 def quirks(**changes) -> HostQuirks:
@@ -86,7 +86,7 @@ def test_merged_conf_round_trips_what_the_host_files_say(tmp_path_factory, docum
 
 
 def test_the_embedded_service_keeps_the_backend_its_store_already_uses(tmp_path):
-    from symposium_tui.engine.hostfix import choose_backend
+    from symposium_tui.backends.podman.hostfix import choose_backend
 
     storage = tmp_path / "storage.conf"
     storage.write_text(f'[storage]\ngraphroot = "{tmp_path}/root"\n')

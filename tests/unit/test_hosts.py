@@ -15,8 +15,8 @@ from symposium_tui.core.config import load_settings
 from symposium_tui.core.errors import ConfigError, UsageError
 from symposium_tui.core.hosts import HostSpec, check_host_name, pick
 from symposium_tui.core.paths import app_paths
-from symposium_tui.engine.connection import candidate_targets, connection_target, named_hosts
-from symposium_tui.engine.tunnel import SshDestination
+from symposium_tui.backends.podman.connection import candidate_targets, connection_target, named_hosts
+from symposium_tui.backends.podman.tunnel import SshDestination
 
 
 @pytest.mark.parametrize("name", ["box2", "dev.example", "a", "Box_2-b", "x" * 63])
@@ -166,7 +166,7 @@ def test_all_connections_only_where_it_reports(command, capsys):
                                        ("ssh://core@box2.example:22/run/podman/podman.sock", "box2.example"),
                                        ("tcp://10.0.0.7:8080", "10.0.0.7"), ("ssh://core@local/run/p.sock", "remote")])
 def test_an_engine_given_by_url_is_named_by_its_host(url, name):
-    from symposium_tui.engine.connection import host_name_of
+    from symposium_tui.backends.podman.connection import host_name_of
 
     assert host_name_of(url) == name
     assert candidate_targets(url, {})[0].name == name

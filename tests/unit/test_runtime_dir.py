@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from symposium_tui.core.fsutil import private_dir
-from symposium_tui.engine.service import PodmanService
+from symposium_tui.backends.podman.service import PodmanService
 
 
 def test_a_directory_of_ones_own_is_made_and_used(tmp_path):

@@ -411,7 +411,7 @@ def test_sshd_in_the_images_takes_keys_only():
 # -- 1. published ports bind to 127.0.0.1 only -----------------------------------------------------
 def test_create_pod_publishes_every_port_on_loopback_only():
     from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT, PodSpec
-    from symposium_tui.engine.operations import TaskspaceEngineMixin
+    from symposium_tui.backends.podman.operations import TaskspaceEngineMixin
 
     class Recorder(TaskspaceEngineMixin):
         def __init__(self) -> None:
@@ -455,12 +455,12 @@ def test_the_only_port_publishing_in_the_code_is_create_pod(package):
                 if keyword.arg in {"portmappings", "publish_all_ports"} or (
                         keyword.arg == "ports" and method in {"create", "run"}):
                     sites.append(_where(source, node))
-    assert [s.rsplit(":", 1)[0] for s in sites] == ["symposium_tui/engine/operations.py"], sites
+    assert [s.rsplit(":", 1)[0] for s in sites] == ["symposium_tui/backends/podman/operations.py"], sites
 
 
 # -- 2. the agent's files on a remote engine: root-owned copies --------------------------------------
 def test_copies_for_a_remote_engine_are_root_owned_and_not_writable_by_others(tmp_path):
-    from symposium_tui.engine.operations import _tar_of
+    from symposium_tui.backends.podman.operations import _tar_of
 
     auth = tmp_path / "auth"
     auth.mkdir()
@@ -614,7 +614,7 @@ def test_every_ssh_entry_pins_its_host_key(tmp_path, host, jump):
 
 
 def test_engine_host_ssh_options_check_host_keys(tmp_path):
-    from symposium_tui.engine.tunnel import ssh_options
+    from symposium_tui.backends.podman.tunnel import ssh_options
 
     known = tmp_path / "known_hosts"
     for identity in (None, "/keys/box2"):
@@ -665,7 +665,7 @@ def podman_clients(monkeypatch):
             pass
 
     monkeypatch.setattr(podman, "PodmanClient", Client)
-    monkeypatch.setattr("symposium_tui.engine.session.SshTunnel", _FakeTunnel)
+    monkeypatch.setattr("symposium_tui.backends.podman.session.SshTunnel", _FakeTunnel)
     for var in ("CONTAINER_HOST", "CONTAINER_CONNECTION", "CONTAINER_SSHKEY"):
         monkeypatch.delenv(var, raising=False)
     _FakeTunnel.made = []
@@ -673,7 +673,7 @@ def podman_clients(monkeypatch):
 
 
 def test_ssh_engines_go_through_our_own_ssh_not_podman_py(podman_clients, tmp_path, monkeypatch):
-    from symposium_tui.engine.session import connect
+    from symposium_tui.backends.podman.session import connect
 
     uri = "ssh://core@box2.example:22/run/podman/podman.sock"
     for how in ("url", "env"):
@@ -686,7 +686,7 @@ def test_ssh_engines_go_through_our_own_ssh_not_podman_py(podman_clients, tmp_pa
 
 
 def test_no_engine_url_reaches_podman_py_s_ssh_adapter(podman_clients, tmp_path, monkeypatch):
-    from symposium_tui.engine.session import connect
+    from symposium_tui.backends.podman.session import connect
 
     monkeypatch.setenv("CONTAINER_HOST", "http+ssh://core@box2.example/run/podman/podman.sock")
     monkeypatch.setenv("CONTAINERS_CONF", str(tmp_path / "none.conf"))
@@ -729,7 +729,7 @@ def sshd(tmp_path):
 
 
 def test_an_engine_hosts_key_is_pinned_and_a_changed_key_is_refused(sshd, tmp_path):
-    from symposium_tui.engine.tunnel import SshTunnel
+    from symposium_tui.backends.podman.tunnel import SshTunnel
 
     known = tmp_path / "data" / "ssh" / "known_hosts"
     uri = sshd.uri(str(tmp_path / "podman.sock"))

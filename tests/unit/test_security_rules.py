@@ -120,7 +120,7 @@ def test_config_security_section(tmp_path):
 
 
 def test_without_root_the_firewall_levels_say_they_need_it(monkeypatch):
-    from symposium_tui.engine import firewall
+    from symposium_tui.backends.podman import firewall
 
     monkeypatch.setattr(firewall.os, "geteuid", lambda: 1000)
     assert "need root" in firewall.unavailable()
@@ -134,7 +134,7 @@ def test_fast_refusals_go_only_into_a_namespace_of_the_pods_own():
     replaced) or a process of another container is refused."""
     import os
 
-    from symposium_tui.engine.firewall import own_container_namespace
+    from symposium_tui.backends.podman.firewall import own_container_namespace
 
     assert not own_container_namespace(os.getpid(), "a" * 64)  # our own namespace, not a container's
     assert not own_container_namespace(1, "a" * 64)

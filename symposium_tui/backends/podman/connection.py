@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from symposium_tui.core.errors import EngineUnavailable, PodmanNotInstalled, UsageError
 from symposium_tui.core.hosts import LOCAL, HostSpec, pick, valid_host_name
-from symposium_tui.engine.hostfix import system_conf_files
+from symposium_tui.backends.podman.hostfix import system_conf_files
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 INSTALL_HINT = (

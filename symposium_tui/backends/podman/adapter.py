@@ -32,8 +32,8 @@ from symposium_tui.core.models import (
 )
 from symposium_tui.core.net import ssh_probe
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec
-from symposium_tui.engine.hostfix import PAUSE_FIX
-from symposium_tui.engine.normalize import (
+from symposium_tui.backends.podman.hostfix import PAUSE_FIX
+from symposium_tui.backends.podman.normalize import (
     container_from_list,
     filter_params,
     matching,
@@ -41,9 +41,9 @@ from symposium_tui.engine.normalize import (
     pod_from_list,
     readable,
 )
-from symposium_tui.engine.networking import NetworkingMixin
-from symposium_tui.engine.operations import TaskspaceEngineMixin
-from symposium_tui.engine.tunnel import PROBE_TIMEOUT, SshTunnel
+from symposium_tui.backends.podman.networking import NetworkingMixin
+from symposium_tui.backends.podman.operations import TaskspaceEngineMixin
+from symposium_tui.backends.podman.tunnel import PROBE_TIMEOUT, SshTunnel
 
 DEFAULT_TIMEOUT = 30.0
 LIST_RETRIES = 4

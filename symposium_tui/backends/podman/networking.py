@@ -10,8 +10,8 @@ from typing import Any
 from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import AllowRule, FirewallPlan
-from symposium_tui.engine import firewall
-from symposium_tui.engine.normalize import filter_params, matching
+from symposium_tui.backends.podman import firewall
+from symposium_tui.backends.podman.normalize import filter_params, matching
 
 
 def network_from(attrs: dict[str, Any]) -> NetworkInfo:

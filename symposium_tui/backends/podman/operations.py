@@ -18,8 +18,8 @@ from symposium_tui.core.models import (
     VolumeInfo,
 )
 from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
-from symposium_tui.engine import cgroups
-from symposium_tui.engine.normalize import (
+from symposium_tui.backends.podman import cgroups
+from symposium_tui.backends.podman.normalize import (
     container_from_inspect,
     filter_params,
     matching,
@@ -29,7 +29,7 @@ from symposium_tui.engine.normalize import (
     stats_from,
     volume_from,
 )
-from symposium_tui.engine.streams import EventStream, LogStream
+from symposium_tui.backends.podman.streams import EventStream, LogStream
 
 
 class TaskspaceEngineMixin:

@@ -23,7 +23,7 @@ from symposium_tui.core.config import Settings
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.keys import ensure_key
 from symposium_tui.core.paths import AppPaths
-from symposium_tui.engine.adapter import Engine
+from symposium_tui.backends.podman.adapter import Engine
 
 ROOTFS_PACKAGES = (
     "openssh-server", "openssh-client", "git", "tmux", "ca-certificates", "procps",

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.fsutil import private_dir
 from symposium_tui.core.sshconfig import ensure_known_hosts
-from symposium_tui.engine.children import die_with_parent
+from symposium_tui.backends.podman.children import die_with_parent
 
 CONNECT_TIMEOUT = 8  # seconds ssh waits for the TCP connection and handshake
 ALIVE_INTERVAL = 5  # keepalives: a dead host is noticed within about ALIVE_INTERVAL * 2 s

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.core.fsutil import private_dir
-from symposium_tui.engine.children import die_with_parent
-from symposium_tui.engine.connection import unix_socket_answers
+from symposium_tui.backends.podman.children import die_with_parent
+from symposium_tui.backends.podman.connection import unix_socket_answers
 
 MAX_SOCKET_DIR = 80
 

@@ -12,9 +12,9 @@ from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.hosts import LOCAL, HostSpec
 from symposium_tui.core.sshconfig import Jump
 from symposium_tui.core.paths import AppPaths, app_paths
-from symposium_tui.engine import hostfix
-from symposium_tui.engine.adapter import DEFAULT_TIMEOUT, Engine
-from symposium_tui.engine.connection import (
+from symposium_tui.backends.podman import hostfix
+from symposium_tui.backends.podman.adapter import DEFAULT_TIMEOUT, Engine
+from symposium_tui.backends.podman.connection import (
     Discovery,
     Target,
     candidate_targets,
@@ -24,8 +24,8 @@ from symposium_tui.engine.connection import (
     podman_binary,
     unix_socket_answers,
 )
-from symposium_tui.engine.service import PodmanService
-from symposium_tui.engine.tunnel import SshTunnel
+from symposium_tui.backends.podman.service import PodmanService
+from symposium_tui.backends.podman.tunnel import SshTunnel
 
 
 @dataclass

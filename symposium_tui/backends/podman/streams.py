@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlparse
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import EngineUnavailable
 from symposium_tui.core.models import EngineEvent
-from symposium_tui.engine.normalize import event_from
+from symposium_tui.backends.podman.normalize import event_from
 
 API_PREFIX = "/v4.0.0/libpod"
 

@@ -1,0 +1,1 @@
+"""Engine backends: each package here drives one kind of engine behind core's TaskspaceBackend."""
