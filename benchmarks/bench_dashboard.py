@@ -13,6 +13,7 @@ import sys
 import time
 
 from benchmarks.common import REPO, Bench, Result
+from symposium_tui.backends.podman.backend import PodmanBackend
 
 
 async def _until(pilot, predicate, timeout: float) -> None:  # noqa: ANN001
@@ -123,7 +124,7 @@ def memory_child(uri: str, copies: int = 20, ticks: int = 300) -> None:
     engine._get_json = replay  # the recorded answers go through the real adapter's parsing
 
     paths = app_paths()
-    ctx = LifecycleContext(engine, paths, load_settings(paths.config_file))
+    ctx = LifecycleContext(PodmanBackend(engine), paths, load_settings(paths.config_file))
     now = [time.time()]
     poller = Poller(ctx, PollerSettings(repair=False, storage_every=0, interval=2.0), clock=lambda: now[0])
     snapshot = None

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from symposium_tui.backends.podman.backend import PodmanBackend
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -133,7 +135,7 @@ class Bench:
         log("building the images (cached after the first time)…")
         steps = ImageBuilder(self.engine, self.paths, self.settings).build_all()
         self.images = {step.role: step.image for step in steps}
-        self.ctx = LifecycleContext(self.engine, self.paths, self.settings)
+        self.ctx = LifecycleContext(PodmanBackend(self.engine), self.paths, self.settings)
         self.repo = make_repo(self.home / "src" / "bench-project")
         self.fakes: list[str] = []
 
@@ -154,7 +156,7 @@ class Bench:
         """Grow to `total` fake taskspaces: what the poller and `ls` see of a taskspace (the pod,
         an agent and a dev container, our labels), without SSH servers or volumes."""
         from symposium_tui.core import labels as L
-        from symposium_tui.core.taskspace import ContainerSpec, PodSpec
+        from symposium_tui.backends.podman.specs import ContainerSpec, PodSpec
 
         def one(index: int) -> str:
             taskspace = f"fake-{index:04d}"

@@ -25,6 +25,7 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.context import LifecycleContext
     from symposium_tui.core.services.create import CreateRequest, Creator
+    from symposium_tui.backends.podman.backend import PodmanBackend
     from symposium_tui.backends.podman.images import ImageBuilder
     from testbed.isolated import IsolatedEngine
 
@@ -32,7 +33,7 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     engine = iso.engine()
     paths = app_paths()
     ImageBuilder(engine, paths, load_settings(paths.config_file), lambda line: None).build_all()
-    ctx = LifecycleContext(engine, paths, load_settings(paths.config_file))
+    ctx = LifecycleContext(PodmanBackend(engine), paths, load_settings(paths.config_file))
     web = make_repo(home / "src" / "web-shop")
     api = make_repo(home / "src" / "payments-api")
     for taskspace, repo, tier, security in (("fix-login-2", web, "default", "open"),
@@ -51,6 +52,7 @@ def start_remote(home: Path, name: str = "buildbox"):  # noqa: ANN201 - (Isolate
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.create import CreateRequest, Creator
+    from symposium_tui.backends.podman.backend import PodmanBackend
     from symposium_tui.backends.podman.images import ImageBuilder
     from testbed.isolated import IsolatedEngine
     from symposium_tui.backends.podman.session import connect

@@ -24,13 +24,13 @@ def context_for(connection: Any, settings: Settings) -> LifecycleContext:
     """The lifecycle context of a connected host: its own registry, SSH entries and locks."""
     from symposium_tui.core.paths import app_paths
 
-    return LifecycleContext(connection.engine, app_paths(), settings, host=connection.host,
+    return LifecycleContext(connection.backend, app_paths(), settings, host=connection.host,
                             jump=connection.jump())
 
 
 @dataclass
 class HostSession:
-    connection: Any  # engine.session.Connection
+    connection: Any  # a backend's connection (backends.connect)
     ctx: LifecycleContext
     lifecycle: Lifecycle
     poller: Poller | None = None

@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if getattr(args, "url", None):
-            from symposium_tui.backends.podman.connection import validate_url
+            from symposium_tui.backends import validate_url
 
             validate_url(args.url)  # a malformed --url is refused before anything else runs
         return int(args.handler(args) or 0)

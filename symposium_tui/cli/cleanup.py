@@ -73,7 +73,7 @@ def _say_plan(plan: Any, indent: str = "  ") -> None:
         if item.keep:
             say(f"{indent}  keep:   " + ", ".join(f"{t.name} ({t.role})" for t in item.keep))
         say(f"{indent}  frees:  {_size(item.bytes_reclaimed)}")
-        say(f"{indent}  podman: " + "; ".join(item.commands()))
+        say(f"{indent}  shell:  " + "; ".join(item.commands))
         if item.warning:
             say(f"{indent}  WARNING: {item.warning}")
     say(f"{indent}{len(plan.items)} taskspace(s), {_size(plan.bytes_reclaimed)} would be freed. "

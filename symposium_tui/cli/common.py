@@ -11,8 +11,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def open_connection(args: argparse.Namespace, settings=None):  # noqa: ANN001,ANN201 - lazy types
-    """The engine of --url, --connection NAME, or podman's default order."""
-    from symposium_tui.backends.podman.session import connect
+    """The engine of --url, --connection NAME, or the default backend's order."""
+    from symposium_tui.backends import connect
 
     settings = settings or load_settings()
     return connect(getattr(args, "url", None), connection=getattr(args, "connection", None),
@@ -64,8 +64,7 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
 
     from symposium_tui.core.errors import SymposiumError, UsageError
     from symposium_tui.core.hosts import LOCAL
-    from symposium_tui.backends.podman.connection import named_hosts
-    from symposium_tui.backends.podman.session import connect
+    from symposium_tui.backends import connect, named_hosts
 
     if getattr(args, "url", None) or getattr(args, "connection", None):
         raise UsageError("--all-connections goes to every host; leave out --url and --connection")
@@ -83,11 +82,11 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
             return HostResult(name, error=f"{exc.strerror or exc}")
         try:
             with Services(args, connection) as services:
-                return HostResult(name, work(services), where=connection.engine.where)
+                return HostResult(name, work(services), where=connection.address)
         except UsageError:
             raise
         except SymposiumError as exc:
-            return HostResult(name, error=exc.message, where=connection.engine.where)
+            return HostResult(name, error=exc.message, where=connection.address)
 
     with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="host") as pool:
         return list(pool.map(one, names))

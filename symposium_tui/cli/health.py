@@ -37,7 +37,7 @@ def _wait_restarted(services: Services, snapshot: Any, timeout: float = 60.0) ->
         for role, ctr in status.containers.items():
             port = status.dev_port if role == "dev" else status.agent_port
             if (ctr.name in names or pod_name(status.id) in names) and port:
-                wait_for(lambda p=port: services.ctx.engine.ssh_answers(p), timeout, lambda: None)
+                wait_for(lambda p=port: services.ctx.backend.ssh_answers(p), timeout, lambda: None)
 
 
 def _check(services: Services, repair: bool) -> tuple[Any, list[Any]]:

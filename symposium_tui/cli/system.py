@@ -13,11 +13,11 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 def cmd_doctor(args: argparse.Namespace) -> int:
     from symposium_tui.core import doctor
     from symposium_tui.core.paths import app_paths
-    from symposium_tui.backends.podman.connection import podman_binary, podman_cli_version
+    from symposium_tui.backends import tool_facts
 
     paths = app_paths()
     settings = load_settings()
-    binary = podman_binary()
+    binary, version = tool_facts()
     connection, error = None, None
     try:
         connection = open_connection(args)
@@ -26,9 +26,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except SymposiumError as exc:
         error = exc
     try:
-        facts = doctor.DoctorFacts(binary, podman_cli_version(binary) if binary else None,
+        facts = doctor.DoctorFacts(binary, version,
                                    connection.host_fixes if connection else ())
-        engine = connection.engine if connection else None
+        engine = connection.backend if connection else None
         remote = doctor.is_remote(connection.target.uri if connection else args.url)
         checks = doctor.run_checks(facts, engine, error, settings, paths, remote)
         if connection is not None and connection.host != "local":
@@ -58,7 +58,7 @@ def cmd_images_list(args: argparse.Namespace) -> int:
     settings = load_settings()
     connection = open_connection(args)
     try:
-        found = {role: connection.engine.image(name) for role, name in settings.images.by_role().items()}
+        found = {role: connection.backend.image(name) for role, name in settings.images.by_role().items()}
     finally:
         connection.close()
     names = settings.images.by_role()
@@ -81,14 +81,14 @@ def cmd_images_build(args: argparse.Namespace) -> int:
     import time
 
     from symposium_tui.core.paths import app_paths
-    from symposium_tui.backends.podman.images import ImageBuilder
+    from symposium_tui.backends import image_builder
 
     settings = load_settings()
     connection = open_connection(args)
     started = time.monotonic()
     progress = note if not args.quiet else (lambda line: None)
     try:
-        steps = ImageBuilder(connection.engine, app_paths(), settings, progress).build_all(args.force)
+        steps = image_builder(connection, app_paths(), settings, progress).build_all(args.force)
     finally:
         connection.close()
     elapsed = time.monotonic() - started

@@ -7,7 +7,7 @@ from typing import Any
 
 from symposium_tui.cli.common import Services, check_tier
 from symposium_tui.cli.output import emit_json, note, say, table
-from symposium_tui.core.display import ago
+from symposium_tui.core.columns import RowFacts, columns_of, cut_column, drop_order, headers, row_texts
 from symposium_tui.core.errors import SymposiumError
 
 
@@ -94,7 +94,7 @@ def _listing(services: Services) -> tuple[Any, dict[str, Any]]:
     from symposium_tui.core.services.storage import limits_from, measure
 
     listing = services.lifecycle.list()
-    storage = measure(services.ctx.engine, limits_from(services.ctx.registry.read(), list(listing.pods)))
+    storage = measure(services.ctx.backend, limits_from(services.ctx.registry.read(), list(listing.pods)))
     return listing, storage
 
 
@@ -104,21 +104,19 @@ def _ls_json(listing: Any, storage: dict[str, Any], host: str | None = None) -> 
             for t in listing.taskspaces]
 
 
-def _ls_row(t: Any, storage: dict[str, Any]) -> list[str]:
-    import humanize
-
-    status = t.status + (f" ({t.reason})" if t.reason else "")
-    created = humanize.naturaltime(t.created) if t.created else "-"
-    disk = storage[t.id].describe() if t.id in storage else "-"
-    return [t.id, t.project or "-", status, str(t.dev_port or "-"), str(t.agent_port or "-"),
-            t.tier or "-", t.security or "-", disk, created, ago(t.last_activity), t.drift or ""]
+def _ls_rows(listing: Any, storage: dict[str, Any], host: str | None = None) -> list[list[str]]:
+    """The rows of the ls table, with the HOST column when a host is named (`--all-connections`)."""
+    columns = columns_of("ls", several_hosts=host is not None)
+    return [row_texts(RowFacts.of_taskspace(t, storage.get(t.id), host or ""), columns)
+            for t in listing.taskspaces]
 
 
-LS_HEADERS = ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
-              "ACTIVITY", "DRIFT"]
-# What goes first when the terminal is narrow (the ports are in `ssh-config`; creation and activity
-# times in --json and the dashboard); ID and STATUS stay, and STATUS's reason is cut.
-LS_DROP = ("HOST", "CREATED", "AGENT", "DRIFT", "ACTIVITY", "SECURITY", "TIER", "PROJECT", "STORAGE", "DEV")
+def _ls_table(rows: list[list[str]], several_hosts: bool = False) -> str:
+    return table(rows, headers("ls", several_hosts), drop_order("ls"), cut_column("ls"))
+
+
+LS_HEADERS = headers("ls")  # as core.columns has them: one host's table, and what goes first when narrow
+LS_DROP = drop_order("ls")
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -134,7 +132,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     if not listing.taskspaces:
         say("no taskspaces (create one: symposium-tui create ID --repo REPO)")
         return 0
-    say(table([_ls_row(t, storage) for t in listing.taskspaces], LS_HEADERS, LS_DROP, "STATUS"))
+    say(_ls_table(_ls_rows(listing, storage)))
     over = [u.taskspace for u in storage.values() if u.over]
     if over:
         say(f"over their storage limit: {', '.join(over)}")
@@ -152,8 +150,8 @@ def _ls_all(args: argparse.Namespace) -> int:
                                                        "engine_only": list(r.value[0].drift.engine_only)}}
                                             if r.error is None else {}) for r in results]})
     else:
-        rows = [[r.host, *_ls_row(t, r.value[1])] for r in answered for t in r.value[0].taskspaces]
-        say(table(rows, ["HOST", *LS_HEADERS], LS_DROP[1:], "STATUS") if rows
+        rows = [row for r in answered for row in _ls_rows(*r.value, host=r.host)]
+        say(_ls_table(rows, several_hosts=True) if rows
             else "no taskspaces on any reachable host")
         over = [f"{t}@{r.host}" for r in answered for t, u in r.value[1].items() if u.over]
         if over:
@@ -239,7 +237,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         name = container_name(args.id, args.container)
         if not any(c.name == name for c in inventory.containers):
             raise SymposiumError(f"no {args.container} container in taskspace {args.id!r}")
-        engine = services.connection.engine
+        engine = services.ctx.backend
         since = time.time()
         for line in engine.logs(name, tail=args.tail, timestamps=args.timestamps):
             say(line)

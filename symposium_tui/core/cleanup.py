@@ -40,6 +40,7 @@ class CleanupItem:
     keep: tuple[Thing, ...]
     purge_state: bool = False
     unsaved: str = ""  # the work that exists only here, described ("" when none)
+    commands: tuple[str, ...] = ()  # how a person would remove it by hand (the backend's words)
 
     @property
     def warning(self) -> str:
@@ -49,22 +50,13 @@ class CleanupItem:
     def bytes_reclaimed(self) -> int:
         return sum(t.bytes for t in self.remove)
 
-    def commands(self) -> list[str]:
-        commands = [f"podman pod rm --force {t.name}" for t in self.remove if t.kind == "pod"]
-        volumes = [t.name for t in self.remove if t.kind == "volume"]
-        if volumes:
-            commands.append("podman volume rm " + " ".join(volumes))
-        commands += [f"podman network rm {t.name}  (and its firewall rules)" for t in self.remove
-                     if t.kind == "network"]
-        return commands
-
     def as_dict(self) -> dict[str, object]:
         return {"taskspace": self.taskspace, "status": self.status,
                 "inactive_seconds": round(self.inactive_seconds), "why": self.why,
                 "remove": [t.as_dict() for t in self.remove], "keep": [t.as_dict() for t in self.keep],
                 "bytes_reclaimed": self.bytes_reclaimed, "warning": self.warning or None,
                 "unsaved": self.unsaved or None,
-                "commands": self.commands()}
+                "commands": list(self.commands)}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
@@ -26,7 +27,7 @@ from symposium_tui.core.services.poller import Snapshot
 from symposium_tui.session import HostSession
 from symposium_tui.ui.actions import TaskspaceActions
 from symposium_tui.ui.commands import DashboardCommands, palette_actions
-from symposium_tui.ui.hoststate import HostState, plural, short_reason
+from symposium_tui.ui.hoststate import HostState, hosts_line
 from symposium_tui.ui.keys import sections_for
 from symposium_tui.ui.messages import (
     EngineConnected,
@@ -61,6 +62,9 @@ class SymposiumApp(TaskspaceActions, App[None]):
         Binding("m", "notifications", "Notifications", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
+    # What the list shows: one host, or every host (None) with a host column. Set on the UI
+    # thread (the host switcher); the status line and the list follow it.
+    view: reactive[str | None] = reactive(None, init=False)
 
     def __init__(self, url: str | None = None, *, connect: bool = True, read_only: bool = False,
                  interval: float = 2.0, connection: str | None = None,
@@ -82,7 +86,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
         if hosts is None:
             hosts = [LOCAL]
             if connect and not url:
-                from symposium_tui.backends.podman.connection import named_hosts
+                from symposium_tui.backends import named_hosts
                 from symposium_tui.session import load_settings
 
                 settings = load_settings()
@@ -91,11 +95,12 @@ class SymposiumApp(TaskspaceActions, App[None]):
         self.hosts: dict[str, HostState] = {name: HostState(name) for name in hosts}
         if connection is not None and connection not in self.hosts:
             from symposium_tui.core.hosts import pick
-            from symposium_tui.backends.podman.connection import named_hosts
+            from symposium_tui.backends import named_hosts
 
             pick(named_hosts(configured=self.configured), connection)  # says which names exist
-        # What the list shows: one host, or every host (None) with a host column.
-        self.view: str | None = connection or (None if len(self.hosts) > 1 else next(iter(self.hosts)))
+        # Set before the app runs: no watcher yet (there is no list to show it in).
+        first = connection or (None if len(self.hosts) > 1 else next(iter(self.hosts)))
+        self.set_reactive(SymposiumApp.view, first)
 
     # -- hosts -----------------------------------------------------------------------------------
     @property
@@ -150,19 +155,20 @@ class SymposiumApp(TaskspaceActions, App[None]):
 
     def _start_host_threads(self) -> None:
         if not self._quitting.is_set():
+            several = self.several_hosts  # read here: the hosts are the UI thread's
             for name in self.hosts:
                 # A thread of its own per host rather than a Textual thread worker: those share
                 # asyncio's default executor (CPUs + 4 threads: 6 here), which hosts would fill,
                 # leaving none for actions; and quitting waits for them, while a host may take
                 # half a minute to answer. A daemon thread never holds up the exit.
-                threading.Thread(target=self._watch_host, args=(name,), name=f"host-{name}",
+                threading.Thread(target=self._watch_host, args=(name, several), name=f"host-{name}",
                                  daemon=True).start()
 
-    def _watch_host(self, name: str) -> None:
+    def _watch_host(self, name: str, several_hosts: bool) -> None:
         """One host's thread: connect (retrying while it is unreachable), then run its poller.
-        A slow or dead host holds up only this thread."""
+        A slow or dead host holds up only this thread. All it tells the UI goes in messages."""
         from symposium_tui.core.services.poller import PollerSettings
-        from symposium_tui.backends.podman.session import connect
+        from symposium_tui.backends import connect
         from symposium_tui.session import load_settings
 
         while True:
@@ -172,7 +178,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
                 if self.url:
                     connection = connect(self.url)
                 elif name == LOCAL:
-                    connection = connect(use_connections=not self.several_hosts,
+                    connection = connect(use_connections=not several_hosts,
                                          network_backend=self.network_backend)
                 else:
                     connection = connect(connection=name, configured=self.configured)
@@ -195,13 +201,13 @@ class SymposiumApp(TaskspaceActions, App[None]):
             self._sessions.append(session)
         poller = session.poller
         try:
-            version = connection.engine.server_version()
+            version = connection.server_version()
         except SymposiumError:
             version = "?"
-        self.post_message(EngineConnected(f"podman {version} · {connection.engine.where} "
+        self.post_message(EngineConnected(f"podman {version} · {connection.address} "
                                           f"({connection.target.source})", host=name, session=session))
         try:
-            poller.run(lambda snapshot: self.post_message(SnapshotTaken(snapshot, host=name)))
+            poller.run(lambda snapshot: self.post_message(SnapshotTaken.read_from(poller, snapshot, name)))
         except Exception as exc:  # noqa: BLE001 - said in the status line, never a silent stop
             self.post_message(EngineUnreachable(f"its updates stopped: {type(exc).__name__}: {exc}",
                                                 "restart the dashboard", host=name))
@@ -247,7 +253,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
 
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
         state = self.hosts.setdefault(message.host, HostState(message.host))
-        state.snapshot = message.snapshot
+        state.snapshot, state.stats, state.restarts = message.snapshot, message.stats, message.restarts
         for notice in message.snapshot.notices:
             self.notify(notice, title=message.host if self.several_hosts else "", timeout=10)
         state.answered_at = time.monotonic()
@@ -282,29 +288,8 @@ class SymposiumApp(TaskspaceActions, App[None]):
 
     def _engine_line(self) -> tuple[str, bool]:
         """The status line: the shown host's engine, or every host's state in a few words."""
-        text, ok = self._hosts_line()
+        text, ok = hosts_line(self.hosts, self.view, self.interval, time.monotonic())
         return ("read-only · " if self.read_only else "") + text, ok
-
-    def _hosts_line(self) -> tuple[str, bool]:
-        now = time.monotonic()
-        if self.view is not None and not self.several_hosts:
-            state = self.hosts[self.view]
-            return state.text, state.ok
-        parts, ok = [], True
-        for state in self.hosts.values():
-            slow = state.slow_for(now, self.interval) if state.ok else None
-            if slow is not None:
-                word = f"slow: no answer for {slow:.0f} s"
-            elif not state.ok:
-                word = f"unreachable — {short_reason(state.text)}"
-            elif state.services is None:
-                word = "connecting…"
-            else:
-                word = f"ok, {plural(len(state.snapshot.taskspaces) if state.snapshot else 0, 'taskspace')}"
-            ok = ok and state.ok and slow is None
-            mark = "▶ " if state.name == self.view else ""
-            parts.append(f"{mark}{state.name}: {word}")
-        return ("all hosts · " if self.view is None else "") + "  │  ".join(parts), ok
 
     def _show_engine(self) -> None:
         text, ok = self._engine_line()
@@ -317,22 +302,15 @@ class SymposiumApp(TaskspaceActions, App[None]):
         from symposium_tui.ui.screens.hosts import ALL_HOSTS, HostsScreen
 
         def chosen(choice: str | None) -> None:
-            if choice is None:
-                return
-            self.view = None if choice == ALL_HOSTS else choice
-            self._show_engine()
-            if home := self.home_screen():
-                home.show_hosts()
-        lines = {name: self._host_word(state) for name, state in self.hosts.items()}
+            if choice is not None:
+                self.view = None if choice == ALL_HOSTS else choice
+        lines = {name: state.word() for name, state in self.hosts.items()}
         self.push_screen(HostsScreen(lines, self.view), chosen)
 
-    def _host_word(self, state: HostState) -> str:
-        if not state.ok:
-            return state.text
-        if state.services is None:
-            return "connecting…"
-        count = len(state.snapshot.taskspaces) if state.snapshot else 0
-        return f"{plural(count, 'taskspace')} · {state.connected_text}"
+    def watch_view(self) -> None:
+        self._show_engine()
+        if home := self.home_screen():
+            home.show_hosts()
 
     # -- what the app allows, and the keys ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

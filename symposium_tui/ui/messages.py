@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
+from symposium_tui.core.restarts import RestartRecord
 from symposium_tui.core.services.poller import Snapshot
+from symposium_tui.core.stats import StatsSample
 
 
 class EngineConnected(Message):
@@ -27,13 +31,26 @@ class EngineUnreachable(Message):
 
 class SnapshotTaken(Message):
     """A poller tick of one host finished. Only the newest of a host matters: its older ones in
-    the queue are replaced (another host's never are), unless they carry notices, which are
-    shown once and would otherwise be lost."""
+    the queue are replaced (another host's never are; each carries the whole stats history and
+    restart log), unless they carry notices, which are shown once and would otherwise be lost."""
 
-    def __init__(self, snapshot: Snapshot, host: str = "local") -> None:
+    def __init__(self, snapshot: Snapshot, host: str = "local",
+                 stats: Mapping[str, Sequence[StatsSample]] | None = None,
+                 restarts: Mapping[str, Sequence[RestartRecord]] | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.host = host
+        self.stats = stats or {}  # container name -> its samples, oldest first
+        self.restarts = restarts or {}  # taskspace -> the auto-restarts this process made of it
+
+    @classmethod
+    def read_from(cls, poller: Any, snapshot: Snapshot, host: str) -> SnapshotTaken:
+        """Called on the poller's thread just after its tick: copies of what screens show beside
+        the snapshot, so that they never read the poller's history or log themselves."""
+        stats = {c.name: poller.history.samples(c.name)
+                 for t in snapshot.taskspaces for c in t.containers.values()}
+        restarts = {t.id: records for t in snapshot.taskspaces if (records := poller.restarts_of(t.id))}
+        return cls(snapshot, host, stats, restarts)
 
     def can_replace(self, message: Message) -> bool:
         # Textual asks the message in hand whether the next one queued may supersede it.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from symposium_tui.backends.podman.backend import PodmanBackend
 from symposium_tui.core.config import load_settings
 from symposium_tui.core.paths import app_paths
 from symposium_tui.core.services.context import LifecycleContext
@@ -35,7 +36,7 @@ def repo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def ctx(engine, images) -> LifecycleContext:
     paths = app_paths()
-    return LifecycleContext(engine, paths, load_settings(paths.config_file))
+    return LifecycleContext(PodmanBackend(engine), paths, load_settings(paths.config_file))
 
 
 @pytest.fixture(scope="module")

@@ -187,12 +187,12 @@ def test_each_stopped_workspace_is_checked_alone(isolated, ctx, lifecycle, repo,
         assert ssh(ctx, f"{taskspace}-dev", f"echo wip > /workspace/{name}").returncode == 0
         lifecycle.stop(taskspace)
     mounts: list[list[str]] = []
-    real_run = ctx.engine.run
+    real_run = ctx.backend.engine.run
 
     def spy(spec, *args, **kwargs):
         mounts.append([v.name for v in spec.volumes if v.name.endswith("-workspace")])
         return real_run(spec, *args, **kwargs)
-    monkeypatch.setattr(ctx.engine, "run", spy)
+    monkeypatch.setattr(ctx.backend.engine, "run", spy)
     try:
         checker = Lifecycle(ctx)
         works = checker.unsaved_work_many({t: checker.inventory(t) for t in ("gc-alone-a", "gc-alone-b")})

@@ -170,11 +170,11 @@ def test_an_image_without_sshd_is_explained_with_its_output_after_the_rollback(i
     assert "must run an SSH server" in result.stderr and "podman logs" not in result.stderr
     assert inventory(isolated) == before
     # a container that printed something before dying: its lines are in the message
-    from symposium_tui.core.services.readiness import last_output
+    from symposium_tui.backends.podman.readiness import last_output
     isolated.cli("run", "--name", "talker", "localhost/symposium/base:bookworm", "sh", "-c",
                  "echo first; printf 'second \\033[31mred\\n'")
     try:
-        assert last_output(ctx.engine, "talker") == ["first", "second [31mred"]
+        assert last_output(ctx.backend.engine, "talker") == ["first", "second [31mred"]
     finally:
         isolated.cli("rm", "-f", "talker")
 
@@ -378,7 +378,7 @@ def test_logs_command(isolated, ctx, lifecycle, repo):
 def test_an_ssh_server_that_never_greets_is_explained(isolated, ctx, lifecycle, repo, engine, monkeypatch):
     """When the wait for SSH gives up, the message says what the published port did and whether
     sshd listens inside the container: a broken port forward reads differently from a dead sshd."""
-    from symposium_tui.core.services import readiness as create_module
+    from symposium_tui.backends.podman import readiness as create_module
     created = create(ctx, "mute", repo)
     try:
         monkeypatch.setattr(create_module, "READY_TIMEOUT", 1.5)
@@ -426,7 +426,7 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
     """netavark can lose a pod's port forward when pods come and go at once: sshd listens inside
     but the published port is silent. The wait notices after REPAIR_AFTER, restarts the pod once
     (which makes the forwards again), says so, and SSH answers."""
-    from symposium_tui.core.services import readiness as create_module
+    from symposium_tui.backends.podman import readiness as create_module
     created = create(ctx, "reforward", repo)
     try:
         port = created.dev_port
@@ -435,7 +435,7 @@ def test_a_lost_port_forward_is_repaired_by_restarting_the_pod(isolated, ctx, li
         monkeypatch.setattr(create_module, "REPAIR_AFTER", 0.5)
         ctx.take_notices()
         create_module.wait_ssh_ready(engine, "taskspace-reforward-dev", port,
-                                     repair=create_module.PodRepair(ctx, "reforward"))
+                                     repair=create_module.PodRepair(engine, "reforward", ctx.repair_report("reforward")))
         assert any("-j DNAT" in rule for rule in dnat_rules(port))
         notices = ctx.take_notices()
         assert len(notices) == 1 and "sshd listens but its published port does not answer" in notices[0]
@@ -451,7 +451,7 @@ def test_a_repair_that_fails_and_a_vanished_object_are_clear_errors(ctx, engine)
     """podman's 404 becomes an error of ours (never a traceback), and a pod restart that fails
     is logged as failed, not as done."""
     from symposium_tui.core.errors import EngineNotFound
-    from symposium_tui.core.services.readiness import PodRepair
+    from symposium_tui.backends.podman.readiness import PodRepair
 
     with pytest.raises(EngineNotFound, match="taskspace-nobody-dev"):
         engine.exec("taskspace-nobody-dev", ["true"])
@@ -460,7 +460,7 @@ def test_a_repair_that_fails_and_a_vanished_object_are_clear_errors(ctx, engine)
     assert engine.container("taskspace-nobody-dev") is None and engine.pod("taskspace-nobody") is None
     ctx.take_notices()
     with pytest.raises(SymposiumError) as caught:
-        PodRepair(ctx, "nobody")("the port does not answer")
+        PodRepair(engine, "nobody", ctx.repair_report("nobody"))("the port does not answer")
     assert "restarting pod taskspace-nobody to make its port forwards again failed" in caught.value.message
     record = json.loads((ctx.paths.log_dir / "restarts.log").read_text().splitlines()[-1])
     assert record["taskspace"] == "nobody" and record["result"].startswith("failed: ")

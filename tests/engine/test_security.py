@@ -175,7 +175,7 @@ def test_security_levels_isolated_open_restricted(isolated, ctx, lifecycle, repo
 
         # A stop/start keeps the level, and puts back rules something removed.
         assert lifecycle.stop(TS).status == "stopped"
-        ctx.engine.remove_firewall(TS)
+        ctx.backend.engine.remove_firewall(TS)
         assert f"taskspace={TS}" not in mangle()
         assert lifecycle.start(TS).status == "running"
         assert f"taskspace={TS}" in mangle()
@@ -184,7 +184,7 @@ def test_security_levels_isolated_open_restricted(isolated, ctx, lifecycle, repo
         # Rules removed while it runs: the poller calls it degraded, and its repair puts them back.
         from symposium_tui.core.services.poller import Poller, PollerSettings
 
-        ctx.engine.remove_firewall(TS)
+        ctx.backend.engine.remove_firewall(TS)
         flush_inside(isolated)  # and the pod's own quick refusals (they only make it fail fast)
         status = {t.id: t for t in Poller(ctx, PollerSettings(repair=False)).tick().taskspaces}[TS]
         assert status.health.state.value == "degraded"

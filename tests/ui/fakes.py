@@ -80,7 +80,7 @@ class FakePaths:
 
 @dataclass
 class FakeCtx:
-    engine: FakeEngine = field(default_factory=FakeEngine)
+    backend: FakeEngine = field(default_factory=FakeEngine)
     policy: object = field(default_factory=builtin_policy)
     settings: FakeSettings = field(default_factory=FakeSettings)
     paths: FakePaths = field(default_factory=FakePaths)
@@ -135,7 +135,7 @@ def connect_fake(app, *, lifecycle: FakeLifecycle | None = None, ctx: FakeCtx | 
     ctx = ctx or FakeCtx()
 
     class Connection:
-        engine = ctx.engine
+        backend = ctx.backend
 
         def close(self) -> None:
             pass

@@ -134,7 +134,7 @@ class FakeCreator:
 async def open_create(app, pilot, monkeypatch, capacity: HostCapacity | None = None) -> CreateScreen:
     FakeCreator.requests = []
     monkeypatch.setattr("symposium_tui.ui.screens.create.Creator", FakeCreator)
-    connect_fake(app, ctx=FakeCtx(engine=FakeEngine(capacity)))
+    connect_fake(app, ctx=FakeCtx(backend=FakeEngine(capacity)))
     await show(pilot)
     await pilot.press("n")
     await settle(app, pilot)

@@ -48,7 +48,7 @@ LINES = [f"line {i:04d}" + (" error" if i % 300 == 7 else "") for i in range(120
 
 async def open_logs(app, pilot) -> tuple[LogsScreen, FakeEngine]:
     engine = FakeEngine(log_lines=LINES)
-    connect_fake(app, ctx=FakeCtx(engine=engine))
+    connect_fake(app, ctx=FakeCtx(backend=engine))
     await show(pilot)
     screen = LogsScreen("checkout-v2")
     await app.push_screen(screen)

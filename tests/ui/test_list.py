@@ -122,3 +122,86 @@ async def test_the_cursor_stays_on_a_taskspace_whose_pod_is_made_again():
         await show(pilot)
         assert cursor_key(app) == "local/fix-login-2"
         assert row_keys(app)[1] == "local/fix-login-2" and isinstance(app.screen, HomeScreen)
+
+
+async def test_a_column_added_to_the_one_table_is_in_the_list_and_in_ls(monkeypatch):
+    """core.columns is the one definition: an entry added there is a column of the dashboard's list
+    (with its cells) and of `ls`, and nothing else has to change."""
+    from types import SimpleNamespace
+
+    from symposium_tui.cli.taskspaces import _ls_rows, _ls_table
+    from symposium_tui.core import columns
+    from symposium_tui.core.taskspace import Taskspace
+
+    added = columns.Column("SHORT", lambda f: f.id[:3].upper(), ls=columns.Place(15),
+                           dashboard=columns.Place(15, drop=5))
+    monkeypatch.setattr(columns, "COLUMNS", (*columns.COLUMNS, added))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    ls = _ls_table(_ls_rows(SimpleNamespace(taskspaces=[Taskspace("checkout-v2", "running")]), {}))
+    assert [line.split()[:2] for line in ls.splitlines()] == [["ID", "SHORT"], ["checkout-v2", "CHE"]]
+    app = fixed_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await show(pilot)
+        table = home_table(app)
+        assert [str(c.value) for c in table.columns][:3] == ["ID", "SHORT", "PROJECT"]
+        assert [str(cell) for cell in table.get_row("local/fix-login-2")][:3] == ["fix-login-2", "FIX", "web-shop"]
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "SHORT" not in [str(c.value) for c in table.columns]  # its drop rank: the first to go
+
+
+# -- what the poller's thread hands over --------------------------------------------------------
+class PollerOfItsOwnThread:
+    """Its stats history and restart log are its thread's: the UI must never read them."""
+
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+    def stop(self) -> None:
+        pass
+
+    def restarts_of(self, taskspace: str) -> tuple:
+        raise AssertionError("the UI read the poller's restart log")
+
+    @property
+    def history(self):
+        raise AssertionError("the UI read the poller's stats history")
+
+
+async def test_the_sparkline_and_the_restarts_come_in_the_snapshot_message_not_from_the_poller():
+    import asyncio
+    import threading
+    from types import SimpleNamespace
+
+    from symposium_tui.core.restarts import RestartRecord
+    from symposium_tui.core.stats import StatsSample
+    from symposium_tui.ui.messages import SnapshotTaken
+
+    def samples(cpu: float) -> list[StatsSample]:
+        return [StatsSample(float(t), cpu, cpu / 100, 2**20, 2**30, 1, 0) for t in range(12)]
+    record = RestartRecord(0.0, "checkout-v2", "taskspace-checkout-v2-dev", "dev exited (exit code 1)", "restarted")
+    read_on: list[str] = []
+    poller = SimpleNamespace(  # as the host thread's poller answers, just after its tick
+        history=SimpleNamespace(samples=lambda name: read_on.append(threading.current_thread().name)
+                                or samples(100.0 if name.endswith("-dev") else 0.0)),
+        restarts_of=lambda taskspace: (record,) if taskspace == "checkout-v2" else ())
+    message = await asyncio.to_thread(SnapshotTaken.read_from, poller, FIXED, "local")
+    assert message.restarts == {"checkout-v2": (record,)} and len(message.stats) == 4
+    assert read_on and "MainThread" not in read_on
+    app = fixed_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        connect_fake(app).poller = PollerOfItsOwnThread()
+        app.post_message(message)
+        await pilot.pause()
+        table = home_table(app)
+        sparkline = [str(c.value) for c in table.columns].index("CPU 20s")
+        assert str(table.get_row("local/checkout-v2")[sparkline]) == "█" * 10  # dev at 100 % of its quota
+        select(app, "checkout-v2")
+        await pilot.press("enter")
+        await pilot.pause()
+        restarts = text_of(app.screen.query_one("#restarts"))
+        assert "dev exited (exit code 1) → restarted" in restarts
+        assert "CPU 100%" in text_of(app.screen.query_one("#dev-title"))

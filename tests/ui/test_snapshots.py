@@ -52,7 +52,7 @@ def test_filter(snap_compare):
 def test_create_form(snap_compare, size):
     """Each tier with its values; premium is more than this host (2 CPUs, 6 GiB) can give."""
     async def form(pilot):
-        connect_fake(pilot.app, ctx=FakeCtx(engine=FakeEngine(HostCapacity(2, 6 * GiB, False))))
+        connect_fake(pilot.app, ctx=FakeCtx(backend=FakeEngine(HostCapacity(2, 6 * GiB, False))))
         await show(pilot)
         await pilot.press("n")
         await pilot.app.workers.wait_for_complete()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from symposium_tui.backends.podman.backend import PodmanBackend
 from symposium_tui.cli import main
 from symposium_tui.core.ids import is_valid_id
 
@@ -92,7 +93,7 @@ def private_context(monkeypatch: pytest.MonkeyPatch, home: Path, engine: Recordi
 
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
         monkeypatch.setenv(var, str(home / var.lower()))
-    return LifecycleContext(engine, app_paths(), Settings())
+    return LifecycleContext(PodmanBackend(engine), app_paths(), Settings())
 
 
 def files_under(home: Path) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from symposium_tui.backends.podman.backend import PodmanBackend
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import is_valid_id
 from symposium_tui.core.repos import parse_repo
@@ -105,7 +106,7 @@ def test_valid_ids_keep_paths_inside_the_state_dir(world):
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.services.context import LifecycleContext
 
-    ctx = LifecycleContext(RecordingEngine(), app_paths(), Settings())
+    ctx = LifecycleContext(PodmanBackend(RecordingEngine()), app_paths(), Settings())
     for taskspace in ("a", "0", "x" * 63, "fix-login-2"):
         path = ctx.taskspace_dir(taskspace).resolve()
         assert path.parent == (ctx.taskspace_dir("a").parent).resolve() and path.name == taskspace

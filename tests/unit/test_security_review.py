@@ -247,17 +247,16 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
                     script = seq.elts[index + 1]
                     sites.append((module, script.value[:20] if _is_str(script) else ast.unparse(script)))
     assert sorted(sites) == sorted([
-        ("symposium_tui.core.services.project_storage", "INIT_SCRIPT"),
-        ("symposium_tui.core.services.readiness", "INSIDE_CHECK"),
-        ("symposium_tui.core.services.lifecycle", "trap 'exit 0' TERM; "),
+        ("symposium_tui.backends.podman.storage", "INIT_SCRIPT"),
+        ("symposium_tui.backends.podman.readiness", "INSIDE_CHECK"),
+        ("symposium_tui.backends.podman.workspaces", "trap 'exit 0' TERM; "),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
-        ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
-        ("symposium_tui.core.services.resources", "FELT_SCRIPT"),
+        ("symposium_tui.backends.podman.limits", "FELT_SCRIPT"),
     ])
 
 
 def test_the_init_script_takes_the_repository_as_an_argument():
-    from symposium_tui.core.services.project_storage import INIT_SCRIPT
+    from symposium_tui.backends.podman.storage import INIT_SCRIPT
 
     assert 'repo="$1"; origin="$2"; uid="$3"; size="$4"' in INIT_SCRIPT
     assert 'git clone --quiet -- "$repo"' in INIT_SCRIPT  # '--': a repository is never an option
@@ -410,7 +409,8 @@ def test_sshd_in_the_images_takes_keys_only():
 
 # -- 1. published ports bind to 127.0.0.1 only -----------------------------------------------------
 def test_create_pod_publishes_every_port_on_loopback_only():
-    from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT, PodSpec
+    from symposium_tui.backends.podman.specs import PodSpec
+    from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
     from symposium_tui.backends.podman.operations import TaskspaceEngineMixin
 
     class Recorder(TaskspaceEngineMixin):
@@ -527,15 +527,15 @@ def test_ssh_config_files_are_0600(tmp_path, umask):
 
     paths = _paths(tmp_path)
     entries = {"fix-1": {"dev_port": 40001, "agent_port": 40002}}
-    LifecycleContext(engine=None, paths=paths, settings=Settings()).write_ssh_config(entries)
+    LifecycleContext(backend=None, paths=paths, settings=Settings()).write_ssh_config(entries)
     assert _mode(paths.main_ssh_config) == 0o600
-    remote = LifecycleContext(engine=None, paths=paths, settings=Settings(), host="box2",
+    remote = LifecycleContext(backend=None, paths=paths, settings=Settings(), host="box2",
                               jump=sshconfig.Jump("box2", "10.0.0.7"))
     remote.write_ssh_config(entries)
     assert _mode(paths.ssh_config_dir / "box2.conf") == 0o600
 
     fresh = _paths(tmp_path / "fresh")
-    LifecycleContext(engine=None, paths=fresh, settings=Settings(), host="box2",
+    LifecycleContext(backend=None, paths=fresh, settings=Settings(), host="box2",
                      jump=sshconfig.Jump("box2", "10.0.0.7")).write_ssh_config(entries)
     assert _mode(fresh.main_ssh_config) == 0o600  # made by ensure_main
     assert "Include" in fresh.main_ssh_config.read_text()

@@ -31,7 +31,7 @@ from symposium_tui.core.models import (
     PodInfo,
 )
 from symposium_tui.core.net import ssh_probe
-from symposium_tui.core.taskspace import ContainerSpec, PodSpec
+from symposium_tui.backends.podman.specs import ContainerSpec, PodSpec
 from symposium_tui.backends.podman.hostfix import PAUSE_FIX
 from symposium_tui.backends.podman.normalize import (
     container_from_list,

@@ -10,7 +10,7 @@ from typing import Any
 from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import AllowRule, FirewallPlan
-from symposium_tui.backends.podman import firewall
+import symposium_tui.backends.podman.firewall as firewall
 from symposium_tui.backends.podman.normalize import filter_params, matching
 
 

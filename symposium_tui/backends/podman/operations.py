@@ -17,8 +17,8 @@ from symposium_tui.core.models import (
     PodInfo,
     VolumeInfo,
 )
-from symposium_tui.core.taskspace import ContainerSpec, PodSpec, VolumeSpec
-from symposium_tui.backends.podman import cgroups
+from symposium_tui.backends.podman.specs import ContainerSpec, PodSpec, VolumeSpec
+import symposium_tui.backends.podman.cgroups as cgroups
 from symposium_tui.backends.podman.normalize import (
     container_from_inspect,
     filter_params,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -12,7 +13,7 @@ from symposium_tui.core.errors import EngineUnavailable, UsageError
 from symposium_tui.core.hosts import LOCAL, HostSpec
 from symposium_tui.core.sshconfig import Jump
 from symposium_tui.core.paths import AppPaths, app_paths
-from symposium_tui.backends.podman import hostfix
+import symposium_tui.backends.podman.hostfix as hostfix
 from symposium_tui.backends.podman.adapter import DEFAULT_TIMEOUT, Engine
 from symposium_tui.backends.podman.connection import (
     Discovery,
@@ -24,6 +25,7 @@ from symposium_tui.backends.podman.connection import (
     podman_binary,
     unix_socket_answers,
 )
+from symposium_tui.backends.podman.backend import PodmanBackend
 from symposium_tui.backends.podman.service import PodmanService
 from symposium_tui.backends.podman.tunnel import SshTunnel
 
@@ -44,6 +46,19 @@ class Connection:
     @property
     def where(self) -> str:
         return f"{self.target.uri} ({self.target.source})"
+
+    @property
+    def address(self) -> str:
+        """The engine's address as a person knows it (an ssh:// URI, not the forwarded socket)."""
+        return self.engine.where
+
+    @cached_property
+    def backend(self) -> PodmanBackend:
+        """What core drives: this engine at the size of a taskspace."""
+        return PodmanBackend(self.engine)
+
+    def server_version(self) -> str:
+        return self.engine.server_version()
 
     def jump(self) -> Jump | None:
         """The remote host's SSH server, for ProxyJump entries; None for an engine on this machine."""

@@ -79,7 +79,7 @@ class Outcome:
 class Cleanup:
     def __init__(self, ctx: LifecycleContext, now: Callable[[], datetime] | None = None) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.lifecycle = Lifecycle(ctx)
         self.now = now or (lambda: datetime.now(timezone.utc))
 
@@ -89,14 +89,13 @@ class Cleanup:
 
     # -- facts -----------------------------------------------------------------------------------
     def _facts(self, sizes: bool = True) -> tuple[dict[str, TaskspaceFacts], list, dict[str, int]]:
-        pods = self.engine.pods(L.ALL_OURS)
-        containers = self.engine.containers(L.ALL_OURS)
-        volumes = self.engine.volumes(L.ALL_OURS)
-        networks = self.engine.networks(L.ALL_OURS)
+        seen = self.backend.observe(L.ALL_OURS)
+        pods, containers = list(seen.pods), list(seen.containers)
+        volumes, networks = list(seen.volumes), list(seen.networks)
         registry = self.ctx.registry.read()
         facts = {t: TaskspaceFacts(t, inv.pod, inv.containers, inv.volumes, registry.get(t, {}), inv.networks)
                  for t, inv in inventories(pods, containers, volumes, networks).items() if inv.pod is not None}
-        return facts, volumes, self.engine.volume_sizes(volumes) if sizes else {}
+        return facts, volumes, self.backend.volume_sizes(volumes) if sizes else {}
 
     # -- cleanup ---------------------------------------------------------------------------------
     def plan(self, inactive_for: timedelta, include_running: bool = False, check_work: bool = True) -> CleanupPlan:
@@ -104,7 +103,8 @@ class Cleanup:
         container) and warn about it."""
         facts, _, sizes = self._facts()
         now = self.now()
-        items = plan_cleanup(list(facts.values()), sizes, now, inactive_for, self.retention, include_running)
+        items = [replace(item, commands=self._commands(item)) for item in
+                 plan_cleanup(list(facts.values()), sizes, now, inactive_for, self.retention, include_running)]
         if not check_work or not items:
             return CleanupPlan(tuple(items), inactive_for, include_running, now)
         works = self.lifecycle.unsaved_work_many({i.taskspace: _inventory(facts[i.taskspace]) for i in items})
@@ -113,6 +113,10 @@ class Cleanup:
             work = works[item.taskspace]
             warned.append(replace(item, unsaved=work.describe() if work.any else ""))
         return CleanupPlan(tuple(warned), inactive_for, include_running, now)
+
+    def _commands(self, item: CleanupItem) -> tuple[str, ...]:
+        return tuple(command for kind in ("pod", "volume", "network") for command in
+                     self.backend.removal_commands(kind, [t.name for t in item.remove if t.kind == kind]))
 
     def apply(self, plan: CleanupPlan, *, force: bool = False, progress: Progress | None = None,
               workers: int = 4) -> list[Outcome]:
@@ -165,7 +169,7 @@ class Cleanup:
         facts, volumes, sizes = self._facts()
         repos = {f.pod.labels.get(L.REPO) for f in facts.values() if f.pod}
         goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
-                              self.retention, tuple(self.engine.networks(L.ALL_OURS)))
+                              self.retention, self.backend.observe(L.ALL_OURS, kinds=("networks",)).networks)
         return GcPlan(tuple(goes), tuple(stays))
 
     def apply_gc(self, plan: GcPlan, progress: Progress | None = None, workers: int = 4) -> list[Outcome]:
@@ -175,18 +179,18 @@ class Cleanup:
             name = item.volume.name
             if item.volume.kind == "network":
                 return self._gc_network(item, report)
-            volume = self.engine.volume(name)
+            volume = self.backend.find("volume", name)
             if volume is None:
                 outcome = Outcome(name, "skipped: already gone")
             elif not L.is_ours(volume.labels):
                 outcome = Outcome(name, "skipped: not created by symposium-tui")
-            elif item.taskspace and self.engine.pod(pod_name(item.taskspace)) is not None:
+            elif item.taskspace and self.backend.find("pod", pod_name(item.taskspace)) is not None:
                 outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
             elif item.volume.role == "project-base" and self._repo_in_use(volume.labels.get(L.REPO)):
                 outcome = Outcome(name, "skipped: a taskspace uses this repository again")
             else:
                 try:
-                    self.engine.remove_volume(name)
+                    self.backend.remove("volume", name)
                     outcome = Outcome(name, "removed", item.volume.bytes)
                 except SymposiumError as exc:
                     outcome = Outcome(name, f"failed: {exc.message}")
@@ -197,20 +201,20 @@ class Cleanup:
 
     def _gc_network(self, item: GcItem, report: Progress) -> Outcome:
         name = item.volume.name
-        if self.engine.pod(pod_name(item.taskspace)) is not None:
+        if self.backend.find("pod", pod_name(item.taskspace)) is not None:
             outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
         else:
             try:
-                self.engine.remove_firewall(item.taskspace)
-                self.engine.remove_network(name)
-                outcome = Outcome(name, "removed")
+                network = self.backend.find("network", name)
+                self.backend.remove_network(item.taskspace, (network,) if network is not None else ())
+                outcome = Outcome(name, "removed" if network is not None else "skipped: already gone")
             except SymposiumError as exc:
                 outcome = Outcome(name, f"failed: {exc.message}")
         report(name, outcome.result)
         return outcome
 
     def _repo_in_use(self, repo: str | None) -> bool:
-        return any(p.labels.get(L.REPO) == repo for p in self.engine.pods(L.ALL_OURS)
+        return any(p.labels.get(L.REPO) == repo for p in self.backend.observe(L.ALL_OURS, kinds=("pods",)).pods
                    if p.labels.get(L.ROLE) == "pod")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,13 +15,14 @@ from symposium_tui.core import sshconfig
 from symposium_tui.core.config import Settings
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import atomic_write, is_locked, locked
+from symposium_tui.core.backend import RepairReport, TaskspaceBackend
 from symposium_tui.core.health import append_jsonl
 from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.ids import validate_id
 from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.policy import Policy, load_policy
 from symposium_tui.core.registry import Registry
-from symposium_tui.core.taskspace import LifecycleEngine
+from symposium_tui.core.restarts import RestartRecord
 
 AGENT_CONFIG_TEMPLATE = """\
 # The agent's configuration, mounted read-only at /agent/config.yaml in every taskspace.
@@ -32,7 +34,7 @@ AGENT_CONFIG_TEMPLATE = """\
 
 @dataclass
 class LifecycleContext:
-    engine: LifecycleEngine
+    backend: TaskspaceBackend
     paths: AppPaths
     settings: Settings
     given_policy: Policy | None = None
@@ -71,9 +73,22 @@ class LifecycleContext:
         except SymposiumError as exc:
             self.note(exc.message)
 
+    def repair_report(self, taskspace: str) -> RepairReport:
+        """How the backend tells of a repair it made on its own (a pod restarted while waiting for
+        SSH): the same restarts.log line the poller writes, and the notice it gives."""
+        def report(part: str, why: str, result: str, notice: str = "") -> None:
+            self.log("restarts.log", RestartRecord(time.time(), taskspace, part, why, result).log_line())
+            if notice:
+                self.note(notice)
+        return report
+
     def lock_path(self, name: str) -> Path:
         """The lock file of a taskspace (or of a repository base, by its volume name)."""
         return self.paths.state_dir / "locks" / f"{name}.lock"
+
+    def base_lock(self, base: str) -> AbstractContextManager[None]:
+        """Held while a repository's shared base is made or read for a create (waits its turn)."""
+        return locked(self.lock_path(base))
 
     def is_busy(self, taskspace: str) -> bool:
         """Being created, changed or removed right now (its lock is held)."""

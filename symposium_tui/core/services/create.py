@@ -15,29 +15,18 @@ from pathlib import Path
 import yaml
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.errors import EngineConflict, SymposiumError, UsageError
+from symposium_tui.core.backend import LaunchSpec, Storage, StorageRequest
+from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.ids import container_name, pod_name, validate_id
+from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.policy import Limits
-from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.repos import RepoSpec, person_git_identity
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.network import TaskspaceNetwork
-from symposium_tui.core.services.project_storage import ProjectStorage
-from symposium_tui.core.services.readiness import PodRepair, wait_ssh_ready
 from symposium_tui.core.services.recovery import CreateJournal
 from symposium_tui.core.services.rollback import Rollback
-from symposium_tui.core.taskspace import (
-    AGENT_SSH_PORT,
-    BUILD_CACHE_DIRS,
-    DEV_SSH_PORT,
-    PROJECT_MOUNT,
-    BindMount,
-    ContainerSpec,
-    PodSpec,
-    Taskspace,
-    VolumeMount,
-)
+from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, Taskspace
 from symposium_tui.core.units import format_cpu
 
 STEPS = (
@@ -72,10 +61,7 @@ class Launch:
     limits: Limits
     agent_image: str
     dev_image: str
-    layer: str
-    workspace: str
-    state: str
-    cache: str
+    storage: Storage
 
     @property
     def security(self) -> str:
@@ -96,7 +82,7 @@ Progress = Callable[[CreateProgress], None]
 class Creator:
     def __init__(self, ctx: LifecycleContext, progress: Progress | None = None) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.progress = progress or (lambda p: None)
         self._step = 0
         self.mark: dict[str, str] = {}  # labels.CREATE of the create in progress, on all it makes
@@ -114,7 +100,7 @@ class Creator:
         level = request.security or self.ctx.settings.security_default
         if level not in LEVELS:
             raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
-        if level != "open" and (why := self.engine.firewall_unavailable()):
+        if level != "open" and (why := self.backend.firewall_unavailable()):
             raise SymposiumError(why, hint="or create it with --security open")
         request = replace(request, security=level)
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
@@ -142,15 +128,15 @@ class Creator:
         images = self.ctx.settings.images
         dev_image = request.image or images.dev
         for role, image in (("agent", images.agent), ("dev", dev_image)):
-            if self.engine.image(image) is None:
+            if self.backend.image(image) is None:
                 raise SymposiumError(f"the {role} image {image} is not in the engine",
                                      hint="symposium-tui images build" + self._on_host() if image in
                                      (images.agent, images.dev) else f"podman pull {image}")
-        if not getattr(self.engine, "reaches_ports", True):
+        if not self.backend.reaches_ports:
             raise SymposiumError("taskspaces publish SSH on the engine host's 127.0.0.1, which a tcp:// "
                                  "connection cannot reach from here",
                                  hint="connect over SSH: ssh://user@host/run/podman/podman.sock")
-        info = self.engine.capacity()
+        info = self.backend.capacity()
         if info.rootless:
             raise SymposiumError("copy-on-write workspaces need a rootful podman engine for now "
                                  "(the overlay is mounted by the engine)",
@@ -161,7 +147,7 @@ class Creator:
         if info.memory and limits.memory > info.memory:
             raise UsageError(f"the tier asks for {limits.memory / 2**30:.1f} GiB of memory; the engine's "
                              f"host has {info.memory / 2**30:.1f} GiB")
-        existing = self.engine.pod(pod_name(taskspace))
+        existing = self.backend.find("pod", pod_name(taskspace))
         if existing is not None:
             if L.is_ours(existing.labels):
                 raise SymposiumError(f"taskspace {taskspace!r} already exists")
@@ -177,16 +163,14 @@ class Creator:
                   L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type,
                   L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
-        self._report("volumes")
-        storage = ProjectStorage(self.ctx, self.mark)
-        volumes = storage.volumes(taskspace, rollback)
+        name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
+        storage = self.backend.provision_storage(StorageRequest(
+            taskspace, repo, request.project_type, limits.storage, agent_image, self.mark,
+            git_identity={k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v},
+            base_lock=self.ctx.base_lock), rollback.add,
+            lambda step: self._report(step, f"preparing project storage ({repo.base_volume})" if step == "project" else ""))
 
-        self._report("project", f"preparing project storage ({repo.base_volume})")
-        workspace = storage.prepare(taskspace, repo, volumes, request.project_type, limits.storage, agent_image,
-                                    rollback)
-
-        launch = Launch(taskspace, common, limits, agent_image, dev_image, volumes.layer.name, workspace,
-                        volumes.state.name, volumes.cache.name)
+        launch = Launch(taskspace, common, limits, agent_image, dev_image, storage)
         dev_port, agent_port = self.launch(launch, rollback)
 
         self._report("register")
@@ -210,83 +194,24 @@ class Creator:
         self._report("network")
         network = TaskspaceNetwork(self.ctx).set_up(taskspace, launch.security, rollback.add, self.mark)
 
-        self._report("pod")
-        pod = pod_name(taskspace)
-        limits = launch.limits
-        try:
-            limit_labels = {L.MEMORY: str(limits.memory), L.CPU: str(limits.cpu),
-                            L.STORAGE: str(limits.storage)}
-            self.engine.create_pod(PodSpec(pod, taskspace, L.ours("pod", taskspace) | launch.labels | limit_labels | self.mark,
-                                           (DEV_SSH_PORT, AGENT_SSH_PORT), limits.memory, limits.cpu,
-                                           volumes=(VolumeMount(launch.layer, PROJECT_MOUNT, read_only=True),),
-                                           network=network))
-        except EngineConflict:
-            raise SymposiumError(f"taskspace {taskspace!r} already exists (its pod was just created "
-                                 "by someone else)") from None
-        rollback.add(f"pod {pod}", lambda: self.engine.remove_pod(pod))
-        ports = self.engine.pod_ports(pod)
-        dev_port, agent_port = ports.get(DEV_SSH_PORT), ports.get(AGENT_SSH_PORT)
-        if not dev_port or not agent_port:
-            raise SymposiumError(f"podman did not publish the SSH ports of {pod} (got {ports})")
-
-        facts = self._taskspace_facts(taskspace, launch.labels, dev_port, agent_port)
-        rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
-        agent = container_name(taskspace, "agent")
-        self._report("agent")
-        config, auth, context = self.ctx.agent_mounts()
-        files = {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
-        local = self.engine.local
-        self._container(ContainerSpec(
-            agent, launch.agent_image, L.ours("agent", taskspace) | launch.labels | self.mark, pod=pod,
-            volumes=(VolumeMount(launch.workspace, "/workspace"), VolumeMount(launch.state, "/agent/state")),
-            # Read-only bind mounts on this machine; another machine gets root-owned copies.
-            binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if local else (),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), rollback,
-            copy=None if local else files, cpu_millis=limits.cpu)
-        self._report("agent-ready")
-        repair = PodRepair(self.ctx, taskspace)  # one pod restart at most, for the whole create
-        wait_ssh_ready(self.engine, agent, agent_port, repair=repair)
-        repaired_before_dev = repair.done
-
-        dev = container_name(taskspace, "dev")
-        self._report("dev")
-        self._container(ContainerSpec(
-            dev, launch.dev_image, L.ours("dev", taskspace) | launch.labels | self.mark, pod=pod,
-            volumes=(VolumeMount(launch.workspace, "/workspace"),
-                     VolumeMount(launch.cache, "/workspace/.build-cache")),
-            env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), rollback, cpu_millis=limits.cpu)
-        self._report("dev-ready")
-        wait_ssh_ready(self.engine, dev, dev_port, repair=repair)
-        if repair.done and not repaired_before_dev:  # the pod was restarted: the agent's sshd too
-            wait_ssh_ready(self.engine, agent, agent_port)
-        if repair.done:  # a restart forgets the containers' live CPU quota
-            for name in (agent, dev):
-                self.engine.update_container(name, limits.memory, limits.cpu)
+        def agent_files(dev_port: int, agent_port: int) -> dict[str, Path]:
+            """Once the ports are known, before the agent's container is made."""
+            facts = self._taskspace_facts(taskspace, launch.labels, (dev_port, agent_port))
+            rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
+            config, auth, context = self.ctx.agent_mounts()
+            return {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
+        ports = self.backend.launch(LaunchSpec(
+            taskspace, launch.labels, launch.limits, launch.agent_image, launch.dev_image, launch.storage,
+            agent_files, network=network, mark=self.mark), rollback.add, self.ctx.repair_report(taskspace),
+            self._report)
         TaskspaceNetwork(self.ctx).refuse_inside(taskspace, launch.security)
-        return dev_port, agent_port
+        return ports
 
-    def _taskspace_facts(self, taskspace: str, labels: dict[str, str], dev_port: int, agent_port: int) -> Path:
+    def _taskspace_facts(self, taskspace: str, labels: dict[str, str], ports: tuple[int, int]) -> Path:
         path = self.ctx.taskspace_dir(taskspace) / "taskspace.yaml"
         document = {"taskspace": taskspace, "project": labels.get(L.PROJECT), "repo": labels.get(L.REPO),
                     "tier": labels.get(L.TIER), "project_type": labels.get(L.PROJECT_TYPE),
-                    "security": labels.get(L.SECURITY), "ports": {"dev": dev_port, "agent": agent_port}}
+                    "security": labels.get(L.SECURITY),
+                    "ports": {"dev": ports[0], "agent": ports[1]}}
         atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
         return path
-
-    def _container(self, spec: ContainerSpec, rollback: Rollback, copy: dict[str, Path] | None = None,
-                   cpu_millis: int = 0) -> None:
-        """The container's own CPU quota is set live after each start, never at creation: podman
-        writes a created quota again at every start, and once the pod's quota was lowered below
-        it (adjust) the kernel refuses it and no start ever succeeds again."""
-        self.engine.create_container(spec)
-        rollback.add(f"container {spec.name}", lambda: self.engine.remove_container(spec.name))
-        if copy:
-            self.engine.copy_into(spec.name, "/agent", copy)
-        self.engine.start_container(spec.name)
-        if cpu_millis and spec.memory:
-            try:
-                self.engine.update_container(spec.name, spec.memory, cpu_millis)
-            except SymposiumError:
-                if (info := self.engine.container(spec.name)) is not None and info.running:
-                    raise
-                # it died at once: the wait for its SSH says so, with its output

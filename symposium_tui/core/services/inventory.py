@@ -8,34 +8,14 @@ from dataclasses import dataclass, field
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.models import ContainerInfo, NetworkInfo, PodInfo, VolumeInfo
-from symposium_tui.core.taskspace import LifecycleEngine
+from symposium_tui.core.backend import Inventory, TaskspaceBackend
 
 
-@dataclass(frozen=True)
-class Inventory:
-    pod: PodInfo | None
-    containers: tuple[ContainerInfo, ...]
-    volumes: tuple[VolumeInfo, ...]
-    networks: tuple[NetworkInfo, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return self.pod is None and not self.containers and not self.volumes and not self.networks
-
-    @property
-    def security(self) -> str:
-        return (self.pod.labels.get(L.SECURITY) if self.pod else None) or "open"
-
-    def volume(self, role: str) -> VolumeInfo | None:
-        return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
-
-
-def inventory(engine: LifecycleEngine, taskspace: str) -> Inventory:
-    selector = L.of_taskspace(taskspace)
-    pods = [p for p in engine.pods(selector) if p.labels.get(L.ROLE) == "pod"]
-    return Inventory(pods[0] if pods else None,
-                     tuple(c for c in engine.containers(selector) if not c.is_infra),
-                     tuple(engine.volumes(selector)), tuple(engine.networks(selector)))
+def inventory(backend: TaskspaceBackend, taskspace: str) -> Inventory:
+    seen = backend.observe(L.of_taskspace(taskspace))
+    pods = [p for p in seen.pods if p.labels.get(L.ROLE) == "pod"]
+    return Inventory(pods[0] if pods else None, tuple(c for c in seen.containers if not c.is_infra),
+                     seen.volumes, seen.networks)
 
 
 @dataclass

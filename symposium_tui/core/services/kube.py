@@ -11,7 +11,6 @@ import yaml
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
 from symposium_tui.core.services.resources import Resources
@@ -43,14 +42,14 @@ def kube_quantity(size: int) -> str:
 class KubeExport:
     def __init__(self, ctx: LifecycleContext) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
 
     def export(self, taskspace: str) -> str:
         inventory = Lifecycle(self.ctx).require_pod(taskspace)
-        documents = [d for d in yaml.safe_load_all(self.engine.generate_kube(pod_name(taskspace))) if d]
+        documents = [d for d in yaml.safe_load_all(self.backend.generate_kube(taskspace)) if d]
         pods = [d for d in documents if d.get("kind") == "Pod"]
         if not pods:
-            raise SymposiumError(f"podman's kube generation for {taskspace} gave no Pod")
+            raise SymposiumError(f"the engine's kube generation for {taskspace} gave no Pod")
         limits = Resources(self.ctx).current(taskspace)
         pod = pods[0]
         labels = {k: v for k, v in inventory.pod.labels.items() if k.startswith("io.symposium.")}

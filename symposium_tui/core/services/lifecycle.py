@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
-from symposium_tui.core.ids import container_name, pod_name, validate_id
-from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo, VolumeInfo
+from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo
 from symposium_tui.core.registry import Drift
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.readiness import PodRepair, wait_ssh_ready
 from symposium_tui.core.services.inventory import (  # noqa: F401 - also this module's to import
     Inventory,
     TaskspaceGroup,
@@ -29,11 +25,8 @@ from symposium_tui.core.taskspace import (
     AGENT_SSH_PORT,
     CONTAINER_UID,
     DEV_SSH_PORT,
-    PROJECT_MOUNT,
     REMOVED_WITH_TASKSPACE,
-    ContainerSpec,
     Taskspace,
-    VolumeMount,
 )
 
 # Looks for work that exists only in this taskspace: uncommitted changes, commits on no remote.
@@ -50,8 +43,8 @@ git log --branches --not --remotes --format='%h %s'
 # core.fsmonitor or a filter runs commands): so the check runs as that same unprivileged user,
 # never as root, and with fsmonitor off.
 WORK_CHECK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
+WORK_CHECK = ("sh", "-c", WORK_CHECK_SCRIPT)
 NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
-PROBES_AT_ONCE = 4  # work checks of stopped taskspaces in parallel
 
 
 @dataclass(frozen=True)
@@ -85,17 +78,18 @@ class UnsavedWork:
 class Lifecycle:
     def __init__(self, ctx: LifecycleContext) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
 
     # -- reading ---------------------------------------------------------------------------------
     def inventory(self, taskspace: str) -> Inventory:
-        return inventory(self.engine, taskspace)
+        return inventory(self.backend, taskspace)
 
     def list(self) -> Listing:
         """Every taskspace in two engine calls, reconciled with the registry. (Made one after the
         other: podman answers concurrent list calls one at a time anyway, measured.)"""
-        pods = self.engine.pods(L.ALL_OURS)
-        groups = group_taskspaces(pods, self.engine.containers(L.ALL_OURS))
+        seen_now = self.backend.observe(L.ALL_OURS, kinds=("pods", "containers"))
+        pods = list(seen_now.pods)
+        groups = group_taskspaces(pods, list(seen_now.containers))
         seen: dict[str, dict[str, object]] = {}
         for taskspace, group in groups.items():
             status, _ = derive_status(group.pod, group.members)
@@ -136,7 +130,7 @@ class Lifecycle:
         inventory = self.inventory(taskspace)
         if inventory.empty:
             hint = None
-            if self.engine.pod(pod_name(taskspace)) is not None:
+            if self.backend.find("pod", pod_name(taskspace)) is not None:
                 hint = f"a pod named {pod_name(taskspace)} exists, but symposium-tui did not create it"
             raise SymposiumError(f"no taskspace {taskspace!r}", hint=hint)
         return inventory
@@ -150,12 +144,12 @@ class Lifecycle:
 
     # -- driving ---------------------------------------------------------------------------------
     def start(self, taskspace: str) -> Taskspace:
-        return self._bring_up(taskspace, self.engine.start_pod)
+        return self._bring_up(taskspace, restart=False)
 
     def restart(self, taskspace: str) -> Taskspace:
-        return self._bring_up(taskspace, self.engine.restart_pod)
+        return self._bring_up(taskspace, restart=True)
 
-    def _bring_up(self, taskspace: str, pod_action: Callable[[str], None]) -> Taskspace:
+    def _bring_up(self, taskspace: str, restart: bool) -> Taskspace:
         """Under the taskspace's lock (a cleanup removing it meanwhile is refused, and sees it
         running when it re-reads it): its firewall rules checked, room made for old containers'
         CPU quotas, the pod started (or restarted), SSH waited for and the limits put back."""
@@ -163,32 +157,21 @@ class Lifecycle:
         with self.ctx.taskspace_lock(taskspace):
             inventory = self.require_pod(taskspace)
             TaskspaceNetwork(self.ctx).ensure(taskspace, inventory.security)
-            self._resources().make_room(taskspace)
-            pod_action(inventory.pod.name)
-            return self._after_start(taskspace, inventory.security)
-
-    def _resources(self) -> Resources:
-        return Resources(self.ctx)
+            resources = Resources(self.ctx)
+            resources.make_room(taskspace)
+            ports = self.backend.bring_up(taskspace, restart, self.ctx.repair_report(taskspace))
+            resources.reapply(taskspace)
+            TaskspaceNetwork(self.ctx).refuse_inside(taskspace, inventory.security)  # a new network namespace
+            self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
+                                              "dev_port": ports.get(DEV_SSH_PORT),
+                                              "agent_port": ports.get(AGENT_SSH_PORT)},
+                                  after=self.ctx.write_ssh_config)
+            return self._one(taskspace)
 
     def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:
-        inventory = self.require_pod(taskspace)
-        self.engine.stop_pod(inventory.pod.name, timeout)
+        self.require_pod(taskspace)
+        self.backend.stop(taskspace, timeout)
         self.ctx.registry.put(taskspace, {"status": "stopped", "stopped_by_user": True},
-                              after=self.ctx.write_ssh_config)
-        return self._one(taskspace)
-
-    def _after_start(self, taskspace: str, level: str) -> Taskspace:
-        ports = self.engine.pod_ports(pod_name(taskspace))
-        repair = PodRepair(self.ctx, taskspace)
-        for role, port in (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT)):
-            wait_ssh_ready(self.engine, container_name(taskspace, role), ports.get(port), repair=repair)
-        if repair.done:  # the pod was restarted while waiting for the dev container: the agent too
-            wait_ssh_ready(self.engine, container_name(taskspace, "agent"), ports.get(AGENT_SSH_PORT))
-        self._resources().reapply(taskspace)
-        TaskspaceNetwork(self.ctx).refuse_inside(taskspace, level)  # a new network namespace
-        self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
-                                          "dev_port": ports.get(DEV_SSH_PORT),
-                                          "agent_port": ports.get(AGENT_SSH_PORT)},
                               after=self.ctx.write_ssh_config)
         return self._one(taskspace)
 
@@ -196,74 +179,31 @@ class Lifecycle:
         return next(t for t in self.list().taskspaces if t.id == taskspace)
 
     # -- removing --------------------------------------------------------------------------------
-    def _project_disk_mounted(self, taskspace: str, inventory: Inventory, image: str):  # noqa: ANN202
-        project = inventory.volume("project")
-        return self._disks_mounted({taskspace: project} if project is not None and project.is_loop else {},
-                                   image)
-
-    @contextmanager
-    def _disks_mounted(self, disks: dict[str, VolumeInfo], image: str) -> Iterator[None]:
-        """While pods are stopped, a holder container keeps their project disks mounted, so the
-        workspace overlays (whose upper layers live on them) can be mounted by a probe. podman
-        mounts one container's volumes in no fixed order; in a pod, the infra container holds it."""
-        if not disks:
-            yield
-            return
-        holder = f"symposium-disk-holder-{secrets.token_hex(4)}"
-        self.engine.create_container(ContainerSpec(
-            holder, image, L.ours("probe"), entrypoint=("/bin/sh",),
-            command=("-c", "trap 'exit 0' TERM; sleep 600 & wait"), network="none",
-            volumes=tuple(VolumeMount(v.name, f"{PROJECT_MOUNT}/{t}", read_only=True) for t, v in disks.items())))
-        try:
-            self.engine.start_container(holder)
-            yield
-        finally:
-            self.engine.remove_container(holder)
-
     def unsaved_work(self, taskspace: str, inventory: Inventory) -> UnsavedWork:
         dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
-        if dev is not None and dev.running:
-            result = self.engine.exec(dev.name, ["sh", "-c", WORK_CHECK_SCRIPT], user=WORK_CHECK_USER)
-        elif inventory.volume("workspace") is not None:
-            image = dev.image if dev else self.ctx.settings.images.dev
-            with self._project_disk_mounted(taskspace, inventory, image):
-                result = self._probe_workspace(inventory, image)
-        else:
+        if not (dev is not None and dev.running) and inventory.volume("workspace") is None:
             return UnsavedWork((), ())  # no project layer left to lose
+        image = dev.image if dev else self.ctx.settings.images.dev
+        result = self.backend.run_in_workspaces({taskspace: inventory}, WORK_CHECK, WORK_CHECK_USER,
+                                                image)[taskspace]
+        if isinstance(result, str):
+            raise SymposiumError(result)
         return _work_of(result)
-
-    def _probe_workspace(self, inventory: Inventory, image: str) -> ExecResult:
-        """The work check in a throwaway container of its own that mounts this workspace alone:
-        git reads the workspace's config, attributes and filters, so taskspaces are never checked
-        next to each other's files."""
-        return self.engine.run(ContainerSpec(
-            name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
-            command=("-c", WORK_CHECK_SCRIPT), network="none", user=WORK_CHECK_USER,
-            volumes=(VolumeMount(inventory.volume("workspace").name, "/workspace", read_only=True),)))
 
     def unsaved_work_many(self, inventories: dict[str, Inventory]) -> dict[str, UnsavedWork]:
         """unsaved_work for many taskspaces: the stopped ones' project disks held by one holder,
         each workspace checked in its own probe container, a few at a time."""
-        found, stopped = {}, {}
-        for taskspace, inventory in inventories.items():
-            dev = next((c for c in inventory.containers if c.labels.get(L.ROLE) == "dev"), None)
-            if (dev is not None and dev.running) or inventory.volume("workspace") is None:
-                found[taskspace] = self.unsaved_work(taskspace, inventory)
+        found = {}
+        results = self.backend.run_in_workspaces(inventories, WORK_CHECK, WORK_CHECK_USER,
+                                                 self.ctx.settings.images.dev)
+        for taskspace in inventories:
+            result = results.get(taskspace)
+            if result is None:
+                found[taskspace] = UnsavedWork((), ())  # no project layer left to lose
+            elif isinstance(result, str):
+                found[taskspace] = UnsavedWork((), (), f"its workspace could not be checked: {result}")
             else:
-                stopped[taskspace] = inventory
-        if not stopped:
-            return found
-        disks = {t: i.volume("project") for t, i in stopped.items()}
-        image = self.ctx.settings.images.dev
-
-        def check(taskspace: str) -> tuple[str, UnsavedWork]:
-            try:
-                return taskspace, _work_of(self._probe_workspace(stopped[taskspace], image))
-            except SymposiumError as exc:
-                return taskspace, UnsavedWork((), (), f"its workspace could not be checked: {exc.message}")
-        with self._disks_mounted({t: v for t, v in disks.items() if v is not None and v.is_loop}, image):
-            with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
-                found.update(pool.map(check, sorted(stopped)))
+                found[taskspace] = _work_of(result)
         return found
 
     def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False,
@@ -282,17 +222,17 @@ class Lifecycle:
             removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "networks": [],
                                              "kept": []}
             if inventory.pod is not None:
-                self.engine.remove_pod(inventory.pod.name)
+                self.backend.remove("pod", inventory.pod.name)
                 removed["pod"].append(inventory.pod.name)
             for ctr in inventory.containers:
-                self.engine.remove_container(ctr.name)
+                self.backend.remove("container", ctr.name)
                 removed["containers"].append(ctr.name)
             if inventory.networks or inventory.security != "open":
                 removed["networks"] = TaskspaceNetwork(self.ctx).tear_down(taskspace, inventory.networks)
             roles = REMOVED_WITH_TASKSPACE + (("agent-state",) if purge_state else ())
             for role in roles:
                 for volume in (v for v in inventory.volumes if v.labels.get(L.ROLE) == role):
-                    self.engine.remove_volume(volume.name)
+                    self.backend.remove("volume", volume.name)
                     removed["volumes"].append(volume.name)
             removed["kept"] = [v.name for v in inventory.volumes if v.labels.get(L.ROLE) not in roles]
             self.ctx.registry.remove(taskspace, after=self.ctx.write_ssh_config)

@@ -101,7 +101,7 @@ class Poller(Repairs):
     def __init__(self, ctx: LifecycleContext, settings: PollerSettings | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.settings = settings or PollerSettings()
         self.clock = clock
         self.history = StatsHistory(int(self.settings.history_seconds / max(self.settings.interval, 0.1)))
@@ -173,7 +173,7 @@ class Poller(Repairs):
         delay = 0.5
         while not self._stop.is_set():
             try:
-                self._stream = self.engine.events(since)
+                self._stream = self.backend.events(since)
                 for event in self._stream:
                     delay = 0.5
                     since = event.time.timestamp() if event.time else self.clock()
@@ -203,11 +203,11 @@ class Poller(Repairs):
 
     def _tick(self, now: float) -> Snapshot:
         """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
-        calls_before = getattr(self.engine, "calls", 0)
+        calls_before = getattr(self.backend, "calls", 0)
         notices = self._recover()
-        pods = self.engine.pods(L.ALL_OURS)
+        pods = list(self.backend.observe(L.ALL_OURS, kinds=("pods",)).pods)
         containers = self._containers(pods, now)
-        stats = self.engine.stats()
+        stats = self.backend.stats()
         groups = group_taskspaces(pods, containers)
         self._levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None}
         registry = self.ctx.registry.read()
@@ -239,7 +239,7 @@ class Poller(Repairs):
         self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
         notices += tuple(self.ctx.take_notices())
         return Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
-                        getattr(self.engine, "calls", 0) - calls_before,
+                        getattr(self.backend, "calls", 0) - calls_before,
                         tuple(sorted(set(registry) - set(groups))), notices)
 
     def _recover(self) -> tuple[str, ...]:
@@ -259,7 +259,7 @@ class Poller(Repairs):
             events = bool(self._pending_events)
         if self._known_containers is None or signature != self._signature or events or \
                 now - self._containers_at >= CONTAINERS_REFRESH:
-            self._known_containers = self.engine.containers(L.ALL_OURS)
+            self._known_containers = list(self.backend.observe(L.ALL_OURS, kinds=("containers",)).containers)
             self._signature, self._containers_at = signature, now
         return self._known_containers
 
@@ -281,11 +281,11 @@ class Poller(Repairs):
         present = {t for p in pods if (t := L.taskspace_of(p.labels))}
         new = present - self._measured_for  # made since the last measurement: measured now, not in a minute
         if self._storage_at is not None and now - self._storage_at < every and not new:
-            self._storage = refresh_disks(self.engine, self._storage, self._volumes)
+            self._storage = refresh_disks(self.backend, self._storage, self._volumes)
             return
         try:
-            self._volumes = self.engine.volumes(L.ALL_OURS)
-            self._storage = measure(self.engine, limits_from(registry, pods), self._volumes)
+            self._volumes = list(self.backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes)
+            self._storage = measure(self.backend, limits_from(registry, pods), self._volumes)
         except SymposiumError:
             return  # disk use is a nicety: keep the last figures
         self._storage_at, self._measured_for = now, present
@@ -296,10 +296,10 @@ class Poller(Repairs):
         levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None
                   and any(c.running for c in g.members.values())}
         levels = {t: level for t, level in levels.items() if level != "open"}
-        if not levels or self.engine.firewall_unavailable():
+        if not levels or self.backend.firewall_unavailable():
             return {}
         try:
-            present = self.engine.firewall_taskspaces()
+            present = self.backend.enforced_taskspaces()
         except SymposiumError:
             return {}
         return {t: f"the firewall rules of its {level} level are missing" for t, level in levels.items()
@@ -328,7 +328,7 @@ class Poller(Repairs):
     def _probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
         wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
                   for role, c in g.members.items() if c.running]
-        futures = {(t, role): self._probe_pool.submit(self.ctx.engine.ssh_answers, port)
+        futures = {(t, role): self._probe_pool.submit(self.backend.ssh_answers, port)
                    for t, role, port in wanted if port}
         return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
                 for t, role, _ in wanted}

@@ -80,7 +80,7 @@ class CreateJournal:
 class Recovery:
     def __init__(self, ctx: LifecycleContext) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.journal = CreateJournal(ctx)
 
     def run(self) -> list[Recovered]:
@@ -114,23 +114,22 @@ class Recovery:
                 problems.append(f"{what}: {exc.message}")
         # The pod first: it takes its infra container (which carries the pod's labels) and its
         # members along; then what is left (an init container, a container without its pod).
-        for pod in self.engine.pods(mark):
-            attempt(f"pod {pod.name}", lambda n=pod.name: self.engine.remove_pod(n))
-        for ctr in self.engine.containers(mark):
-            attempt(f"container {ctr.name}", lambda n=ctr.name: self.engine.remove_container(n))
-        networks = self.engine.networks(mark)
-        if networks:
-            attempt(f"firewall rules of {taskspace}", lambda: self.engine.remove_firewall(taskspace))
-        for network in networks:
-            attempt(f"network {network.name}", lambda n=network.name: self.engine.remove_network(n))
+        made = self.backend.observe(mark)
+        for pod in made.pods:
+            attempt(f"pod {pod.name}", lambda n=pod.name: self.backend.remove("pod", n))
+        for ctr in self.backend.observe(mark, kinds=("containers",)).containers:  # what the pods left
+            attempt(f"container {ctr.name}", lambda n=ctr.name: self.backend.remove("container", n))
+        if made.networks:
+            attempt(f"network {', '.join(n.name for n in made.networks)} and the firewall rules of {taskspace}",
+                    lambda: self.backend.remove_network(taskspace, made.networks))
         # The overlay and the cache are views on the project disk: they go before it.
         order = {"workspace": 0, "build-cache": 1, "project": 2}
-        for volume in sorted(self.engine.volumes(mark), key=lambda v: order.get(v.labels.get(L.ROLE, ""), 3)):
-            attempt(f"volume {volume.name}", lambda n=volume.name: self.engine.remove_volume(n))
+        for volume in sorted(made.volumes, key=lambda v: order.get(v.labels.get(L.ROLE, ""), 3)):
+            attempt(f"volume {volume.name}", lambda n=volume.name: self.backend.remove("volume", n))
         if not problems:
             # The id's files and pins go only when no taskspace of that id is there: a create of an
             # id that exists (killed before it found out) made nothing of its own to remove.
-            exists = taskspace in self.ctx.registry.read() or self.engine.pod(pod_name(taskspace)) is not None
+            exists = taskspace in self.ctx.registry.read() or self.backend.find("pod", pod_name(taskspace)) is not None
             if not exists:
                 self.ctx.remove_taskspace_files(taskspace)
                 self.ctx.forget_host_keys(taskspace)

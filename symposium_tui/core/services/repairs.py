@@ -15,7 +15,7 @@ from symposium_tui.core.restarts import RestartBook, RestartRecord
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup
 from symposium_tui.core.services.network import TaskspaceNetwork
-from symposium_tui.core.services.readiness import port_forward_lost
+from symposium_tui.core.backend import TaskspaceBackend
 from symposium_tui.core.services.resources import Resources
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
@@ -27,7 +27,7 @@ class Repairs:
     """The poller's repairs (a part of Poller: its state lives there)."""
 
     ctx: LifecycleContext
-    engine: object
+    backend: TaskspaceBackend
     book: RestartBook
     restart_log: dict[str, deque[RestartRecord]]
     _log_lock: threading.Lock
@@ -72,7 +72,7 @@ class Repairs:
                 self.book.record(ctr.name, now)
                 try:
                     self._make_room(taskspace)
-                    self.engine.restart_container(ctr.name)
+                    self.backend.restart_part(taskspace, ctr.name)
                     result = "restarted"
                     self._restart_failed.pop(ctr.name, None)
                     self._put_limits_back(taskspace, [ctr.name])
@@ -115,7 +115,7 @@ class Repairs:
             role, ctr = silent[0]
             port = group.ports.get(SSH_PORTS[role])
             try:
-                why = port_forward_lost(self.engine, ctr.name, port) if port else None
+                why = self.backend.port_forward_lost(ctr.name, port) if port else None
             except SymposiumError:
                 why = None  # gone meanwhile: the next tick sees it
             if why is None:
@@ -132,7 +132,7 @@ class Repairs:
             self.book.record(key, now)
             try:
                 self._make_room(taskspace)
-                self.engine.restart_pod(pod)
+                self.backend.restart_part(taskspace)
                 result = "restarted"
                 self._put_limits_back(taskspace)
             except SymposiumError as exc:

@@ -1,9 +1,8 @@
 """Live resource changes: tiers or explicit values, applied without restarting, confirmed from
 what the processes feel, recorded, logged and re-applied after restarts.
 
-podman 4.3 has no pod update and forgets container updates on restart, so the registry holds the
-effective limits; the pod's limit is changed through the engine (pod update, or the pod's cgroup on
-a local engine) and each container's own limit through the container update API.
+Engines forget limits (podman's container updates on restart; a container's CPU quota is never set
+at creation), so the registry holds the effective limits and they are put back after every start.
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.backend import Felt
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.ids import container_name, pod_name, validate_id
+from symposium_tui.core.ids import validate_id
 from symposium_tui.core.policy import Limits
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import inventory as inventory_of
@@ -23,24 +23,6 @@ from symposium_tui.core.units import format_cpu, format_size, parse_cpu, parse_s
 
 PAGE = 4096
 MIN_MEMORY = 6 * 2**20  # podman refuses less
-FELT_SCRIPT = r"""
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-    cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/cpu.max
-else
-    cat /sys/fs/cgroup/memory/memory.limit_in_bytes
-    echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"
-fi
-"""
-
-
-@dataclass(frozen=True)
-class Felt:
-    """Limits as a container's processes read them from their cgroup (None: unlimited)."""
-
-    memory: int | None
-    cpu_millis: int | None
-
-
 @dataclass(frozen=True)
 class Adjustment:
     taskspace: str
@@ -69,26 +51,16 @@ def describe_change(old: Limits, new: Limits) -> str:
     return ", ".join(parts) or "no change"
 
 
-def parse_felt(text: str) -> Felt:
-    lines = text.split()
-    if len(lines) < 3:
-        raise SymposiumError(f"unexpected cgroup reading: {text!r}")
-    memory = None if lines[0] == "max" or int(lines[0]) >= 2**62 else int(lines[0])
-    quota, period = lines[1], int(lines[2])
-    cpu = None if quota in ("max", "-1") else int(quota) * 1000 // period
-    return Felt(memory, cpu)
-
-
 class Resources:
     def __init__(self, ctx: LifecycleContext, via: str = "cli") -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.via = via
 
     def current(self, taskspace: str) -> Limits:
         """The effective limits: what the registry recorded, else what the pod was created with."""
         entry = self.ctx.registry.read().get(taskspace, {})
-        inventory = inventory_of(self.engine, taskspace)
+        inventory = inventory_of(self.backend, taskspace)
         labels = inventory.pod.labels if inventory.pod else {}
         fallback = self.ctx.policy.resolve(labels.get(L.TIER), labels.get(L.PROJECT, ""))[1]
 
@@ -108,7 +80,7 @@ class Resources:
             new = replace(new, cpu=parse_cpu(cpu, "--cpu"))
         if new.memory < MIN_MEMORY:
             raise UsageError(f"memory {format_size(new.memory)} is too small; at least 6Mi")
-        info = self.engine.capacity()
+        info = self.backend.capacity()
         if info.memory and new.memory > info.memory:
             raise UsageError(f"memory {format_size(new.memory)} is more than the host has "
                              f"({info.memory / 2**30:.1f} GiB)")
@@ -119,7 +91,7 @@ class Resources:
     def adjust(self, taskspace: str, *, tier: str | None = None, memory: str | None = None,
                cpu: str | None = None) -> Adjustment:
         validate_id(taskspace)
-        inventory = inventory_of(self.engine, taskspace)
+        inventory = inventory_of(self.backend, taskspace)
         if inventory.pod is None:
             raise SymposiumError(f"no taskspace {taskspace!r}")
         old = self.current(taskspace)
@@ -144,35 +116,13 @@ class Resources:
         return Adjustment(taskspace, old, new, bool(running), method, felt, note)
 
     def _apply(self, taskspace: str, old: Limits, new: Limits, containers: list[str]) -> str:
-        """Widen the pod, set the containers, then narrow the pod: each step stays within the
-        pod's limit, which a container's own limit may never exceed."""
-        pod = pod_name(taskspace)
-        wide = Limits(max(old.memory, new.memory), max(old.cpu, new.cpu), new.storage)
-        method = self.engine.set_pod_limits(pod, wide.memory, wide.cpu)
-        try:
-            for name in containers:
-                self.engine.update_container(name, new.memory, new.cpu)
-        except SymposiumError:
-            for name in containers:  # back to where we were, as far as possible
-                try:
-                    self.engine.update_container(name, old.memory, old.cpu)
-                except SymposiumError:
-                    pass
-            self.engine.set_pod_limits(pod, old.memory, old.cpu)
-            raise
-        self.engine.set_pod_limits(pod, new.memory, new.cpu)
-        return method
+        """Each step stays within the taskspace's limit, which a container's may never exceed."""
+        return self.backend.apply_limits(taskspace, old, new, containers)
 
     def felt(self, taskspace: str) -> dict[str, Felt]:
-        readings = {}
-        for ctr in inventory_of(self.engine, taskspace).containers:
-            role = ctr.labels.get(L.ROLE)
-            if ctr.running and role in ("agent", "dev"):
-                result = self.engine.exec(ctr.name, ["sh", "-c", FELT_SCRIPT])
-                if result.exit_code != 0:
-                    raise SymposiumError(f"cannot read the cgroup limits in {ctr.name}: {result.stderr.strip()}")
-                readings[role] = parse_felt(result.stdout)
-        return readings
+        return {ctr.labels[L.ROLE]: self.backend.felt_limits(ctr.name)
+                for ctr in inventory_of(self.backend, taskspace).containers
+                if ctr.running and ctr.labels.get(L.ROLE) in ("agent", "dev")}
 
     def _record(self, taskspace: str, old: Limits, new: Limits, tier: str | None) -> None:
         """tier: the tier named, or "custom" for values of one's own (no tier describes them)."""
@@ -185,33 +135,24 @@ class Resources:
             "old": old.as_dict(), "new": new.as_dict(), "change": describe_change(old, new), "who": who})
 
     def make_room(self, taskspace: str) -> None:
-        """Before a start: containers made before their CPU quota was set live (older versions)
-        carry one from their creation, which podman writes again at every start; the kernel
-        refuses it above the pod's, so widen the pod to it first (reapply narrows it after)."""
-        pod = pod_name(taskspace)
-        created = [c.created_cpu_millis for role in ("agent", "dev")
-                   if (c := self.engine.container(container_name(taskspace, role))) is not None
-                   and c.created_cpu_millis]
-        if not created:
-            return
-        memory, cpu = self.engine.pod_limits(pod)
-        if cpu is not None and cpu < max(created):
-            self.engine.set_pod_limits(pod, memory or self.current(taskspace).memory, max(created))
+        """Before a start: room for the CPU quota older versions gave containers at creation
+        (the limits put back after the start narrow it again)."""
+        self.backend.make_room(taskspace, self.current(taskspace).memory)
 
     def reapply(self, taskspace: str, containers: list[str] | None = None) -> bool:
         """Put the effective limits back after a (re)start: podman forgets container updates,
         and the containers' CPU quota is never part of their creation (see Creator._container)."""
         limits = self.current(taskspace)
-        inventory = inventory_of(self.engine, taskspace)
+        inventory = inventory_of(self.backend, taskspace)
         names = [c.name for c in inventory.containers if c.running and c.labels.get(L.ROLE) in ("agent", "dev")
                  and (containers is None or c.name in containers)]
         if inventory.pod is None or not names:
             return False
-        memory, cpu = self.engine.pod_limits(inventory.pod.name)
+        memory, cpu = self.backend.taskspace_limits(taskspace)
         if memory != limits.memory or cpu != limits.cpu:
             self._apply(taskspace, Limits(memory or limits.memory, cpu or limits.cpu, limits.storage),
                         limits, names)
         else:
             for name in names:
-                self.engine.update_container(name, limits.memory, limits.cpu)
+                self.backend.set_member_limits(name, limits)
         return True

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.backend import Storage
 from symposium_tui.core.errors import SymposiumError, UsageError
-from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.ids import validate_id
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.create import Creator, Launch, Progress
@@ -23,7 +24,7 @@ from symposium_tui.core.taskspace import Taskspace
 class SecurityChange:
     def __init__(self, ctx: LifecycleContext, progress: Progress | None = None) -> None:
         self.ctx = ctx
-        self.engine = ctx.engine
+        self.backend = ctx.backend
         self.progress = progress
 
     def change(self, taskspace: str, level: str) -> tuple[str, Taskspace]:
@@ -36,14 +37,14 @@ class SecurityChange:
         old = inventory.security
         if old == level:
             return old, next(t for t in lifecycle.list().taskspaces if t.id == taskspace)
-        if level != "open" and (why := self.engine.firewall_unavailable()):
+        if level != "open" and (why := self.backend.firewall_unavailable()):
             raise SymposiumError(why, hint="nothing was changed")
         was_running = any(c.running for c in inventory.containers)
         with self.ctx.taskspace_lock(taskspace):
             launch = self._launch_of(taskspace, inventory, level)
-            self.engine.remove_pod(inventory.pod.name)
+            self.backend.remove("pod", inventory.pod.name)
             for ctr in inventory.containers:
-                self.engine.remove_container(ctr.name)
+                self.backend.remove("container", ctr.name)
             TaskspaceNetwork(self.ctx).tear_down(taskspace, inventory.networks)
             try:
                 ports = self._launch(launch)
@@ -58,7 +59,7 @@ class SecurityChange:
             self.ctx.forget_host_keys(taskspace)
             dev_port, agent_port = ports
             if not was_running:  # made running to check SSH; left as the person had it
-                self.engine.stop_pod(pod_name(taskspace))
+                self.backend.stop(taskspace)
             self.ctx.registry.put(taskspace, {"security": level, "status": "running" if was_running else "stopped",
                                               "stopped_by_user": not was_running,
                                               "dev_port": dev_port, "agent_port": agent_port},
@@ -90,4 +91,5 @@ class SecurityChange:
         return Launch(taskspace, common | {L.SECURITY: level}, Resources(self.ctx).current(taskspace),
                       images.get("agent") or self.ctx.settings.images.agent,
                       images.get("dev") or self.ctx.settings.images.dev,
-                      volumes["project"], volumes["workspace"], volumes["agent-state"], volumes["build-cache"])
+                      Storage(volumes["project"], volumes["workspace"], volumes["agent-state"],
+                              volumes["build-cache"]))

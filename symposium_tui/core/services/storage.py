@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from symposium_tui.core import display
 from symposium_tui.core import labels as L
 from symposium_tui.core.models import PodInfo, VolumeInfo
-from symposium_tui.core.taskspace import LifecycleEngine
+from symposium_tui.core.backend import TaskspaceBackend
 
 COUNTED_ROLES = ("project", "build-cache", "agent-state")
 FULL_MARGIN = 2**20  # less free space than this (or 1 % of the limit) is a full disk
@@ -62,12 +62,12 @@ class StorageUse:
 
 
 
-def measure(engine: LifecycleEngine, limits: dict[str, int],
+def measure(backend: TaskspaceBackend, limits: dict[str, int],
             volumes: list[VolumeInfo] | None = None) -> dict[str, StorageUse]:
     """limits: taskspace -> storage limit in bytes (see limits_from)."""
-    volumes = engine.volumes(L.ALL_OURS) if volumes is None else volumes
-    sizes = engine.volume_sizes(volumes)
-    space = engine.disk_space(volumes)
+    volumes = list(backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes) if volumes is None else volumes
+    sizes = backend.volume_sizes(volumes)
+    space = backend.disk_space(volumes)
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
     enforced, free = set(), {}
     for volume in volumes:
@@ -83,11 +83,11 @@ def measure(engine: LifecycleEngine, limits: dict[str, int],
             for t, roles in sorted(by_taskspace.items())}
 
 
-def refresh_disks(engine: LifecycleEngine, storage: dict[str, StorageUse],
+def refresh_disks(backend: TaskspaceBackend, storage: dict[str, StorageUse],
                   volumes: list[VolumeInfo]) -> dict[str, StorageUse]:
     """The project disks' use and free space read again (cheap: the file system, no engine
     call), between the full measurements; the other volumes keep their last figures."""
-    space = engine.disk_space([v for v in volumes if v.is_loop and v.labels.get(L.ROLE) == "project"])
+    space = backend.disk_space([v for v in volumes if v.is_loop and v.labels.get(L.ROLE) == "project"])
     fresh = dict(storage)
     for volume in volumes:
         taskspace = L.taskspace_of(volume.labels)

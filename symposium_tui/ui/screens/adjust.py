@@ -8,6 +8,7 @@ so a tier's storage does not apply to it (the preview said "storage 10Gi -> 2Gi"
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -25,6 +26,9 @@ from symposium_tui.core.units import format_cpu, format_size
 from symposium_tui.ui.forms import field_message, tier_option
 from symposium_tui.ui.messages import OperationFinished
 from symposium_tui.ui.screens.onhost import OnHost
+
+if TYPE_CHECKING:
+    from symposium_tui.session import HostSession as Services
 
 FIELDS = {"--memory": "Memory", "--cpu": "CPU", "--tier": "Tier"}
 
@@ -67,16 +71,16 @@ class AdjustScreen(OnHost, ModalScreen[Limits | None]):
         if self.services is None:
             self._error("not connected to podman yet")
             return
-        self.load_current()
+        self.load_current(self.services)
 
     @work(thread=True, exclusive=True, group="adjust", exit_on_error=False)
-    def load_current(self) -> None:
-        resources = Resources(self.services.ctx, via="dashboard")
+    def load_current(self, services: Services) -> None:
+        resources = Resources(services.ctx, via="dashboard")
         try:
             current = resources.current(self.taskspace)
-            tiers = {name: tier.limits for name, tier in sorted(self.services.ctx.policy.tiers.items())}
-            project = self.services.lifecycle.inventory(self.taskspace).volume("project")
-            capacity = self.services.ctx.engine.capacity()
+            tiers = {name: tier.limits for name, tier in sorted(services.ctx.policy.tiers.items())}
+            project = services.lifecycle.inventory(self.taskspace).volume("project")
+            capacity = services.ctx.backend.capacity()
         except SymposiumError as exc:
             self.app.call_from_thread(self._error, exc.message)
             return
@@ -110,17 +114,21 @@ class AdjustScreen(OnHost, ModalScreen[Limits | None]):
             self.query_one("#change", Static).update("")
             self._error("")
             return
-        self.preview(self.current, *wanted)
+        self.preview(self.services, self.current, *wanted)
 
     @work(thread=True, exclusive=True, group="adjust-preview", exit_on_error=False)
-    def preview(self, current: Limits, tier: str | None, memory: str | None, cpu: str | None) -> None:
+    def preview(self, services: Services, current: Limits, tier: str | None, memory: str | None,
+                cpu: str | None) -> None:
         """In a worker: checking the new limits against the host asks the engine."""
         try:
-            new = Resources(self.services.ctx).target(current, tier, memory, cpu)
+            new = Resources(services.ctx).target(current, tier, memory, cpu)
         except SymposiumError as exc:
             self.app.call_from_thread(self._previewed, "", field_message(None, exc, FIELDS))
             return
-        self.app.call_from_thread(self._previewed, self.describe(current, new), "")
+        self.app.call_from_thread(self._target_known, current, new)
+
+    def _target_known(self, current: Limits, new: Limits) -> None:
+        self._previewed(self.describe(current, new), "")  # describe reads the screen's state: here
 
     def describe(self, current: Limits, new: Limits) -> str:
         if self.storage_fixed and new.storage != current.storage:
@@ -158,12 +166,12 @@ class AdjustScreen(OnHost, ModalScreen[Limits | None]):
             self._error("choose a tier, or type a memory or cpu limit")
             return
         apply.disabled = True
-        self.apply(*wanted)
+        self.apply(self.services, *wanted)
 
     @work(thread=True, exclusive=True, group="adjust", exit_on_error=False)
-    def apply(self, tier: str | None, memory: str | None, cpu: str | None) -> None:
+    def apply(self, services: Services, tier: str | None, memory: str | None, cpu: str | None) -> None:
         try:
-            result = Resources(self.services.ctx, via="dashboard").adjust(
+            result = Resources(services.ctx, via="dashboard").adjust(
                 self.taskspace, tier=tier, memory=memory, cpu=cpu)
         except SymposiumError as exc:
             self.app.call_from_thread(self._failed, field_message(None, exc, FIELDS))

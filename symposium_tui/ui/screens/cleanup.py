@@ -7,6 +7,7 @@ The defaults are the CLI's (`cleanup` without options): 7 days, running taskspac
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -33,6 +34,9 @@ from symposium_tui.ui.forms import field_message
 from symposium_tui.ui.messages import OperationFinished
 from symposium_tui.ui.screens import cleanup_text as say
 from symposium_tui.ui.screens.onhost import OnHost
+
+if TYPE_CHECKING:
+    from symposium_tui.session import HostSession
 
 COLUMNS = {"ID": None, "STATUS": 8, "FREES": 5, "ON APPLY": 18, "WHY": None}  # None: fitted
 MOST_ID = 24
@@ -95,12 +99,12 @@ class CleanupScreen(OnHost, Screen[None]):
             return
         self._say(Text("making the plan (dry run)…"))
         self.planned_for = typed
-        self.make_plan(timedelta(seconds=seconds), self.query_one("#running", Checkbox).value)
+        self.make_plan(self.services, timedelta(seconds=seconds), self.query_one("#running", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="cleanup", exit_on_error=False)
-    def make_plan(self, inactive_for: timedelta, include_running: bool) -> None:
+    def make_plan(self, services: HostSession, inactive_for: timedelta, include_running: bool) -> None:
         try:
-            plan = Cleanup(self.services.ctx).plan(inactive_for, include_running)
+            plan = Cleanup(services.ctx).plan(inactive_for, include_running)
         except SymposiumError as exc:
             self.app.call_from_thread(self._say, Text(exc.message))
             return
@@ -202,20 +206,20 @@ class CleanupScreen(OnHost, Screen[None]):
                 return
             if force and say.held_back(plan):
                 self.app.push_screen(ConfirmScreen(say.force_question(plan)),
-                                     lambda sure: self.apply(plan, True) if sure else None)
+                                     lambda sure: self.apply(self.services, plan, True) if sure else None)
             else:
-                self.apply(plan, force)
+                self.apply(self.services, plan, force)
         self.app.push_screen(ConfirmScreen(say.apply_question(plan, force)), first)
 
     # -- apply -----------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="cleanup", exit_on_error=False)
-    def apply(self, plan: CleanupPlan, force: bool = False) -> None:
+    def apply(self, services: HostSession, plan: CleanupPlan, force: bool = False) -> None:
         self.app.call_from_thread(self._start_progress, len(plan.items))
 
         def progress(item: str, what: str) -> None:
             if what != "re-checking":
                 self.app.call_from_thread(self._advance, f"{item}: {what}")
-        outcomes = Cleanup(self.services.ctx).apply(plan, force=force, progress=progress)
+        outcomes = Cleanup(services.ctx).apply(plan, force=force, progress=progress)
         removed = sum(1 for o in outcomes if o.removed)
         freed = sum(o.bytes for o in outcomes if o.removed)
         summary = f"cleanup: {removed} removed, {len(outcomes) - removed} skipped, {fmt.size(freed)} freed"

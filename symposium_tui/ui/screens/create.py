@@ -6,6 +6,8 @@ Enter in any field creates; errors name the fields, not the CLI's flags.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -25,6 +27,9 @@ from symposium_tui.core.taskspace import PROJECT_TYPES
 from symposium_tui.ui.forms import field_message, tier_info, tier_option
 from symposium_tui.ui.messages import OperationFinished
 from symposium_tui.ui.screens.onhost import OnHost
+
+if TYPE_CHECKING:
+    from symposium_tui.session import HostSession
 
 FIELDS = {"--repo": "Repository", "--image": "Dev image", "--tier": "Tier", "--project-type": "Project type",
           "--security": "Security"}
@@ -95,16 +100,16 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
         self.query_one("#id", Input).focus()
         self._show_tier()
         if self.services is not None and self.tiers:
-            self.ask_capacity()
+            self.ask_capacity(self.services)
 
     def key_help(self) -> list[tuple[str, str]]:
         return [("tab / shift+tab", "the next / previous field"), ("enter", "create (in any field)"),
                 ("escape", "cancel (not while creating)")]
 
     @work(thread=True, exclusive=True, group="create-capacity", exit_on_error=False)
-    def ask_capacity(self) -> None:
+    def ask_capacity(self, services: HostSession) -> None:
         try:
-            capacity = self.services.ctx.engine.capacity()
+            capacity = services.ctx.backend.capacity()
         except SymposiumError:
             return  # the tiers show without the mark; create itself refuses what the host lacks
         self.app.call_from_thread(self._capacity_known, capacity)
@@ -180,11 +185,11 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
         self._error("")
         self.query_one("#create", Button).disabled = True
         self.query_one("#create-progress").display = True
-        self.run_create(request)
+        self.run_create(self.services, request)
 
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
-    def run_create(self, request: CreateRequest) -> None:
-        creator = Creator(self.services.ctx, lambda p: self.app.call_from_thread(self._progress, p))
+    def run_create(self, services: HostSession, request: CreateRequest) -> None:
+        creator = Creator(services.ctx, lambda p: self.app.call_from_thread(self._progress, p))
         try:
             taskspace = creator.create(request)
         except SymposiumError as exc:

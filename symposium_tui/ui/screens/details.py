@@ -3,6 +3,8 @@ restarts, volumes, ports and the SSH commands to copy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -10,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from symposium_tui.core import display as fmt
+from symposium_tui.core.restarts import RestartRecord
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.core.services.storage import enforcement
 from symposium_tui.core.units import format_cpu
@@ -50,10 +53,11 @@ class DetailsScreen(OnHost, Screen[None]):
             self.query_one("#summary", Static).update(f"{self.taskspace}: gone from the engine")
             return
         self._summary(status)
-        poller = self.services.poller if self.services else None
+        state = self.host_state
+        stats = state.stats if state is not None else {}
         for role in ("agent", "dev"):
             container = status.containers.get(role)
-            samples = poller.history.samples(container.name) if poller and container else []
+            samples = stats.get(container.name, []) if container else []
             cpu = [s.cpu_percent for s in samples]
             mem = [s.mem_bytes for s in samples]
             latest = samples[-1] if samples else None
@@ -71,7 +75,7 @@ class DetailsScreen(OnHost, Screen[None]):
                 f"memory │{fmt.sparkline(mem, width=width, top=float(limit or max(mem or [1]))):<{width}}│ "
                 f"{fmt.size(limit) if limit else 'no limit'}")
         self._volumes(status)
-        self._restarts(poller)
+        self._restarts(state.restarts.get(self.taskspace, ()) if state is not None else ())
 
     def _summary(self, status: TaskspaceStatus) -> None:
         health = status.health.state.value + (f" — {status.health.reason}" if status.health.reason else "")
@@ -92,8 +96,7 @@ class DetailsScreen(OnHost, Screen[None]):
                     f"storage limit {enforcement(status.storage)}")
         self.query_one("#volumes", Static).update(text)
 
-    def _restarts(self, poller: object) -> None:
-        records = list(poller.restarts_of(self.taskspace)) if poller else []
+    def _restarts(self, records: Sequence[RestartRecord]) -> None:
         if not records:
             text = "restarts: none"
         else:

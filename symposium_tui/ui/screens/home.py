@@ -8,16 +8,12 @@ from textual.screen import Screen
 from rich.text import Text
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from symposium_tui.core import display as fmt
+from symposium_tui.core.columns import Column, RowFacts, columns_of
 from symposium_tui.core.services.poller import TaskspaceStatus
 from symposium_tui.ui import columns as fitting
 from symposium_tui.ui.keys import allowed
 
-COLUMNS = ("ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY")
 ROWS_AROUND = 5  # the screen's rows that are not the table's: header, status, selected, footer, column names
-NET_SHORT = {"isolated": "isol", "restricted": "restr", "open": "open"}  # the security level
-HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "creating": "cyan",
-                "stopped": "dim", "gone from engine": "magenta", "host down": "bold red"}
 
 
 class HomeScreen(Screen[None]):
@@ -45,6 +41,7 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.rows: dict[str, tuple[str, TaskspaceStatus]] = {}  # "host/id" -> (host, status)
         self.gone: list[tuple[str, str]] = []  # (host, id) in a registry, gone from its engine
+        self.down: set[str] = set()  # hosts that do not answer: their last known rows stay, marked
         self._shown: dict[str, dict[str, Text]] = {}  # the cells on screen, per row
         self._layout: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())  # columns shown, their widths
         # Set when the cursor went to a neighbour because its row was gone (for now): (the row it
@@ -54,8 +51,8 @@ class HomeScreen(Screen[None]):
         self.filter_text = ""
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        return ("HOST", *COLUMNS) if self.app.several_hosts else COLUMNS
+    def columns(self) -> tuple[Column, ...]:
+        return columns_of("dashboard", self.app.several_hosts)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,47 +109,29 @@ class HomeScreen(Screen[None]):
             self.gone += [(name, gone) for gone in state.snapshot.registry_only]
         self._render_rows()
 
-    def _cells(self, host: str, status: TaskspaceStatus) -> dict[str, Text]:
+    def _cells(self, host: str, status: TaskspaceStatus, columns: tuple[Column, ...]) -> dict[str, Text]:
         """Rich Text, not markup strings: the table re-renders every visible cell on each change,
         and would parse markup each time (and ids and projects are not ours to interpret)."""
-        cells = dict(zip(COLUMNS, self._texts(host, status)))
-        cells["HOST"] = host
-        return {column: cell if isinstance(cell, Text) else Text(cell) for column, cell in cells.items()}
+        state = self.app.hosts.get(host)
+        facts = RowFacts.of_status(status, host, host_down=host in self.down,
+                                   samples=state.stats if state is not None else None)
+        return {c.header: Text(c.text(facts), style=c.style(facts) if c.style else "") for c in columns}
 
-    def _gone_cells(self, host: str, taskspace: str) -> dict[str, Text]:
-        cells = {column: Text("-") for column in self.columns}
+    def _gone_cells(self, host: str, taskspace: str, columns: tuple[Column, ...]) -> dict[str, Text]:
+        cells = {column.header: Text("-") for column in columns}
         cells.update(HOST=Text(host), ID=Text(taskspace), HEALTH=Text("gone", style="magenta"))
         return cells
 
-    def _texts(self, host: str, status: TaskspaceStatus) -> tuple[str | Text, ...]:
-        history = getattr(self.app.services_for(host), "poller", None)
-        cpu_values = []
-        if history is not None:
-            names = [c.name for c in status.containers.values()]
-            series = [history.history.samples(n) for n in names]
-            length = max((len(s) for s in series), default=0)
-            for i in range(length):
-                cpu_values.append(sum(s[i - length + len(s)].cpu_percent for s in series
-                                      if i - length + len(s) >= 0))
-        health = status.health.state.value
-        if host in getattr(self, "down", ()):
-            health = "host down"  # its last known rows stay, marked: the host does not answer
-        style = HEALTH_STYLE.get(health, "")
-        flag = "!" if status.storage is not None and status.storage.over else ""
-        return (status.id, status.project or "-", Text(health, style=style) + flag,
-                status.tier or "-", NET_SHORT.get(status.security, status.security or "-"),
-                str(status.dev_port or "-"), str(status.agent_port or "-"),
-                fmt.percent(status.cpu_percent), fmt.memory(status.mem_bytes, status.mem_limit),
-                fmt.sparkline(cpu_values[-10:], width=10), fmt.ago(status.last_activity))
-
     def _render_rows(self) -> None:
         table = self.query_one("#taskspaces", DataTable)
-        rows = {key: self._cells(host, status) for key, (host, status) in self.rows.items()
+        columns = self.columns
+        rows = {key: self._cells(host, status, columns) for key, (host, status) in self.rows.items()
                 if self._matches(status)}
-        rows |= {f"gone:{host}/{g}": self._gone_cells(host, g) for host, g in self.gone if self._matches_text(g)}
+        rows |= {f"gone:{host}/{g}": self._gone_cells(host, g, columns) for host, g in self.gone
+                 if self._matches_text(g)}
         keys = list(rows)
         before, before_index = self._selected_key(), table.cursor_row
-        if self._fit_columns(table, rows):
+        if self._fit_columns(table, rows, columns):
             self._shown = {}
         shown = self._layout[0]
         if [str(k.value) for k in table.rows] == keys:
@@ -173,15 +152,15 @@ class HomeScreen(Screen[None]):
             hint.display = not keys
         self._describe_selected()
 
-    def _fit_columns(self, table: DataTable, rows: dict[str, dict[str, Text]]) -> bool:
+    def _fit_columns(self, table: DataTable, rows: dict[str, dict[str, Text]],
+                     columns: tuple[Column, ...]) -> bool:
         """Lay the columns out for the width there is; True when they changed (rows cleared)."""
-        columns = self.columns
-        values = {c: [cells[c].plain for cells in rows.values()] for c in ("ID", "PROJECT", "HOST")}
+        values = {c.header: [cells[c.header].plain for cells in rows.values()] for c in columns if c.width is None}
         widths = fitting.natural_widths(columns, values)
         available = self.size.width or self.app.size.width
         if len(rows) > max(self.size.height - ROWS_AROUND, 1):
             available -= table.styles.scrollbar_size_vertical  # the vertical scrollbar takes its share
-        shown = tuple(fitting.fit(columns, widths, available))
+        shown = tuple(fitting.fit([c.header for c in columns], widths, available))
         layout = (shown, tuple(widths[c] for c in shown))
         if layout == self._layout:
             return False
@@ -216,7 +195,7 @@ class HomeScreen(Screen[None]):
             line = f"{status.id}: {status.health}"
             if self.app.several_hosts:
                 line = f"{status.id} on {host}: {status.health}"
-            if host in getattr(self, "down", ()):
+            if host in self.down:
                 line = f"{status.id}: {host} does not answer; its last known state is shown"
             if status.storage is not None:
                 line += f" · storage {status.storage.describe()}"

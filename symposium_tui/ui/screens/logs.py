@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, RichLog, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.ui.screens.onhost import OnHost
@@ -120,11 +121,10 @@ class LogsScreen(OnHost, Screen[None]):
         if self.services is None:
             self.note("not connected to podman yet")
             return
-        self.follow(self.container, self.timestamps, self.generation)
+        self.follow(self.services.ctx.backend, self.container, self.timestamps, self.generation)
 
     @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
-    def follow(self, container: str, timestamps: bool, generation: int) -> None:
-        engine = self.services.connection.engine
+    def follow(self, engine: Any, container: str, timestamps: bool, generation: int) -> None:
         worker = get_current_worker()
         try:
             lines = engine.logs(container, tail=TAIL, timestamps=timestamps)
@@ -134,8 +134,7 @@ class LogsScreen(OnHost, Screen[None]):
         except SymposiumError as exc:
             self.app.call_from_thread(self.note, f"cannot read logs: {exc.message}", generation)
             return
-        self._stream = stream
-        if worker.is_cancelled:
+        if not self.app.call_from_thread(self._stream_opened, stream, generation, worker):
             stream.close()
             return
         try:
@@ -144,6 +143,13 @@ class LogsScreen(OnHost, Screen[None]):
         except SymposiumError as exc:
             if not worker.is_cancelled and not stream.closed:
                 self.app.call_from_thread(self.note, f"log stream ended: {exc.message}", generation)
+
+    def _stream_opened(self, stream: Any, generation: int, worker: Worker[None]) -> bool:
+        """Kept, for _stop_stream to close, unless the follow it is for was stopped meanwhile."""
+        if worker.is_cancelled or generation != self.generation:
+            return False
+        self._stream = stream
+        return True
 
     def add_lines(self, lines: list[str], generation: int | None = None, at_start: bool = False) -> None:
         if generation is not None and generation != self.generation:
@@ -192,14 +198,15 @@ class LogsScreen(OnHost, Screen[None]):
             self.notify(f"at most {MAX_LINES} lines are kept here: `symposium-tui logs` reads them all")
             return
         self.loading_older = True
-        self.read_older(self.container, self.timestamps, list(self.lines), self.generation)
+        self.read_older(self.services.ctx.backend, self.container, self.timestamps, list(self.lines),
+                        self.generation)
 
     @work(thread=True, exclusive=True, group="logs-older", exit_on_error=False)
-    def read_older(self, container: str, timestamps: bool, shown: list[str], generation: int) -> None:
+    def read_older(self, engine: Any, container: str, timestamps: bool, shown: list[str], generation: int) -> None:
         # The engine reads a tail only: ask for more than is shown, keep what comes before it.
         wanted = len(shown) + TAIL
         try:
-            fetched = self.services.connection.engine.logs(container, tail=wanted, timestamps=timestamps)
+            fetched = engine.logs(container, tail=wanted, timestamps=timestamps)
         except SymposiumError as exc:
             self.app.call_from_thread(self._older_failed, exc.message)
             return

@@ -21,3 +21,8 @@ class OnHost:
     @property
     def snapshot(self) -> Any:
         return self.app.snapshot_for(self.engine_host)  # type: ignore[attr-defined]
+
+    @property
+    def host_state(self) -> Any:
+        """The host as the UI thread last heard of it (HostState): snapshot, stats, restarts."""
+        return self.app.hosts.get(self.engine_host)  # type: ignore[attr-defined]

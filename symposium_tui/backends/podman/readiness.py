@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
+from symposium_tui.backends.podman.specs import PodmanEngine
+from symposium_tui.core.backend import RepairReport
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.net import wait_for
-from symposium_tui.core.restarts import RestartRecord
-from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT, LifecycleEngine
+from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
 READY_TIMEOUT = 60.0
 REPAIR_AFTER = 10.0  # seconds of a silent port, with sshd listening inside, before the pod is restarted once
@@ -18,7 +18,7 @@ REPAIR_EVERY = 5.0  # after that, how often to look again until it is repaired o
 PATIENT_PROBE = 3.0  # seconds the last probe before a repair waits for a greeting (busy cores)
 
 
-def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
+def wait_ssh_ready(engine: PodmanEngine, container: str, port: int | None,
                    repair: PodRepair | None = None) -> None:
     """Until the container's SSH server greets on its published port; fails fast if it dies.
 
@@ -53,7 +53,7 @@ def wait_ssh_ready(engine: LifecycleEngine, container: str, port: int | None,
                                   "the product's own images do" if "exit code" in why else None)
 
 
-def last_output(engine: LifecycleEngine, container: str, lines: int = 8) -> list[str]:
+def last_output(engine: PodmanEngine, container: str, lines: int = 8) -> list[str]:
     """The container's last lines of output, each one line of printable text."""
     try:
         output = engine.logs(container, tail=lines)
@@ -63,7 +63,7 @@ def last_output(engine: LifecycleEngine, container: str, lines: int = 8) -> list
     return [line for line in cleaned if line][-lines:]
 
 
-def port_forward_lost(engine: LifecycleEngine, container: str, port: int) -> str | None:
+def port_forward_lost(engine: PodmanEngine, container: str, port: int) -> str | None:
     """Why the published PORT looks lost while sshd listens inside the container; None when it
     is not that (sshd not listening yet, the container stopping, or a patient probe answered)."""
     listening, detail = look_inside(engine, container, port)
@@ -77,25 +77,22 @@ def port_forward_lost(engine: LifecycleEngine, container: str, port: int) -> str
 
 class PodRepair:
     """The one repair wait_ssh_ready may ask for: restart the pod, which makes its port forwards
-    again. Said as a notice and in restarts.log, so a person can see it happened."""
+    again. Reported (core logs it in restarts.log and says it), so a person can see it happened."""
 
-    def __init__(self, ctx: LifecycleContext, taskspace: str) -> None:
-        self.ctx, self.taskspace, self.pod, self.done = ctx, taskspace, pod_name(taskspace), False
+    def __init__(self, engine: PodmanEngine, taskspace: str, report: RepairReport) -> None:
+        self.engine, self.taskspace, self.pod, self.done = engine, taskspace, pod_name(taskspace), False
+        self.report = report
 
     def __call__(self, why: str) -> None:
         self.done = True
         try:
-            self.ctx.engine.restart_pod(self.pod)
+            self.engine.restart_pod(self.pod)
         except SymposiumError as exc:
-            self._log(why, f"failed: {exc.message}")
+            self.report(self.pod, why, f"failed: {exc.message}")
             raise SymposiumError(f"{why}; restarting pod {self.pod} to make its port forwards again "
                                  f"failed: {exc.message}", hint=exc.hint) from exc
-        self._log(why, "restarted")
-        self.ctx.note(f"{why}; restarted pod {self.pod} to make its port forwards again")
-
-    def _log(self, why: str, result: str) -> None:
-        """The same line the poller writes for its restarts."""
-        self.ctx.log("restarts.log", RestartRecord(time.time(), self.taskspace, self.pod, why, result).log_line())
+        self.report(self.pod, why, "restarted",
+                    f"{why}; restarted pod {self.pod} to make its port forwards again")
 
 
 # Whether anything listens on the SSH port inside the container's network namespace
@@ -110,7 +107,7 @@ tail -n 3 /var/log/sshd.log 2>/dev/null | sed 's/^/sshd: /'
 """
 
 
-def look_inside(engine: LifecycleEngine, container: str, port: int) -> tuple[bool, str]:
+def look_inside(engine: PodmanEngine, container: str, port: int) -> tuple[bool, str]:
     """(whether sshd listens inside the container, what a person needs when SSH never greeted):
     what the published PORT did, and what the container shows. A port forward gone wrong reads
     differently from a dead sshd."""

@@ -1,4 +1,4 @@
-"""A taskspace's storage, made for a create: its project disk (an ext4 file system of exactly
+"""A taskspace's storage on podman, made for a create: its project disk (an ext4 file system of exactly
 the storage limit in a sparse file, loop-mounted by podman as the writable layer), agent state,
 build cache, the repository's shared base (cloned once, under a lock), and the copy-on-write
 workspace (an overlay of the base below the layer) both containers mount."""
@@ -6,27 +6,20 @@ workspace (an overlay of the base below the layer) both containers mount."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from symposium_tui.backends.podman.specs import BindMount, ContainerSpec, PodmanEngine, VolumeMount, VolumeSpec
 from symposium_tui.core import labels as L
+from symposium_tui.core.backend import Storage, StorageRequest, Undo
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.fsutil import locked
 from symposium_tui.core.ids import volume_name
 from symposium_tui.core.models import ExecResult, VolumeInfo
-from symposium_tui.core.repos import RepoSpec, person_git_identity
-from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.rollback import Rollback
-from symposium_tui.core.taskspace import (
-    BUILD_CACHE_DIRS,
-    CONTAINER_UID,
-    BindMount,
-    ContainerSpec,
-    VolumeMount,
-    VolumeSpec,
-)
+from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, CONTAINER_UID
 
 # Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
 # through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
@@ -78,32 +71,37 @@ class TaskspaceVolumes:
 
 
 class ProjectStorage:
-    def __init__(self, ctx: LifecycleContext, mark: dict[str, str]) -> None:
-        self.ctx = ctx
-        self.engine = ctx.engine
-        self.mark = mark
+    """provision(): the volumes of one create, each undone by `undo` if the create fails."""
 
-    def volumes(self, taskspace: str, rollback: Rollback) -> TaskspaceVolumes:
-        disk = self._volume(taskspace, "project-disk", rollback)
-        layer = self._volume(taskspace, "project", rollback, options={
+    def __init__(self, engine: PodmanEngine, request: StorageRequest, undo: Undo) -> None:
+        self.engine, self.request, self.undo = engine, request, undo
+        self.mark = request.labels
+
+    def provision(self, step: Callable[[str], None]) -> Storage:
+        request = self.request
+        step("volumes")
+        volumes = self.volumes(request.taskspace)
+        step("project")
+        lock = request.base_lock(request.repo.base_volume) if request.base_lock else nullcontext()
+        with lock:
+            base = self._base_volume(request.repo)
+            self._init_storage(request.repo, base, volumes.disk, volumes.state, request.project_type,
+                               request.size, request.image)
+        workspace = self._workspace_volume(request.taskspace, base, volumes.layer)
+        return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name)
+
+    def volumes(self, taskspace: str) -> TaskspaceVolumes:
+        disk = self._volume(taskspace, "project-disk")
+        layer = self._volume(taskspace, "project", options={
             "type": "ext4", "device": f"{disk.mountpoint}/{PROJECT_DISK_FILE}", "o": "loop"})
-        state = self._volume(taskspace, "agent-state", rollback, reuse=True)
+        state = self._volume(taskspace, "agent-state", reuse=True)
         # uid/gid: podman would otherwise give the cache to the first container's user (root).
-        cache = self._volume(taskspace, "build-cache", rollback, options={
+        cache = self._volume(taskspace, "build-cache", options={
             "type": "none", "device": f"{layer.mountpoint}/cache",
             "o": f"bind,uid={CONTAINER_UID},gid={CONTAINER_UID}"})
         return TaskspaceVolumes(disk, layer, state, cache)
 
-    def prepare(self, taskspace: str, repo: RepoSpec, volumes: TaskspaceVolumes, project_type: str, size: int,
-                image: str, rollback: Rollback) -> str:
-        """The base (made once per repository), the project disk's file system, the agent state's
-        folders; returns the workspace volume's name."""
-        with locked(self.ctx.lock_path(repo.base_volume)):
-            base = self._base_volume(repo, rollback)
-            self._init_storage(repo, base, volumes.disk, volumes.state, project_type, size, image)
-        return self._workspace_volume(taskspace, base, volumes.layer, rollback)
-
-    def _volume(self, taskspace: str, role: str, rollback: Rollback, reuse: bool = False,
+    def _volume(self, taskspace: str, role: str, reuse: bool = False,
                 options: dict[str, str] | None = None) -> VolumeInfo:
         name = volume_name(taskspace, role)
         existing = self.engine.volume(name)
@@ -115,10 +113,10 @@ class ProjectStorage:
                 "" if L.is_ours(existing.labels) else " and was not created by symposium-tui"),
                 hint="remove it, or choose another id")
         volume = self.engine.create_volume(VolumeSpec(name, L.ours(role, taskspace) | self.mark, options or {}))
-        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
+        self.undo(f"volume {name}", lambda: self.engine.remove_volume(name))
         return volume
 
-    def _base_volume(self, repo: RepoSpec, rollback: Rollback) -> VolumeInfo:
+    def _base_volume(self, repo: RepoSpec) -> VolumeInfo:
         existing = self.engine.volume(repo.base_volume)
         if existing is not None:
             if existing.labels.get(L.ROLE) != "project-base" or not L.is_ours(existing.labels):
@@ -127,7 +125,7 @@ class ProjectStorage:
             return existing
         labels = L.ours("project-base") | {L.PROJECT: repo.project, L.REPO: repo.source}
         volume = self.engine.create_volume(VolumeSpec(repo.base_volume, labels))
-        rollback.add(f"volume {repo.base_volume}", lambda: self.engine.remove_volume(repo.base_volume))
+        self.undo(f"volume {repo.base_volume}", lambda: self.engine.remove_volume(repo.base_volume))
         return volume
 
     def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
@@ -156,15 +154,10 @@ class ProjectStorage:
                      str(size), *BUILD_CACHE_DIRS[project_type]),
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
                      VolumeMount(state.name, "/state")),
-            binds=binds, network=None if repo.needs_network else "none", env=self._git_identity())
+            binds=binds, network=None if repo.needs_network else "none", env=self.request.git_identity)
         return self.engine.run(spec, files=files)
 
-    def _git_identity(self) -> dict[str, str]:
-        name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
-        return {k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v}
-
-    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo,
-                          rollback: Rollback) -> str:
+    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo) -> str:
         """One overlay mount both containers share: the base read-only below, this layer on top."""
         name = volume_name(taskspace, "workspace")
         if self.engine.volume(name) is not None:
@@ -173,7 +166,7 @@ class ProjectStorage:
                    "o": f"lowerdir={base.mountpoint}/repo,upperdir={layer.mountpoint}/upper,"
                         f"workdir={layer.mountpoint}/work"}
         self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace) | self.mark, options))
-        rollback.add(f"volume {name}", lambda: self.engine.remove_volume(name))
+        self.undo(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
 
 

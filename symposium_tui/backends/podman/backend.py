@@ -1,0 +1,163 @@
+"""PodmanBackend: core's TaskspaceBackend on a podman engine. Its parts (storage, launch, limits,
+workspaces, network level, readiness) are in the modules beside it; `engine` is the adapter of
+podman's REST API (adapter.Engine) they all drive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from symposium_tui.backends.podman.launch import bring_up, launch
+from symposium_tui.backends.podman.limits import PodmanLimits
+from symposium_tui.backends.podman.netlevel import PodmanNetworkLevel
+from symposium_tui.backends.podman.readiness import port_forward_lost
+from symposium_tui.backends.podman.specs import PodmanEngine
+from symposium_tui.backends.podman.storage import ProjectStorage
+from symposium_tui.backends.podman.workspaces import PodmanWorkspaces
+from symposium_tui.core.backend import (
+    EventFeed,
+    LaunchSpec,
+    LineFeed,
+    Observation,
+    RepairReport,
+    Storage,
+    StorageRequest,
+    Undo,
+)
+from symposium_tui.core.errors import UsageError
+from symposium_tui.core.ids import pod_name
+from symposium_tui.core.models import (
+    ContainerInfo,
+    ContainerStats,
+    EngineInfo,
+    ExecResult,
+    HostCapacity,
+    ImageInfo,
+    NetworkInfo,
+    PodInfo,
+    VolumeInfo,
+)
+
+KINDS = ("pods", "containers", "volumes", "networks")
+
+
+class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
+    name = "podman"
+
+    def __init__(self, engine: PodmanEngine) -> None:
+        self.engine = engine
+        self.local = bool(getattr(engine, "local", False))
+        self.reaches_ports = bool(getattr(engine, "reaches_ports", True))
+
+    @property
+    def calls(self) -> int:
+        """Engine calls made so far (the poller's snapshots and the benchmarks count them)."""
+        return int(getattr(self.engine, "calls", 0))
+
+    # -- the host ---------------------------------------------------------------------------------
+    def info(self) -> EngineInfo:
+        return self.engine.info()
+
+    def capacity(self) -> HostCapacity:
+        return self.engine.capacity()
+
+    def image(self, name: str) -> ImageInfo | None:
+        return self.engine.image(name)
+
+    # -- observe ----------------------------------------------------------------------------------
+    def observe(self, selector: dict[str, str] | None = None, kinds: tuple[str, ...] = KINDS) -> Observation:
+        unknown = set(kinds) - set(KINDS)
+        if unknown:
+            raise UsageError(f"unknown kinds of objects: {', '.join(sorted(unknown))}")
+        return Observation(**{kind: tuple(getattr(self.engine, kind)(selector)) for kind in kinds})
+
+    # -- storage, launch, run ---------------------------------------------------------------------
+    def find(self, kind: str, name: str) -> PodInfo | ContainerInfo | VolumeInfo | NetworkInfo | None:
+        finders = {"pod": self.engine.pod, "container": self.engine.container, "volume": self.engine.volume,
+                   "network": self.engine.network}
+        if kind not in finders:
+            raise UsageError(f"unknown kind of object {kind!r}")
+        return finders[kind](name)
+
+    def provision_storage(self, request: StorageRequest, undo: Undo, step: Callable[[str], None]) -> Storage:
+        return ProjectStorage(self.engine, request, undo).provision(step)
+
+    def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
+               step: Callable[[str], None]) -> tuple[int, int]:
+        return launch(self.engine, spec, undo, report, step)
+
+    def bring_up(self, taskspace: str, restart: bool, report: RepairReport) -> dict[int, int]:
+        return bring_up(self.engine, taskspace, restart, report)
+
+    def stop(self, taskspace: str, timeout: int = 10) -> None:
+        self.engine.stop_pod(pod_name(taskspace), timeout)
+
+    def restart_part(self, taskspace: str, part: str | None = None) -> None:
+        """One container of the taskspace (its name), or the whole taskspace (None)."""
+        if part is None:
+            self.engine.restart_pod(pod_name(taskspace))
+        else:
+            self.engine.restart_container(part)
+
+    def remove(self, kind: str, name: str) -> None:
+        """One object of a taskspace, by kind (pod, container, volume, network) and name."""
+        removers = {"pod": self.engine.remove_pod, "container": self.engine.remove_container,
+                    "volume": self.engine.remove_volume, "network": self.engine.remove_network}
+        if kind not in removers:
+            raise UsageError(f"unknown kind of object {kind!r}")
+        removers[kind](name)
+
+    def removal_commands(self, kind: str, names: list[str]) -> list[str]:
+        """How a person would remove these by hand, for a dry run to show."""
+        if not names:
+            return []
+        if kind == "pod":
+            return [f"podman pod rm --force {name}" for name in names]
+        if kind == "volume":
+            return ["podman volume rm " + " ".join(names)]
+        if kind == "network":
+            return [f"podman network rm {name}  (and its firewall rules)" for name in names]
+        return [f"podman rm --force {name}" for name in names]
+
+    # -- measure storage --------------------------------------------------------------------------
+    def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
+        return self.engine.volume_sizes(volumes)
+
+    def disk_space(self, volumes: list[VolumeInfo]) -> dict[str, tuple[int, int]]:
+        return self.engine.disk_space(volumes)
+
+    # -- probes, streams, export ------------------------------------------------------------------
+    def ssh_answers(self, port: int) -> bool:
+        return self.engine.ssh_answers(port)
+
+    def port_forward_lost(self, member: str, port: int) -> str | None:
+        return port_forward_lost(self.engine, member, port)
+
+    def stats(self) -> list[ContainerStats]:
+        return self.engine.stats()
+
+    def events(self, since: float | None = None) -> EventFeed:
+        return self.engine.events(since)
+
+    def logs(self, member: str, tail: int = 200, timestamps: bool = False) -> list[str]:
+        return self.engine.logs(member, tail=tail, timestamps=timestamps)
+
+    def follow_logs(self, member: str, since: float | None = None, timestamps: bool = False) -> LineFeed:
+        return self.engine.follow_logs(member, since=since, timestamps=timestamps)
+
+    def generate_kube(self, taskspace: str) -> str:
+        return self.engine.generate_kube(pod_name(taskspace))
+
+    # -- what doctor checks -----------------------------------------------------------------------
+    @property
+    def uri(self) -> str:
+        return str(getattr(self.engine, "uri", ""))
+
+    @property
+    def source(self) -> str:
+        return str(getattr(self.engine, "source", ""))
+
+    def run_throwaway(self, image: str, command: list[str], *, timeout: float = 60.0) -> ExecResult:
+        return self.engine.run_throwaway(image, command, timeout=timeout)
+
+    def probe_pod(self, image: str, port: int, *, timeout: float = 30.0) -> tuple[int, str | None]:
+        return self.engine.probe_pod(image, port, timeout=timeout)

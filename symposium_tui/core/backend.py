@@ -1,0 +1,206 @@
+"""The seam between what the product decides and how an engine does it.
+
+core/services decide: validation, locks, the create journal and rollback, tiers and policy, the
+registry and SSH config, health rules, cleanup plans. A backend does: it turns "a taskspace with
+this storage, these limits, this network level" into its engine's objects, and reads them back.
+Everything here is at the size of a taskspace; what a pod, a volume driver, a cgroup file or an
+iptables chain is, only the backend knows. symposium_tui/backends/ has one package per backend
+(podman today) and chooses one by the engine URL's scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.models import (
+    ContainerInfo,
+    ContainerStats,
+    EngineEvent,
+    EngineInfo,
+    ExecResult,
+    HostCapacity,
+    ImageInfo,
+    NetworkInfo,
+    PodInfo,
+    VolumeInfo,
+)
+from symposium_tui.core.policy import Limits
+from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.security import AllowRule
+
+# (what, how to take it away): a failed operation's undo list (services.rollback.Rollback.add).
+Undo = Callable[[str, Callable[[], None]], None]
+# A repair the backend made on its own while waiting: (the object restarted, why, the result, what
+# to tell the person); core logs it in restarts.log beside the poller's own.
+RepairReport = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the engine holds of the product's objects (all, or those a selector picks)."""
+
+    pods: tuple[PodInfo, ...] = ()
+    containers: tuple[ContainerInfo, ...] = ()
+    volumes: tuple[VolumeInfo, ...] = ()
+    networks: tuple[NetworkInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """One taskspace's objects."""
+
+    pod: PodInfo | None
+    containers: tuple[ContainerInfo, ...]
+    volumes: tuple[VolumeInfo, ...]
+    networks: tuple[NetworkInfo, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.pod is None and not self.containers and not self.volumes and not self.networks
+
+    @property
+    def security(self) -> str:
+        return (self.pod.labels.get(L.SECURITY) if self.pod else None) or "open"
+
+    def volume(self, role: str) -> VolumeInfo | None:
+        return next((v for v in self.volumes if v.labels.get(L.ROLE) == role), None)
+
+
+@dataclass(frozen=True)
+class StorageRequest:
+    """A new taskspace's storage: its writable project disk of `size` bytes, agent state (kept
+    from an earlier taskspace of the id), build cache, the repository's shared base and the
+    copy-on-write workspace of the base both containers mount."""
+
+    taskspace: str
+    repo: RepoSpec
+    project_type: str
+    size: int
+    image: str  # the image the preparation runs in (it has git)
+    labels: dict[str, str]  # put on everything made (the create's mark)
+    git_identity: dict[str, str] = field(default_factory=dict)  # name, email for the taskspace's repo
+    base_lock: Callable[[str], AbstractContextManager[None]] | None = None  # held while a base is made
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A taskspace's storage as the backend made it (names a later launch passes back)."""
+
+    layer: str  # the project disk's file system: the workspace's writes and the build cache
+    workspace: str
+    state: str
+    cache: str
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """What a taskspace's running parts are made from: its storage exists already."""
+
+    taskspace: str
+    labels: dict[str, str]  # project, repo, tier, security level, project type, creation time
+    limits: Limits
+    agent_image: str
+    dev_image: str
+    storage: Storage
+    # /agent/NAME in the agent container, read-only; given the (dev, agent) ports once they are known
+    agent_files: Callable[[int, int], dict[str, Path]]
+    network: str | None = None  # the taskspace's own network (ensure_network), None: the default
+    mark: dict[str, str] = field(default_factory=dict)  # labels of the operation in progress
+
+
+@dataclass(frozen=True)
+class Felt:
+    """Limits as a container's processes read them from their cgroup (None: unlimited)."""
+
+    memory: int | None
+    cpu_millis: int | None
+
+
+class EventFeed(Protocol):
+    """Engine events as they happen; close() from another thread ends the iteration."""
+
+    def __iter__(self) -> Iterator[EngineEvent]: ...
+    def close(self) -> None: ...
+
+
+class LineFeed(Protocol):
+    """A container's log lines as they come; close() from another thread ends the iteration."""
+
+    def __iter__(self) -> Iterator[str]: ...
+    def close(self) -> None: ...
+
+
+class TaskspaceBackend(Protocol):
+    """What core asks of an engine, in twelve groups of operations."""
+
+    name: str  # "podman"
+    local: bool  # on this machine: its bind mounts, file systems and loopback ports are ours to use
+    reaches_ports: bool  # the ports it publishes on its host's loopback can be reached from here
+
+    # 1. the host
+    def info(self) -> EngineInfo: ...
+    def capacity(self) -> HostCapacity: ...
+    def image(self, name: str) -> ImageInfo | None: ...
+
+    # 2. observe: the product's objects, one taskspace's (by selector) or all
+    def observe(self, selector: dict[str, str] | None = None,
+                kinds: tuple[str, ...] = ("pods", "containers", "volumes", "networks")) -> Observation: ...
+    def find(self, kind: str, name: str) -> PodInfo | ContainerInfo | VolumeInfo | NetworkInfo | None:
+        """One object by kind and name, whoever made it (None: there is none)."""
+
+    # 3. provision storage; `step` is told "volumes", then "project" as each begins
+    def provision_storage(self, request: StorageRequest, undo: Undo, step: Callable[[str], None]) -> Storage: ...
+
+    # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
+    #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins
+    def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
+               step: Callable[[str], None]) -> tuple[int, int]: ...
+
+    # 5. run: start or restart (and wait for SSH), stop, restart one part, take things away
+    def bring_up(self, taskspace: str, restart: bool, report: RepairReport) -> dict[int, int]: ...
+    def stop(self, taskspace: str, timeout: int = 10) -> None: ...
+    def restart_part(self, taskspace: str, part: str | None = None) -> None: ...
+    def remove(self, kind: str, name: str) -> None: ...
+    def removal_commands(self, kind: str, names: list[str]) -> list[str]: ...
+
+    # 6. limits: set them (widen, set the members, narrow), read what the processes feel
+    def apply_limits(self, taskspace: str, old: Limits, new: Limits, members: list[str]) -> str: ...
+    def set_member_limits(self, member: str, limits: Limits) -> None: ...
+    def taskspace_limits(self, taskspace: str) -> tuple[int | None, int | None]: ...
+    def make_room(self, taskspace: str, memory: int) -> None: ...
+    def felt_limits(self, member: str) -> Felt: ...
+
+    # 7. run a script in taskspaces' workspaces (a running dev container, else a probe)
+    def run_in_workspaces(self, workspaces: dict[str, Inventory], command: tuple[str, ...], user: str,
+                          image: str) -> dict[str, ExecResult | str]: ...
+
+    # 8. measure storage: bytes used per volume; (used, free) of file systems mounted here
+    def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]: ...
+    def disk_space(self, volumes: list[VolumeInfo]) -> dict[str, tuple[int, int]]: ...
+
+    # 9. the network level: a network of the taskspace's own with its rules, kept and removed
+    def firewall_unavailable(self) -> str | None: ...
+    def make_network(self, taskspace: str, level: str, allow: tuple[AllowRule, ...], undo: Undo,
+                     labels: dict[str, str] | None = None) -> str | None: ...
+    def keep_network(self, taskspace: str, level: str, allow: tuple[AllowRule, ...]) -> bool: ...
+    def refuse_inside(self, taskspace: str, level: str, allow: tuple[AllowRule, ...]) -> None: ...
+    def remove_network(self, taskspace: str, networks: tuple[NetworkInfo, ...]) -> list[str]: ...
+    def enforced_taskspaces(self) -> set[str]: ...
+
+    # 10. health probes: SSH on a published port, and whether a silent one lost its forward
+    def ssh_answers(self, port: int) -> bool: ...
+    def port_forward_lost(self, member: str, port: int) -> str | None: ...
+
+    # 11. stats, events, logs
+    def stats(self) -> list[ContainerStats]: ...
+    def events(self, since: float | None = None) -> EventFeed: ...
+    def logs(self, member: str, tail: int = 200, timestamps: bool = False) -> list[str]: ...
+    def follow_logs(self, member: str, since: float | None = None, timestamps: bool = False) -> LineFeed: ...
+
+    # 12. export: the taskspace as Kubernetes YAML, in the engine's own words
+    def generate_kube(self, taskspace: str) -> str: ...
