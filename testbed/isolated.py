@@ -78,7 +78,7 @@ class IsolatedEngine:
         and setting it up or tearing it down would disturb the person's own pods."""
         token = secrets.token_hex(3)
         name = f"symtest-{token}"
-        third = 100 + secrets.randbelow(150)
+        third = free_third_octet()
         subnet, gateway, bridge = f"10.89.{third}.0/24", f"10.89.{third}.1", f"symt{token}"
         networks = self.dir / "networks"
         networks.mkdir(parents=True, exist_ok=True)
@@ -103,6 +103,7 @@ class IsolatedEngine:
     def start(self) -> IsolatedEngine:
         reap_stale(self.binary, keep=self.dir)
         remove_orphaned_rules()
+        remove_orphaned_bridges(keep=self.dir)
         self.service.start()
         return self
 
@@ -132,6 +133,7 @@ class IsolatedEngine:
         self.service.stop()
         for bridge in bridges:  # what a failed test's isolated taskspace left in the firewall
             _remove_taskspace_rules(bridge)
+            _remove_bridge(bridge)  # podman leaves it, with its route to the subnet
         self._unmount()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -254,6 +256,53 @@ def forwarded_ports(network: str) -> set[int]:
             for group in re.findall(r"--dports? ([\d,:]+)", line):
                 ports |= {int(p) for p in group.replace(":", ",").split(",") if p}
     return ports
+
+
+def _routed_third_octets() -> set[int]:
+    """X of every 10.89.X.0/24 this machine routes somewhere (/proc/net/route, little-endian hex)."""
+    used = set()
+    try:
+        lines = Path("/proc/net/route").read_text(encoding="ascii").splitlines()[1:]
+    except OSError:
+        return used
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 7:
+            try:
+                destination = int(fields[1], 16).to_bytes(4, "little")
+            except ValueError:
+                continue
+            if destination[:2] == bytes((10, 89)):
+                used.add(destination[2])
+    return used
+
+
+def free_third_octet() -> int:
+    """A subnet 10.89.X.0/24 no interface here has: a second bridge with the same subnet (one a
+    killed engine left) would take the route, and the new one's containers would never answer."""
+    free = sorted(set(range(100, 250)) - _routed_third_octets())
+    if not free:
+        raise RuntimeError("every 10.89.100-249.0/24 subnet is routed on this machine")
+    return free[secrets.randbelow(len(free))]
+
+
+def _remove_bridge(bridge: str) -> None:
+    if bridge.startswith("symt") and (Path("/sys/class/net") / bridge).exists() and shutil.which("ip"):
+        subprocess.run(["ip", "link", "delete", bridge], capture_output=True, check=False)
+
+
+def remove_orphaned_bridges(keep: Path, parent: Path = Path("/tmp")) -> list[str]:
+    """Bridges of test engines (`symt*`) whose engine directory is gone."""
+    live = {bridge for directory in [*parent.glob("symposium-engine-*"), keep]
+            for _, _, bridge in _private_networks(directory / "networks")}
+    try:
+        present = [p.name for p in Path("/sys/class/net").iterdir() if p.name.startswith("symt")]
+    except OSError:
+        return []
+    gone = sorted(set(present) - live)
+    for bridge in gone:
+        _remove_bridge(bridge)
+    return gone
 
 
 def remove_orphaned_rules(parent: Path = Path("/tmp")) -> int:

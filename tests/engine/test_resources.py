@@ -199,15 +199,15 @@ def test_a_taskspace_made_with_container_cpu_quotas_still_starts_after_lowering(
     which podman writes at every start: the start widens the pod to it first, then narrows."""
     from dataclasses import replace
 
-    from symposium_tui.core.services.create import Creator
+    from symposium_tui.backends.podman import launch as launching
     from symposium_tui.core.services.resources import Resources
 
-    original = Creator._container
+    original = launching._container
 
-    def old_style(self, spec, rollback, copy=None, cpu_millis=0):
-        return original(self, replace(spec, cpu_millis=cpu_millis or None), rollback, copy, cpu_millis)
+    def old_style(engine, spec, undo, copy=None, cpu_millis=0):
+        return original(engine, replace(spec, cpu_millis=cpu_millis or None), undo, copy, cpu_millis)
 
-    monkeypatch.setattr(Creator, "_container", old_style)
+    monkeypatch.setattr(launching, "_container", old_style)
     create(ctx, "rs-old", repo)
     monkeypatch.undo()
     dev = "taskspace-rs-old-dev"

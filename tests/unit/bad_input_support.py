@@ -28,7 +28,7 @@ SERVICE_MODULES = ("cleanup", "context", "create", "kube", "lifecycle", "network
 
 
 class RecordingEngine:
-    """Answers every LifecycleEngine call with "nothing there" (or the objects it was given) and
+    """Answers every PodmanEngine call with "nothing there" (or the objects it was given) and
     records it: a test can then say that no call was made at all."""
 
     def __init__(self, pods: list | None = None, containers: list | None = None, volumes: list | None = None,

@@ -58,7 +58,7 @@ def test_a_tree_thousands_of_levels_deep_is_measured_without_recursion(tmp_path)
     and the poller for every taskspace."""
     import os
 
-    from symposium_tui.backends.podman.operations import tree_size
+    from symposium_tui.backends.podman.diskuse import tree_size
 
     here = str(tmp_path / "deep")
     os.mkdir(here)

@@ -42,6 +42,7 @@ from symposium_tui.backends.podman.normalize import (
     readable,
 )
 from symposium_tui.backends.podman.networking import NetworkingMixin
+from symposium_tui.backends.podman.diskuse import DiskUseMixin
 from symposium_tui.backends.podman.operations import TaskspaceEngineMixin
 from symposium_tui.backends.podman.tunnel import PROBE_TIMEOUT, SshTunnel
 
@@ -50,7 +51,7 @@ LIST_RETRIES = 4
 BUILD_TIMEOUT = 1800.0
 
 
-class Engine(TaskspaceEngineMixin, NetworkingMixin):
+class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
     """A connected podman engine. Methods return core models or raise core errors."""
 
     def __init__(self, uri: str, *, identity: str | None = None, timeout: float = DEFAULT_TIMEOUT,

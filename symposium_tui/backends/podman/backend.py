@@ -25,17 +25,7 @@ from symposium_tui.core.backend import (
 )
 from symposium_tui.core.errors import UsageError
 from symposium_tui.core.ids import pod_name
-from symposium_tui.core.models import (
-    ContainerInfo,
-    ContainerStats,
-    EngineInfo,
-    ExecResult,
-    HostCapacity,
-    ImageInfo,
-    NetworkInfo,
-    PodInfo,
-    VolumeInfo,
-)
+from symposium_tui.core import models as m
 
 KINDS = ("pods", "containers", "volumes", "networks")
 
@@ -54,13 +44,13 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
         return int(getattr(self.engine, "calls", 0))
 
     # -- the host ---------------------------------------------------------------------------------
-    def info(self) -> EngineInfo:
+    def info(self) -> m.EngineInfo:
         return self.engine.info()
 
-    def capacity(self) -> HostCapacity:
+    def capacity(self) -> m.HostCapacity:
         return self.engine.capacity()
 
-    def image(self, name: str) -> ImageInfo | None:
+    def image(self, name: str) -> m.ImageInfo | None:
         return self.engine.image(name)
 
     # -- observe ----------------------------------------------------------------------------------
@@ -71,7 +61,7 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
         return Observation(**{kind: tuple(getattr(self.engine, kind)(selector)) for kind in kinds})
 
     # -- storage, launch, run ---------------------------------------------------------------------
-    def find(self, kind: str, name: str) -> PodInfo | ContainerInfo | VolumeInfo | NetworkInfo | None:
+    def find(self, kind: str, name: str) -> m.PodInfo | m.ContainerInfo | m.VolumeInfo | m.NetworkInfo | None:
         finders = {"pod": self.engine.pod, "container": self.engine.container, "volume": self.engine.volume,
                    "network": self.engine.network}
         if kind not in finders:
@@ -119,10 +109,10 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
         return [f"podman rm --force {name}" for name in names]
 
     # -- measure storage --------------------------------------------------------------------------
-    def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
+    def volume_sizes(self, volumes: list[m.VolumeInfo] | None = None) -> dict[str, int]:
         return self.engine.volume_sizes(volumes)
 
-    def disk_space(self, volumes: list[VolumeInfo]) -> dict[str, tuple[int, int]]:
+    def disk_space(self, volumes: list[m.VolumeInfo]) -> dict[str, tuple[int, int]]:
         return self.engine.disk_space(volumes)
 
     # -- probes, streams, export ------------------------------------------------------------------
@@ -132,7 +122,7 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
     def port_forward_lost(self, member: str, port: int) -> str | None:
         return port_forward_lost(self.engine, member, port)
 
-    def stats(self) -> list[ContainerStats]:
+    def stats(self) -> list[m.ContainerStats]:
         return self.engine.stats()
 
     def events(self, since: float | None = None) -> EventFeed:
@@ -156,7 +146,7 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
     def source(self) -> str:
         return str(getattr(self.engine, "source", ""))
 
-    def run_throwaway(self, image: str, command: list[str], *, timeout: float = 60.0) -> ExecResult:
+    def run_throwaway(self, image: str, command: list[str], *, timeout: float = 60.0) -> m.ExecResult:
         return self.engine.run_throwaway(image, command, timeout=timeout)
 
     def probe_pod(self, image: str, port: int, *, timeout: float = 30.0) -> tuple[int, str | None]:

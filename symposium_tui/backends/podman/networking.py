@@ -1,4 +1,4 @@
-"""Networks of taskspaces, and the host firewall rules that go with them (LifecycleEngine)."""
+"""Networks of taskspaces, and the host firewall rules that go with them (specs.PodmanEngine)."""
 
 from __future__ import annotations
 

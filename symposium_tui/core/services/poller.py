@@ -1,8 +1,10 @@
-"""One poller for every taskspace: health, stats, activity and auto-restart.
+"""One poller for every taskspace: the loop, and the health that follows from each tick.
 
 Each tick reads pods, containers and stats of ALL taskspaces in three engine calls, whatever their
 number; SSH ports are probed on 127.0.0.1 in parallel. Between ticks the engine's event stream is
-followed, and a container that dies or starts wakes the loop at once. Ticks never overlap.
+followed, and a container that dies or starts wakes the loop at once. Ticks never overlap. Its
+parts: observe.py (what it sees), measure.py (stats, probes, disk use), repairs.py (auto-restart
+and the other repairs), activity.py (when a taskspace was last busy).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -24,21 +25,18 @@ from symposium_tui.core.health import (
     Transition,
     evaluate,
 )
-from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent
+from symposium_tui.core.models import ContainerInfo, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.activity import ACTIVITY_EVENTS, Activity
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
+from symposium_tui.core.services.measure import Measurements, Samples, limits_of
+from symposium_tui.core.services.observe import Observer
 from symposium_tui.core.services.recovery import Recovery
-from symposium_tui.core.services.repairs import SSH_PORTS, Repairs
-from symposium_tui.core.services.storage import StorageUse, limits_from, measure, refresh_disks
-from symposium_tui.core.stats import StatsHistory, StatsSample
+from symposium_tui.core.services.repairs import Repairs
+from symposium_tui.core.services.storage import StorageUse
+from symposium_tui.core.stats import StatsHistory
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
-
-WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"}
-
-
-CONTAINERS_REFRESH = 30.0  # seconds: the containers list is asked again at least this often
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,9 @@ class Poller(Repairs):
         self.backend = ctx.backend
         self.settings = settings or PollerSettings()
         self.clock = clock
-        self.history = StatsHistory(int(self.settings.history_seconds / max(self.settings.interval, 0.1)))
+        self.observer = Observer(self.backend, clock)
+        self.measure = Measurements(self.backend, int(self.settings.history_seconds / max(self.settings.interval, 0.1)),
+                                    self.settings.storage_every)
         self.book = RestartBook(ctx.paths.state_dir / "restarts.json", self.settings.restart)
         self.restart_log: dict[str, deque[RestartRecord]] = defaultdict(lambda: deque(maxlen=50))
         self._log_lock = threading.Lock()
@@ -112,33 +112,23 @@ class Poller(Repairs):
         self._health: dict[str, Health] = {}
         self._gave_up: dict[str, str] = {}  # container -> why
         self._unenforced: dict[str, str] = {}  # taskspace -> which of its firewall rules are gone
-        self._known_containers: list[ContainerInfo] | None = None
-        self._signature: tuple = ()
-        self._containers_at = 0.0
         self._dead_since: dict[str, float] = {}
         self._forward_look: dict[str, float] = {}  # taskspace -> when to look at its silent port again
         self.activity = Activity(ctx, self.settings.idle_cpu_percent, self.settings.net_activity_bytes)
         self._tick_lock = threading.Lock()
-        self._events_lock = threading.Lock()
-        self._pending_events: list[EngineEvent] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._stream = None
         self._next_due: float | None = None
-        self._storage: dict[str, StorageUse] = {}
-        self._volumes: list = []  # our volumes as of the last full storage measurement
-        self._measured_for: set[str] = set()  # the taskspaces there were then
         self._levels: dict[str, str] = {}  # taskspace -> its security level, this tick
-        self._storage_at: float | None = None
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
-        self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, on_snapshot: Callable[[Snapshot], None], follow_events: bool = True) -> None:
         """Tick until stop(); the next tick starts `interval` after the last one ended, or at once
         when an event arrives."""
-        events = threading.Thread(target=self._follow_events, name="poller-events", daemon=True)
+        events = threading.Thread(target=self.observer.follow, args=(self._stop, self._wake.set),
+                                  name="poller-events", daemon=True)
         if follow_events:
             events.start()
         try:
@@ -161,31 +151,14 @@ class Poller(Repairs):
         """Tick now instead of waiting for the interval (after an action changed something)."""
         self._wake.set()
 
+    @property
+    def history(self) -> StatsHistory:
+        return self.measure.history
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-
-    def _follow_events(self) -> None:
-        since: float | None = None
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                self._stream = self.backend.events(since)
-                for event in self._stream:
-                    delay = 0.5
-                    since = event.time.timestamp() if event.time else self.clock()
-                    with self._events_lock:
-                        self._pending_events.append(event)
-                    if event.action in WAKING_EVENTS:
-                        self._wake.set()
-            except SymposiumError:
-                pass  # the tick reports the engine as unreachable; reconnect below
-            if self._stop.wait(delay):
-                return
-            delay = min(delay * 2, 10.0)
+        self.observer.close()
 
     # -- one tick --------------------------------------------------------------------------------
     def tick(self) -> Snapshot:
@@ -205,17 +178,17 @@ class Poller(Repairs):
         """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
         calls_before = getattr(self.backend, "calls", 0)
         notices = self._recover()
-        pods = list(self.backend.observe(L.ALL_OURS, kinds=("pods",)).pods)
-        containers = self._containers(pods, now)
+        pods = self.observer.pods()
+        containers = self.observer.containers(pods, now)
         stats = self.backend.stats()
         groups = group_taskspaces(pods, containers)
         self._levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None}
         registry = self.ctx.registry.read()
         self._absorb_events(now)
-        self._measure_storage(registry, pods, now)
+        self.measure.measure_storage(registry, pods, now)
         self._reapply_limits()
-        samples = self._sample(groups, registry, stats, now)
-        probes = self._probe(groups)
+        samples = self.measure.sample(groups, registry, stats, now)
+        probes = self.measure.probe(groups)
         self._unenforced = self._check_firewall(groups)
         restarts: list[RestartRecord] = []
         if self.settings.repair:
@@ -236,7 +209,7 @@ class Poller(Repairs):
         self.activity.record(groups, samples, now)
         for gone in set(self._health) - set(groups):
             del self._health[gone]
-        self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
+        self.measure.forget_except(groups)
         notices += tuple(self.ctx.take_notices())
         return Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
                         getattr(self.backend, "calls", 0) - calls_before,
@@ -250,45 +223,12 @@ class Poller(Repairs):
             return ()
         return tuple(r.describe() for r in recovery.run())
 
-    def _containers(self, pods: list, now: float) -> list[ContainerInfo]:
-        """The containers list, asked again only when the pods list shows a change (a container
-        added, removed, started or stopped), an engine event came in, or it is older than
-        CONTAINERS_REFRESH: in a steady state a tick costs two calls, the pods list and stats."""
-        signature = tuple(sorted((p.id, p.member_states) for p in pods))
-        with self._events_lock:
-            events = bool(self._pending_events)
-        if self._known_containers is None or signature != self._signature or events or \
-                now - self._containers_at >= CONTAINERS_REFRESH:
-            self._known_containers = list(self.backend.observe(L.ALL_OURS, kinds=("containers",)).containers)
-            self._signature, self._containers_at = signature, now
-        return self._known_containers
-
     def _absorb_events(self, now: float) -> None:
-        with self._events_lock:
-            events, self._pending_events = self._pending_events, []
-        for event in events:
+        for event in self.observer.take_events():
             if event.action == "start" and event.taskspace:
                 self._started.append(event)
             if event.action in ACTIVITY_EVENTS and event.taskspace:
                 self.activity.saw(event.taskspace, event.time.timestamp() if event.time else now)
-
-    def _measure_storage(self, registry: dict, pods: list, now: float) -> None:
-        """Every volume every storage_every seconds; the project disks every tick (a statfs each on a
-        local engine), so a disk that fills up is seen at once."""
-        every = self.settings.storage_every
-        if not every:
-            return
-        present = {t for p in pods if (t := L.taskspace_of(p.labels))}
-        new = present - self._measured_for  # made since the last measurement: measured now, not in a minute
-        if self._storage_at is not None and now - self._storage_at < every and not new:
-            self._storage = refresh_disks(self.backend, self._storage, self._volumes)
-            return
-        try:
-            self._volumes = list(self.backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes)
-            self._storage = measure(self.backend, limits_from(registry, pods), self._volumes)
-        except SymposiumError:
-            return  # disk use is a nicety: keep the last figures
-        self._storage_at, self._measured_for = now, present
 
     def _check_firewall(self, groups: dict[str, TaskspaceGroup]) -> dict[str, str]:
         """Running isolated/restricted taskspaces whose rules are gone (a reboot, a flush): one
@@ -305,34 +245,6 @@ class Poller(Repairs):
         return {t: f"the firewall rules of its {level} level are missing" for t, level in levels.items()
                 if t not in present}
 
-    def _limits(self, group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
-        labels = group.pod.labels if group.pod else {}
-        cpu = entry.get("cpu_millis") or labels.get(L.CPU) or 0
-        memory = entry.get("memory_limit") or labels.get(L.MEMORY) or 0
-        return int(cpu), int(memory)
-
-    def _sample(self, groups: dict[str, TaskspaceGroup], registry: dict, stats: list[ContainerStats],
-                now: float) -> dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]]:
-        by_id = {s.id: s for s in stats}
-        samples: dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]] = {}
-        for taskspace, group in groups.items():
-            cpu, memory = self._limits(group, registry.get(taskspace, {}))
-            samples[taskspace] = {}
-            for role, ctr in group.members.items():
-                raw = by_id.get(ctr.id)
-                previous = self.history.previous_raw(ctr.name)
-                sample = self.history.add(ctr.name, raw, cpu, memory, now) if raw else None
-                samples[taskspace][role] = (sample, previous)
-        return samples
-
-    def _probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
-        wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
-                  for role, c in g.members.items() if c.running]
-        futures = {(t, role): self._probe_pool.submit(self.backend.ssh_answers, port)
-                   for t, role, port in wanted if port}
-        return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
-                for t, role, _ in wanted}
-
     def _evaluate(self, taskspace: str, group: TaskspaceGroup, entry: dict,
                   probes: dict[tuple[str, str], bool]) -> Health:
         creating = self.ctx.is_busy(taskspace) and \
@@ -340,7 +252,7 @@ class Poller(Repairs):
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
         failed = {role: self._restart_failed[c.name] for role, c in group.members.items()
                   if c.name in self._restart_failed and not c.running}
-        use = self._storage.get(taskspace)
+        use = self.measure.storage.get(taskspace)
         over = use.problem() if use else None
         unenforced = self._unenforced.get(taskspace)
         return evaluate(HealthFacts(
@@ -351,7 +263,7 @@ class Poller(Repairs):
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
                 samples: dict) -> TaskspaceStatus:
-        cpu_millis, memory = self._limits(group, entry)
+        cpu_millis, memory = limits_of(group, entry)
         latest = [s for s, _ in samples.get(taskspace, {}).values() if s is not None]
         labels = group.pod.labels if group.pod else {}
         running = [c for c in group.members.values() if c.running]
@@ -366,7 +278,7 @@ class Poller(Repairs):
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
             last_activity=self.activity.iso(taskspace, entry), containers=dict(group.members),
-            storage=self._storage.get(taskspace))
+            storage=self.measure.storage.get(taskspace))
 
     # -- repair ----------------------------------------------------------------------------------
     def _remember(self, transitions: list[Transition]) -> None:
@@ -385,7 +297,6 @@ class Poller(Repairs):
         except SymposiumError:
             pass
 
-    # -- activity --------------------------------------------------------------------------------
 
 
 def remembered_health(entry: dict) -> Health | None:

@@ -17,10 +17,9 @@ from symposium_tui.core.services.inventory import TaskspaceGroup
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.backend import TaskspaceBackend
 from symposium_tui.core.services.resources import Resources
-from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
+from symposium_tui.core.services.measure import SSH_PORTS
 
 FORWARD_LOOK_EVERY = 5.0  # seconds between looks at one taskspace's silent SSH port
-SSH_PORTS = {"dev": DEV_SSH_PORT, "agent": AGENT_SSH_PORT}
 
 
 class Repairs:

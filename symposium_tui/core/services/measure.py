@@ -1,0 +1,81 @@
+"""What the poller measures: each container's CPU and memory against its taskspace's limits (a
+history for the sparklines), whether SSH answers on the published ports (probed in parallel),
+and disk use (every volume now and then, the project disks every tick)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from symposium_tui.core import labels as L
+from symposium_tui.core.backend import TaskspaceBackend
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.models import ContainerStats, PodInfo, VolumeInfo
+from symposium_tui.core.services.inventory import TaskspaceGroup
+from symposium_tui.core.services.storage import StorageUse, limits_from, measure, refresh_disks
+from symposium_tui.core.stats import StatsHistory, StatsSample
+from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
+
+SSH_PORTS = {"dev": DEV_SSH_PORT, "agent": AGENT_SSH_PORT}
+Samples = dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]]
+
+
+def limits_of(group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
+    """(CPU millicores, memory) in effect: the registry's, else the creation labels'."""
+    labels = group.pod.labels if group.pod else {}
+    cpu = entry.get("cpu_millis") or labels.get(L.CPU) or 0
+    memory = entry.get("memory_limit") or labels.get(L.MEMORY) or 0
+    return int(cpu), int(memory)
+
+
+class Measurements:
+    def __init__(self, backend: TaskspaceBackend, history_length: int, storage_every: float) -> None:
+        self.backend = backend
+        self.history = StatsHistory(history_length)
+        self.storage_every = storage_every
+        self.storage: dict[str, StorageUse] = {}
+        self._volumes: list[VolumeInfo] = []  # our volumes as of the last full storage measurement
+        self._measured_for: set[str] = set()  # the taskspaces there were then
+        self._storage_at: float | None = None
+        self._probe_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ssh-probe")
+
+    def sample(self, groups: dict[str, TaskspaceGroup], registry: dict, stats: list[ContainerStats],
+               now: float) -> Samples:
+        by_id = {s.id: s for s in stats}
+        samples: Samples = {}
+        for taskspace, group in groups.items():
+            cpu, memory = limits_of(group, registry.get(taskspace, {}))
+            samples[taskspace] = {}
+            for role, ctr in group.members.items():
+                raw = by_id.get(ctr.id)
+                previous = self.history.previous_raw(ctr.name)
+                sample = self.history.add(ctr.name, raw, cpu, memory, now) if raw else None
+                samples[taskspace][role] = (sample, previous)
+        return samples
+
+    def forget_except(self, groups: dict[str, TaskspaceGroup]) -> None:
+        self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
+
+    def probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
+        wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
+                  for role, c in g.members.items() if c.running]
+        futures = {(t, role): self._probe_pool.submit(self.backend.ssh_answers, port)
+                   for t, role, port in wanted if port}
+        return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
+                for t, role, _ in wanted}
+
+    def measure_storage(self, registry: dict, pods: list[PodInfo], now: float) -> None:
+        """Every volume every storage_every seconds; the project disks every tick (a statfs each on a
+        local engine), so a disk that fills up is seen at once."""
+        if not self.storage_every:
+            return
+        present = {t for p in pods if (t := L.taskspace_of(p.labels))}
+        new = present - self._measured_for  # made since the last measurement: measured now, not in a minute
+        if self._storage_at is not None and now - self._storage_at < self.storage_every and not new:
+            self.storage = refresh_disks(self.backend, self.storage, self._volumes)
+            return
+        try:
+            self._volumes = list(self.backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes)
+            self.storage = measure(self.backend, limits_from(registry, pods), self._volumes)
+        except SymposiumError:
+            return  # disk use is a nicety: keep the last figures
+        self._storage_at, self._measured_for = now, present
