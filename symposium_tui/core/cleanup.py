@@ -142,14 +142,14 @@ class GcItem:
     volume: Thing
     taskspace: str
     why: str
+    command: str = ""  # how a person would remove it by hand (the backend's words)
 
     def as_dict(self) -> dict[str, object]:
         network = self.volume.kind == "network"
         return {"kind": self.volume.kind, "volume": None if network else self.volume.name,
                 "network": self.volume.name if network else None, "role": self.volume.role,
                 "taskspace": self.taskspace or None, "bytes": self.volume.bytes, "why": self.why,
-                "command": (f"podman network rm {self.volume.name}  (and its firewall rules)" if network
-                            else f"podman volume rm {self.volume.name}")}
+                "command": self.command or None}
 
 
 def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: set[str],

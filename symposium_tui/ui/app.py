@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -26,7 +27,7 @@ from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.services.poller import Snapshot
 from symposium_tui.session import HostSession
 from symposium_tui.ui.actions import TaskspaceActions
-from symposium_tui.ui.commands import DashboardCommands, palette_actions
+from symposium_tui.ui.commands import palette_actions
 from symposium_tui.ui.hoststate import HostState, hosts_line
 from symposium_tui.ui.keys import sections_for
 from symposium_tui.ui.messages import (
@@ -54,7 +55,6 @@ class SymposiumApp(TaskspaceActions, App[None]):
     TITLE = "symposium-tui"
     SUB_TITLE = f"taskspaces on podman · {__version__}"
     CSS_PATH = stylesheets("app.tcss", "dialogs.tcss")
-    COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
@@ -329,6 +329,8 @@ class SymposiumApp(TaskspaceActions, App[None]):
         for command in super().get_system_commands(screen):
             if command.title not in ("Keys", "Quit"):
                 yield command
+        for name, help_text, action in palette_actions(self):  # those allowed now (check_action)
+            yield SystemCommand(name, help_text, partial(self.run_action, action))
 
     def home_screen(self) -> HomeScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)

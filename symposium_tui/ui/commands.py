@@ -1,10 +1,6 @@
-"""Every dashboard action is also a command-palette command."""
+"""Every dashboard action is also a command-palette command (App.get_system_commands)."""
 
 from __future__ import annotations
-
-from functools import partial
-
-from textual.command import Hit, Hits, Provider
 
 # (name, what it does, action): the palette lists those the app allows now (check_action), so a
 # read-only dashboard offers none of the changes.
@@ -38,13 +34,3 @@ def palette_actions(app) -> list[tuple[str, str, str]]:  # noqa: ANN001 - the Sy
                 help_text = READ_ONLY_HELP.get(action, help_text)
             actions.append((name, help_text, action))
     return actions
-
-
-class DashboardCommands(Provider):
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        app = self.app
-        for name, help_text, action in palette_actions(app):
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.run_action, action), help=help_text)

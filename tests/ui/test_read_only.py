@@ -61,3 +61,33 @@ async def test_the_cleanup_preview_opens_without_apply(monkeypatch):
         assert not app.screen.query_one("#apply").display
         assert not app.screen.query_one("#force").display
         assert "read-only" in text_of(app.screen.query_one("#cleanup-summary")).lower()
+
+
+async def test_the_palette_runs_the_dashboards_commands_as_system_commands(monkeypatch):
+    """Textual's own command palette (ctrl+p) lists the dashboard's actions beside its own
+    (theme, screenshot...), without its side key panel and its quit (ours stand in), and runs
+    what is picked; a read-only dashboard's palette offers no change."""
+    from textual.command import CommandPalette
+
+    from tests.ui.test_cleanup_screen import FakeCleanup
+
+    monkeypatch.setattr("symposium_tui.ui.screens.cleanup.Cleanup", FakeCleanup)
+    app = fixed_app(read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        connect_fake(app)
+        await show(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Cleanup preview" in titles and "Logs" in titles
+        assert "Keys" not in titles and titles.count("Quit") == 1
+        assert not {"Create taskspace", "Remove taskspace"} & set(titles)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"cleanup preview")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        for _ in range(50):
+            if isinstance(app.screen, CleanupScreen):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, CleanupScreen)

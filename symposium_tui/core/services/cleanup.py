@@ -170,7 +170,9 @@ class Cleanup:
         repos = {f.pod.labels.get(L.REPO) for f in facts.values() if f.pod}
         goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
                               self.retention, self.backend.observe(L.ALL_OURS, kinds=("networks",)).networks)
-        return GcPlan(tuple(goes), tuple(stays))
+        def spelled(item: GcItem) -> GcItem:
+            return replace(item, command="; ".join(self.backend.removal_commands(item.volume.kind, [item.volume.name])))
+        return GcPlan(tuple(map(spelled, goes)), tuple(map(spelled, stays)))
 
     def apply_gc(self, plan: GcPlan, progress: Progress | None = None, workers: int = 4) -> list[Outcome]:
         report = progress or (lambda item, what: None)
