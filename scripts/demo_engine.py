@@ -47,12 +47,11 @@ def start_remote(home: Path, name: str = "buildbox"):  # noqa: ANN201 - (Isolate
     """A second engine behind an sshd on 127.0.0.1, named in config.yaml's hosts: as another
     machine would be, with one taskspace made on it over SSH."""
     from benchmarks.common import make_repo
-    from symposium_tui.cli.common import context_for
+    from symposium_tui.session import context_for
     from symposium_tui.core.config import load_settings
     from symposium_tui.core.paths import app_paths
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.create import CreateRequest, Creator
-    from symposium_tui.backends.podman.backend import PodmanBackend
     from symposium_tui.backends.podman.images import ImageBuilder
     from testbed.isolated import IsolatedEngine
     from symposium_tui.backends.podman.session import connect

@@ -108,7 +108,8 @@ def cmd_gc_volumes(args: argparse.Namespace) -> int:
 
     with Services(args) as services:
         cleanup = Cleanup(services.ctx)
-        plan = cleanup.plan_gc()
+        # Applying at once: apply checks each workspace's unsaved work itself (or --force skips it).
+        plan = cleanup.plan_gc(check_work=not args.apply)
         if not args.apply:
             if args.json:
                 emit_json(plan.as_dict())
@@ -118,15 +119,17 @@ def cmd_gc_volumes(args: argparse.Namespace) -> int:
             for item in plan.items:
                 size = "" if item.volume.kind == "network" else f" ({_size(item.volume.bytes)})"
                 say(f"  remove {item.volume.kind} {item.volume.name}{size}: {item.why}")
+                if item.warning:
+                    say(f"    WARNING: {item.warning}")
             for item in plan.kept:
-                say(f"  keep   {item.volume.name}: {item.why}")
+                say(f"  keep   {item.volume.kind} {item.volume.name}: {item.why}")
             if not plan.items:
                 say("  nothing to remove")
             else:
                 say(f"{len(plan.items)} item(s), {_size(plan.bytes_reclaimed)} would be freed. "
                     "Run again with --apply to carry it out.")
             return 0
-        outcomes = cleanup.apply_gc(plan, progress=None if args.json else
+        outcomes = cleanup.apply_gc(plan, force=args.force, progress=None if args.json else
                                     (lambda item, what: note(f"{item}: {what}")))
     return _report(args, outcomes, "gc")
 

@@ -44,16 +44,20 @@ def load_settings():  # noqa: ANN201 - imported when a command runs, not at star
 
 
 class HostResult:
-    """What one host gave for --all-connections: a value, or why it could not."""
+    """What one host gave for --all-connections: a value, or why it could not (it did not answer,
+    or `answered`: it did, but the work failed there)."""
 
-    def __init__(self, host: str, value: object = None, error: str | None = None, where: str = "") -> None:
+    def __init__(self, host: str, value: object = None, error: str | None = None, where: str = "",
+                 answered: bool = False) -> None:
         self.host = host
         self.value = value
         self.error = error
         self.where = where
+        self.answered = answered
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.host, "reachable": self.error is None, "error": self.error, "where": self.where}
+        return {"name": self.host, "reachable": self.error is None or self.answered, "error": self.error,
+                "where": self.where}
 
 
 def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) -> list[HostResult]:
@@ -62,6 +66,7 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
     answers (each ends by its own timeouts)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from symposium_tui.core.display import one_line
     from symposium_tui.core.errors import SymposiumError, UsageError
     from symposium_tui.core.hosts import LOCAL
     from symposium_tui.backends import connect, named_hosts
@@ -80,6 +85,8 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
             return HostResult(name, error=exc.message)
         except OSError as exc:
             return HostResult(name, error=f"{exc.strerror or exc}")
+        except Exception as exc:  # noqa: BLE001 - one host's failure is that host's line
+            return HostResult(name, error=one_line(f"{type(exc).__name__}: {exc}"))
         try:
             with Services(args, connection) as services:
                 return HostResult(name, work(services), where=connection.address)
@@ -87,16 +94,19 @@ def on_every_host(args: argparse.Namespace, work: Callable[[object], object]) ->
             raise
         except SymposiumError as exc:
             return HostResult(name, error=exc.message, where=connection.address)
+        except Exception as exc:  # noqa: BLE001 - whatever one host answered ends its line, not the command
+            return HostResult(name, error=one_line(f"{type(exc).__name__}: {exc}"), where=connection.address,
+                              answered=True)
 
     with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="host") as pool:
         return list(pool.map(one, names))
 
 
 def report_unreachable(results: list[HostResult]) -> bool:
-    """Say which hosts did not answer (on stderr); True when all did."""
+    """Say which hosts did not answer, or failed (on stderr); True when none did."""
     for result in results:
         if result.error is not None:
-            note(f"host {result.host}: unreachable: {result.error}")
+            note(f"host {result.host}: {'failed' if result.answered else 'unreachable'}: {result.error}")
     return all(r.error is None for r in results)
 
 

@@ -1,10 +1,17 @@
-"""How the CLI speaks: plain text for people, JSON for scripts, progress on stderr."""
+"""How the CLI speaks: plain text for people, JSON for scripts, progress on stderr.
+
+What it prints comes partly from engines and taskspaces (labels, names, reasons, errors): every
+line and every table cell has its control characters escaped (core.display.printable), so an
+escape sequence in a label is shown, never acted on by the terminal. JSON is escaped by json.dumps.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from typing import Any
+
+from symposium_tui.core.display import printable
 
 
 def emit_json(data: Any) -> None:
@@ -18,12 +25,21 @@ def emit_json_line(data: Any) -> None:
     sys.stdout.flush()
 
 
+def _lines(text: str) -> str:
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def say(text: str = "") -> None:
+    print(_lines(text), flush=True)
+
+
+def say_raw(text: str) -> None:
+    """A container's own output (`logs`), as `podman logs` prints it: its colours included."""
     print(text, flush=True)
 
 
 def note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(_lines(text), file=sys.stderr, flush=True)
 
 
 def terminal_width() -> int | None:
@@ -45,7 +61,7 @@ def table(rows: list[list[str]], header: list[str], drop: tuple[str, ...] = (), 
     nothing in them go first, then the ones named in DROP, in that order, until the table fits;
     then the SQUEEZE column is cut with an ellipsis."""
     width = terminal_width() if width is None else width
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [[printable(str(c)) for c in row] for row in rows]
     keep = list(range(len(header)))
 
     def total(columns: list[int]) -> int:

@@ -12,6 +12,7 @@ import symposium_tui.cli.resources as resources
 import symposium_tui.cli.system as system
 import symposium_tui.cli.taskspaces as taskspaces
 from symposium_tui.cli.common import Handler
+from symposium_tui.core.display import printable
 
 PROG = "symposium-tui"
 
@@ -29,8 +30,7 @@ class Parser(argparse.ArgumentParser):
     control characters escaped (an escape sequence must not reach the terminal)."""
 
     def error(self, message: str) -> NoReturn:
-        safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-        super().error(safe)
+        super().error(printable(message))
 
 
 def _engine_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("gc-volumes", "preview (or --apply) removal of labelled volumes whose taskspace is gone",
             cleanup.cmd_gc_volumes)
     p.add_argument("--apply", action="store_true", help="carry the plan out (default: preview only)")
+    p.add_argument("--force", action="store_true", help="also remove workspaces with unpushed work")
 
     p = add("ssh-config", "show how to reach taskspaces with ssh (the Include line for ~/.ssh/config)",
             taskspaces.cmd_ssh_config)

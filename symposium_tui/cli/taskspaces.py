@@ -6,19 +6,21 @@ import argparse
 from typing import Any
 
 from symposium_tui.cli.common import Services, check_tier
-from symposium_tui.cli.output import emit_json, note, say, table
+from symposium_tui.cli.output import emit_json, note, say, say_raw, table
 from symposium_tui.core.columns import RowFacts, columns_of, cut_column, drop_order, headers, row_texts
+from symposium_tui.core.display import printable
 from symposium_tui.core.errors import SymposiumError
 
 
 def _taskspace_text(t: Any, ctx: Any) -> str:
-    lines = [f"taskspace {t.id}: {t.status}" + (f" ({t.reason})" if t.reason else "")]
+    # one line per field, whatever a label holds (a newline in it is shown, not obeyed)
+    lines = [f"taskspace {t.id}: {printable(t.status)}" + (f" ({printable(t.reason)})" if t.reason else "")]
     if ctx.host != "local":
         lines.append(f"  host     {ctx.host}")
     if t.project:
-        lines.append(f"  project  {t.project} ({t.repo})")
+        lines.append(f"  project  {printable(t.project)} ({printable(t.repo)})")
     if t.security:
-        lines.append(f"  security {t.security}")
+        lines.append(f"  security {printable(t.security)}")
     config = ctx.paths.main_ssh_config
     via = f" on {ctx.host}, through its SSH" if ctx.jump is not None else ""
     for role, port in (("dev", t.dev_port), ("agent", t.agent_port)):
@@ -240,12 +242,12 @@ def cmd_logs(args: argparse.Namespace) -> int:
         engine = services.ctx.backend
         since = time.time()
         for line in engine.logs(name, tail=args.tail, timestamps=args.timestamps):
-            say(line)
+            say_raw(line)
         if args.follow:
             stream = engine.follow_logs(name, since=since, timestamps=args.timestamps)
             try:
                 for line in stream:
-                    say(line)
+                    say_raw(line)
             except KeyboardInterrupt:
                 stream.close()
     return 0

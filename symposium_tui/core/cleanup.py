@@ -137,33 +137,55 @@ def plan_cleanup(taskspaces: list[TaskspaceFacts], sizes: dict[str, int], now: d
     return items
 
 
+# The roles that hold a taskspace's workspace (the overlay and the project disk its changes live
+# on): checked for unsaved work before gc plans them.
+WORK_ROLES = ("workspace", "project", "project-disk")
+
+
 @dataclass(frozen=True)
 class GcItem:
     volume: Thing
     taskspace: str
     why: str
     command: str = ""  # how a person would remove it by hand (the backend's words)
+    unsaved: str = ""  # the work that exists only in this workspace, described ("" when none)
+
+    @property
+    def warning(self) -> str:
+        return f"holds {self.unsaved}: skipped on apply unless --force" if self.unsaved else ""
 
     def as_dict(self) -> dict[str, object]:
         network = self.volume.kind == "network"
         return {"kind": self.volume.kind, "volume": None if network else self.volume.name,
                 "network": self.volume.name if network else None, "role": self.volume.role,
                 "taskspace": self.taskspace or None, "bytes": self.volume.bytes, "why": self.why,
-                "command": self.command or None}
+                "command": self.command or None, "warning": self.warning or None,
+                "unsaved": self.unsaved or None}
 
 
 def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: set[str],
             sizes: dict[str, int], removed_at: dict[str, str], now: datetime,
-            retention: timedelta, networks: tuple[NetworkInfo, ...] = ()) -> tuple[list[GcItem], list[GcItem]]:
-    """(what goes, agent state that stays for now) among labelled volumes (and taskspace networks)
-    whose taskspace is gone."""
+            retention: timedelta, networks: tuple[NetworkInfo, ...] = (),
+            held: dict[str, str] | None = None) -> tuple[list[GcItem], list[GcItem]]:
+    """(what goes, what stays and why) among labelled volumes (and taskspace networks) whose
+    taskspace has no pod. `held`: taskspaces without a pod that are not gone either (registered,
+    locked, journaled), with why; theirs all stay. Agent state goes only past its retention counted
+    from the taskspace's recorded removal: a volume's creation date says nothing of that."""
+    held = held or {}
     goes, stays = [], []
+
+    def gone(thing: Thing, taskspace: str, why: str) -> None:
+        if taskspace in held:
+            stays.append(GcItem(thing, taskspace, f"{thing.role} of taskspace {taskspace}, which has no pod "
+                                                  f"but is not gone: {held[taskspace]}"))
+        else:
+            goes.append(GcItem(thing, taskspace, why))
     for network in sorted(networks, key=lambda n: n.name):
         taskspace = L.taskspace_of(network.labels) or ""
         if L.is_ours(network.labels) and taskspace and taskspace not in live_taskspaces:
-            goes.append(GcItem(Thing("network", network.name, "network"), taskspace,
-                               f"network of taskspace {taskspace}, which no longer exists (no pod "
-                               f"{pod_name(taskspace)}); its firewall rules go with it"))
+            gone(Thing("network", network.name, "network"), taskspace,
+                 f"network of taskspace {taskspace}, which no longer exists (no pod "
+                 f"{pod_name(taskspace)}); its firewall rules go with it")
     for volume in sorted(volumes, key=lambda v: v.name):
         if not L.is_ours(volume.labels):
             continue
@@ -176,10 +198,16 @@ def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: se
             continue
         if not taskspace or taskspace in live_taskspaces:
             continue
-        if role == "agent-state":
-            since = _when(removed_at.get(taskspace)) or volume.created
-            age = now - since if since else timedelta(0)
-            if since and age >= retention:
+        if role == "agent-state" and taskspace not in held:
+            since = _when(removed_at.get(taskspace))
+            if since is None:
+                stays.append(GcItem(thing, taskspace, f"agent state of {taskspace}, whose removal is not "
+                                    "recorded, so how long it has been gone is not known (its creation "
+                                    "date is not its age): kept until removed by hand, with "
+                                    f"`symposium-tui rm {taskspace} --purge-state`"))
+                continue
+            age = now - since
+            if age >= retention:
                 goes.append(GcItem(thing, taskspace, f"agent state of {taskspace}, gone "
                                    f"{format_duration(age.total_seconds())} (retention "
                                    f"{format_duration(retention.total_seconds())})"))
@@ -187,6 +215,6 @@ def plan_gc(volumes: list[VolumeInfo], live_taskspaces: set[str], live_repos: se
                 left = retention - age
                 stays.append(GcItem(thing, taskspace, f"agent state kept {format_duration(left.total_seconds())} more"))
             continue
-        goes.append(GcItem(thing, taskspace, f"{role} of taskspace {taskspace}, which no longer exists "
-                                              f"(no pod {pod_name(taskspace)})"))
+        gone(thing, taskspace, f"{role} of taskspace {taskspace}, which no longer exists "
+                               f"(no pod {pod_name(taskspace)})")
     return goes, stays

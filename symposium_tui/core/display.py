@@ -46,3 +46,20 @@ def ago(stamp: str | None, now: datetime | None = None) -> str:
     except ValueError:
         return stamp
     return humanize.naturaltime((now or datetime.now(timezone.utc)) - when)
+
+
+def printable(text: str) -> str:
+    """Text from an engine or a taskspace (a label, a name, a reason), safe to show on a
+    terminal: every character that is not printable (ESC, CR, the other C0 and C1 controls, DEL,
+    bidi overrides, zero-width characters) written as its escape (\\x1b, \\r, \\u202e), so it is
+    seen and never acted on."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """What someone else said (an engine's message, an exception's), as one line a person can
+    read: whitespace folded (newlines too), the other control characters escaped, cut at LIMIT."""
+    line = printable(" ".join(text.split()))
+    return line if len(line) <= limit else line[:limit - 1] + "…"

@@ -109,15 +109,17 @@ class Registry:
     def remove(self, taskspace: str, after: Callable[[Entries], None] | None = None) -> Entries:
         return self.update(lambda entries: entries.pop(taskspace, None) and None, after)
 
-    def reconcile(self, seen: dict[str, dict[str, Any]],
-                  after: Callable[[Entries], None] | None = None) -> Drift:
-        """Make the registry match the engine: `seen` maps each taskspace the engine has to fields."""
+    def reconcile(self, seen: dict[str, dict[str, Any]], after: Callable[[Entries], None] | None = None,
+                  keep: set[str] | frozenset[str] = frozenset()) -> Drift:
+        """Make the registry match the engine: `seen` maps each taskspace the engine has to fields;
+        those in `keep` stay registered though the engine lacks them (their pod is being made
+        again)."""
         found: dict[str, Drift] = {}
 
         def change(entries: Entries) -> None:
             drift = Drift(tuple(sorted(set(entries) - set(seen))), tuple(sorted(set(seen) - set(entries))))
             found["drift"] = drift
-            for gone in drift.registry_only:
+            for gone in set(drift.registry_only) - set(keep):
                 del entries[gone]
             for taskspace, fields in seen.items():
                 entry = entries.setdefault(taskspace, {})

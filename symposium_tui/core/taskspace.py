@@ -11,8 +11,6 @@ DEV_SSH_PORT = 2222
 AGENT_SSH_PORT = 2223
 CONTAINER_UID = 1000  # `developer` and `agent` in the default images
 
-ROLES = ("pod", "agent", "dev", "project-base", "project-disk", "project", "workspace", "agent-state",
-         "build-cache", "network")
 # Removed with the taskspace, in this order: views before what they are views of.
 REMOVED_WITH_TASKSPACE = ("workspace", "build-cache", "project", "project-disk")
 BUILD_CACHE_DIRS = {
@@ -22,7 +20,6 @@ BUILD_CACHE_DIRS = {
     "none": (),
 }
 PROJECT_TYPES = tuple(BUILD_CACHE_DIRS)
-SECURITY_LEVELS = ("isolated", "restricted", "open")
 
 
 @dataclass(frozen=True)

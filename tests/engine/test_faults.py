@@ -1,4 +1,5 @@
-"""Faults on the real isolated engine: the product killed in the middle of a create."""
+"""Faults on the real isolated engine: the product killed in the middle of a create or a level
+change."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def create_killed_at(isolated, repo, taskspace: str, step: int) -> None:
 def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolated, ctx, repo):
     journal = app_paths().state_dir / "creating"
     half_made, interrupted = [], []
-    temporary = set(Path(tempfile.gettempdir()).glob("symposium-*"))
+    # What a create makes there (other test sessions on the machine make their own symposium-* dirs).
+    temporary = set(Path(tempfile.gettempdir()).glob("symposium-bundle-*"))
     for step in range(1, len(STEPS) + 1):
         taskspace = f"killed-{step}"
         create_killed_at(isolated, repo, taskspace, step)
@@ -84,7 +86,7 @@ def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolat
     assert len(interrupted) >= len(STEPS) - 1, interrupted
     assert len(half_made) >= len(STEPS) - 3, half_made
     # Nor is anything left in the temporary directory (a bundle dir was, once per killed create).
-    assert set(Path(tempfile.gettempdir()).glob("symposium-*")) - temporary == set()
+    assert set(Path(tempfile.gettempdir()).glob("symposium-bundle-*")) - temporary == set()
     print(f"FIGURE kill -9 at each of {len(STEPS)} create steps: {len(interrupted)} interrupted "
           f"(journal left), {len(half_made)} with engine objects left; the next command removed all of them")
 
@@ -92,12 +94,13 @@ def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolat
 def test_a_finished_create_is_never_taken_for_an_interrupted_one(isolated, ctx, lifecycle, repo):
     """A journal left after the registry entry was written (killed in the last instant): the
     taskspace is complete and stays."""
-    from symposium_tui.core.services.recovery import CreateJournal, Recovery
+    from symposium_tui.core.services.journal import Journal
+    from symposium_tui.core.services.recovery import Recovery
     from tests.engine.test_lifecycle import create, discard
 
     create(ctx, "done-1", repo)
     try:
-        journal = CreateJournal(ctx)
+        journal = Journal(ctx)
         path = journal.path("done-1")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"taskspace": "done-1", "pid": 1,
@@ -117,6 +120,51 @@ def test_a_finished_create_is_never_taken_for_an_interrupted_one(isolated, ctx, 
         assert "taskspace-done-1" in inventory(isolated)["pods"]
     finally:
         discard(lifecycle, "done-1")
+
+
+def test_a_level_change_killed_half_way_is_finished_by_the_next_command(isolated, ctx, lifecycle, repo):
+    """#22 item 4: `security ID LEVEL` removed the pod before making the new one, with no journal:
+    killed there, the taskspace was left without a pod, and gc then took its volumes for gone."""
+    from symposium_tui.core.services.cleanup import Cleanup
+    from tests.engine.test_lifecycle import create, discard, ssh
+
+    taskspace = "lvl-killed"
+    create(ctx, taskspace, repo)
+    try:
+        assert ssh(ctx, f"{taskspace}-dev", "echo kept > /workspace/kept.txt").returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, "security",
+                                 taskspace, "isolated"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        try:
+            # The old pod is gone once the new level's network is being set up: kill it there.
+            for line in proc.stderr:
+                if "setting up the network" in line:
+                    break
+            else:
+                raise AssertionError(f"the change ended before it made the new pod: exit {proc.wait()}")
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        journal = app_paths().state_dir / "creating" / f"{taskspace}.json"
+        assert json.loads(journal.read_text())["making"] == "isolated"
+        assert f"taskspace-{taskspace}" not in inventory(isolated)["pods"]  # between its two pods
+        # Meanwhile gc leaves it be (asked here without the recovery a command runs first).
+        plan = Cleanup(ctx).plan_gc(check_work=False)
+        assert not [i.volume.name for i in plan.items if i.taskspace == taskspace]
+        assert any(i.taskspace == taskspace and "was interrupted" in i.why for i in plan.kept)
+
+        result = run_cli("--url", isolated.uri, "ls", "--json")
+        assert result.returncode == 0, result.stderr
+        assert f"taskspace {taskspace}: its security change open -> isolated (process {proc.pid}) was " \
+            "interrupted; its pod was made again at the isolated level" in result.stderr, result.stderr
+        row = next(t for t in json.loads(result.stdout)["taskspaces"] if t["id"] == taskspace)
+        assert (row["status"], row["security"]) == ("running", "isolated")
+        assert not journal.exists() and ctx.registry.read()[taskspace]["security"] == "isolated"
+        rules = subprocess.run(["iptables-save", "-t", "mangle"], capture_output=True, text=True).stdout
+        assert f"taskspace={taskspace}" in rules
+        assert ssh(ctx, f"{taskspace}-dev", "cat /workspace/kept.txt").stdout == "kept\n"  # the same volumes
+    finally:
+        discard(lifecycle, taskspace)
 
 
 async def test_the_engine_stopped_and_restarted_under_the_dashboard_and_monitor(isolated, ctx, lifecycle, repo):

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.cleanup import TaskspaceFacts, plan_cleanup, plan_gc
-from symposium_tui.core.models import ContainerInfo, ContainerState, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, ContainerState, NetworkInfo, PodInfo, VolumeInfo
 from symposium_tui.core.units import parse_duration
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -63,3 +63,29 @@ def test_gc_uses_labels_not_dashes():
 def test_durations():
     assert parse_duration("90m") == 5400 and parse_duration("2h") == 7200 and parse_duration("0s") == 0
     assert parse_duration("1.5d") == 129600
+
+
+def test_gc_ages_agent_state_only_from_a_recorded_removal():
+    """#22 item 4: a taskspace briefly without a pod (a level change) had its agent state aged by
+    the volume's creation date, and planned as expired."""
+    old_state = vol("taskspace-lvl-2-agent-state", "lvl-2", "agent-state", NOW - timedelta(days=400))
+    goes, stays = plan_gc([old_state], set(), set(), {}, {}, NOW, timedelta(days=30))
+    assert goes == []
+    [kept] = stays
+    assert "removal is not recorded" in kept.why and "symposium-tui rm lvl-2 --purge-state" in kept.why
+    removed = {"lvl-2": (NOW - timedelta(days=31)).isoformat()}
+    assert [g.volume.name for g in plan_gc([old_state], set(), set(), {}, removed, NOW, timedelta(days=30))[0]] \
+        == ["taskspace-lvl-2-agent-state"]
+
+
+def test_gc_leaves_taskspaces_that_are_not_gone_with_the_reason():
+    volumes = [vol("taskspace-held-1-workspace", "held-1", "workspace"),
+               vol("taskspace-held-1-agent-state", "held-1", "agent-state"),
+               vol("taskspace-gone-2-workspace", "gone-2", "workspace")]
+    networks = (NetworkInfo("taskspace-held-1-net", "sym00000001", labels=L.ours("network", "held-1")),)
+    goes, stays = plan_gc(volumes, set(), set(), {}, {"held-1": (NOW - timedelta(days=99)).isoformat()}, NOW,
+                          timedelta(days=30), networks, held={"held-1": "it is being changed right now"})
+    assert [g.volume.name for g in goes] == ["taskspace-gone-2-workspace"]
+    assert {s.volume.name for s in stays} == {"taskspace-held-1-workspace", "taskspace-held-1-agent-state",
+                                              "taskspace-held-1-net"}
+    assert all(s.why.endswith("which has no pod but is not gone: it is being changed right now") for s in stays)

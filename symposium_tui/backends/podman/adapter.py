@@ -35,11 +35,14 @@ from symposium_tui.backends.podman.specs import ContainerSpec, PodSpec
 from symposium_tui.backends.podman.hostfix import PAUSE_FIX
 from symposium_tui.backends.podman.normalize import (
     container_from_list,
+    engine_info_from,
     filter_params,
+    image_from,
+    listed,
     matching,
-    parse_time,
     pod_from_list,
     readable,
+    version_from,
 )
 from symposium_tui.backends.podman.networking import NetworkingMixin
 from symposium_tui.backends.podman.diskuse import DiskUseMixin
@@ -170,13 +173,7 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
         return self._call("ping", call) or self.version().version
 
     def version(self) -> EngineVersion:
-        data = self._call("read its version", self.client.version)
-        return EngineVersion(
-            version=str(data.get("Version", "")),
-            api_version=str(data.get("ApiVersion", "")),
-            os=str(data.get("Os", "")),
-            arch=str(data.get("Arch", "")),
-        )
+        return version_from(self._call("read its version", self.client.version))
 
     def capacity(self) -> HostCapacity:
         """The engine host's CPUs and memory, and whether the engine runs rootless. From this
@@ -194,42 +191,22 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
         return HostCapacity(info.cpus, info.memory, info.rootless)
 
     def info(self) -> EngineInfo:
-        data = self._call("describe itself", self.client.info)
-        host, store = data.get("host", {}), data.get("store", {})
-        return EngineInfo(
-            version=self.version(),
-            oci_runtime=(host.get("ociRuntime") or {}).get("name", ""),
-            cgroup_manager=host.get("cgroupManager", ""),
-            cgroup_version=host.get("cgroupVersion", ""),
-            graph_root=store.get("graphRoot", ""),
-            volume_path=store.get("volumePath", ""),
-            rootless=bool((host.get("security") or {}).get("rootless")),
-            network_backend=host.get("networkBackend", ""),
-            cpus=int(host.get("cpus") or 0),
-            memory=int(host.get("memTotal") or 0),
-            backing_fs=str((store.get("graphStatus") or {}).get("Backing Filesystem", "")),
-        )
+        return engine_info_from(self._call("describe itself", self.client.info), self.version())
 
     def containers(self, selector: dict[str, str] | None = None) -> list[ContainerInfo]:
-        return matching([container_from_list(c) for c in self._get_json(
-            "list containers", "/containers/json", all=True, **filter_params(selector))], selector)
+        return matching(listed(container_from_list, self._get_json(
+            "list containers", "/containers/json", all=True, **filter_params(selector))), selector)
 
     def pods(self, selector: dict[str, str] | None = None) -> list[PodInfo]:
-        return matching([pod_from_list(p) for p in
-                         self._get_json("list pods", "/pods/json", **filter_params(selector))], selector)
+        return matching(listed(pod_from_list, self._get_json("list pods", "/pods/json", **filter_params(selector))),
+                        selector)
 
     def image(self, name: str) -> ImageInfo | None:
         try:
             data = self._get_json(f"inspect image {name}", f"/images/{name}/json")
         except EngineError:  # EngineNotFound included
             return None
-        return ImageInfo(
-            id=data["Id"],
-            names=tuple(data.get("RepoTags") or data.get("NamesHistory") or ()),
-            size=int(data.get("Size") or 0),
-            created=parse_time(data.get("Created")),
-            labels=dict(data.get("Labels") or (data.get("Config") or {}).get("Labels") or {}),
-        )
+        return image_from(data)
 
     def probe_pod(self, image: str, port: int, *, timeout: float = 30.0) -> tuple[int, str | None]:
         """What create needs, end to end: a throwaway pod (so its infra container, podman's pause

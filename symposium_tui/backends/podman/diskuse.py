@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from symposium_tui.core.models import VolumeInfo
+from symposium_tui.backends.podman.normalize import volume_sizes_from
 
 
 class DiskUseMixin:
@@ -50,7 +51,7 @@ class DiskUseMixin:
             except OSError:
                 pass  # not readable by this process: ask podman
         data = self._get_json("measure volumes", "/system/df")
-        sizes = {v.get("VolumeName", ""): int(v.get("Size") or 0) for v in data.get("Volumes") or []}
+        sizes = volume_sizes_from(data)
         if not self.local or not volumes:
             return sizes
         images = {}

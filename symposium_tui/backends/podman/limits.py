@@ -6,6 +6,8 @@ limits and asks for them again after every start."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from symposium_tui.backends.podman.specs import PodmanEngine
 from symposium_tui.core.backend import Felt
 from symposium_tui.core.errors import SymposiumError
@@ -64,7 +66,7 @@ class PodmanLimits:
         """(memory, CPU millicores) the taskspace as a whole has now."""
         return self.engine.pod_limits(pod_name(taskspace))
 
-    def make_room(self, taskspace: str, memory: int) -> None:
+    def make_room(self, taskspace: str, memory: Callable[[], int]) -> None:
         """Before a start: containers made before their CPU quota was set live (older versions)
         carry one from their creation, which podman writes again at every start; the kernel
         refuses it above the pod's, so widen the pod to it first (the limits put back after
@@ -77,7 +79,7 @@ class PodmanLimits:
             return
         pod_memory, cpu = self.engine.pod_limits(pod)
         if cpu is not None and cpu < max(created):
-            self.engine.set_pod_limits(pod, pod_memory or memory, max(created))
+            self.engine.set_pod_limits(pod, pod_memory or memory(), max(created))
 
     def felt_limits(self, member: str) -> Felt:
         result = self.engine.exec(member, ["sh", "-c", FELT_SCRIPT])

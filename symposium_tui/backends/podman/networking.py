@@ -11,13 +11,15 @@ from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import NetworkInfo
 from symposium_tui.core.security import AllowRule, FirewallPlan
 import symposium_tui.backends.podman.firewall as firewall
-from symposium_tui.backends.podman.normalize import filter_params, matching
-
-
-def network_from(attrs: dict[str, Any]) -> NetworkInfo:
-    return NetworkInfo(name=attrs.get("name", ""), interface=attrs.get("network_interface", ""),
-                       subnets=tuple(s.get("subnet", "") for s in attrs.get("subnets") or []),
-                       labels=dict(attrs.get("labels") or {}), internal=bool(attrs.get("internal")))
+from symposium_tui.backends.podman.normalize import (
+    container_pid,
+    filter_params,
+    infra_container_id,
+    listed,
+    matching,
+    network_from,
+    require,
+)
 
 
 class NetworkingMixin:
@@ -27,8 +29,8 @@ class NetworkingMixin:
     _get_json: Callable[..., Any]
 
     def networks(self, selector: dict[str, str] | None = None) -> list[NetworkInfo]:
-        return matching([network_from(n) for n in
-                         self._get_json("list networks", "/networks/json", **filter_params(selector))], selector)
+        return matching(listed(network_from, self._get_json("list networks", "/networks/json",
+                                                            **filter_params(selector))), selector)
 
     def network(self, name: str) -> NetworkInfo | None:
         try:
@@ -44,7 +46,7 @@ class NetworkingMixin:
             response = self.client.api.post("/networks/create", data=json.dumps(body),
                                              headers={"Content-Type": "application/json"})
             response.raise_for_status()
-            return network_from(response.json())
+            return require(network_from(response.json()), f"create network {name}")
         return self._call(f"create network {name}", call)
 
     def remove_network(self, name: str) -> None:
@@ -70,12 +72,10 @@ class NetworkingMixin:
         """Fast refusals in the pod's own network namespace (see FirewallPlan.inside_script)."""
         if not self.local:
             return
-        data = self._get_json(f"inspect pod {pod}", f"/pods/{pod}/json")
-        infra = data.get("InfraContainerID") or ""
-        state = (self._get_json(f"inspect the infra container of {pod}", f"/containers/{infra}/json")
-                 .get("State") or {}) if infra else {}
-        pid = state.get("Pid")
-        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        infra = infra_container_id(self._get_json(f"inspect pod {pod}", f"/pods/{pod}/json"))
+        pid = container_pid(self._get_json(f"inspect the infra container of {pod}", f"/containers/{infra}/json")
+                            ) if infra else None
+        if pid is None:
             raise EngineError(f"pod {pod} is not running (no infra process)")
         firewall.Firewall().apply_inside(pid, plan, infra)
 

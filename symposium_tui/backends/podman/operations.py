@@ -21,11 +21,15 @@ import symposium_tui.backends.podman.cgroups as cgroups
 from symposium_tui.backends.podman.normalize import (
     container_from_inspect,
     filter_params,
+    listed,
     matching,
+    pod_cgroup_path,
+    pod_cpu_millis,
     pod_from_inspect,
     port_bindings,
     readable,
-    stats_from,
+    require,
+    stats_list,
     volume_from,
 )
 from symposium_tui.backends.podman.streams import EventStream, LogStream
@@ -40,27 +44,24 @@ class TaskspaceEngineMixin:
     _call: Callable[..., Any]
     _get_json: Callable[..., Any]
 
-    def _inspect(self, what: str, path: str) -> dict[str, Any] | None:
+    def _inspect(self, what: str, path: str) -> Any:
         try:
             return self._get_json(what, path)
         except EngineNotFound:
             return None
 
     def volumes(self, selector: dict[str, str] | None = None) -> list[VolumeInfo]:
-        return matching([volume_from(v) for v in
-                         self._get_json("list volumes", "/volumes/json", **filter_params(selector))], selector)
+        return matching(listed(volume_from, self._get_json("list volumes", "/volumes/json", **filter_params(selector))),
+                        selector)
 
     def volume(self, name: str) -> VolumeInfo | None:
-        data = self._inspect(f"inspect volume {name}", f"/volumes/{name}/json")
-        return volume_from(data) if data else None
+        return volume_from(self._inspect(f"inspect volume {name}", f"/volumes/{name}/json"))
 
     def pod(self, name: str) -> PodInfo | None:
-        data = self._inspect(f"inspect pod {name}", f"/pods/{name}/json")
-        return pod_from_inspect(data) if data else None
+        return pod_from_inspect(self._inspect(f"inspect pod {name}", f"/pods/{name}/json"))
 
     def container(self, name: str) -> ContainerInfo | None:
-        data = self._inspect(f"inspect container {name}", f"/containers/{name}/json")
-        return container_from_inspect(data) if data else None
+        return container_from_inspect(self._inspect(f"inspect container {name}", f"/containers/{name}/json"))
 
     def create_pod(self, spec: PodSpec) -> PodInfo:
         def call() -> PodInfo:
@@ -73,12 +74,12 @@ class TaskspaceEngineMixin:
                 volumes=[{"Name": v.name, "Dest": v.destination, "Options": ["ro" if v.read_only else "rw"]}
                          for v in spec.volumes],
                 **({"Networks": {spec.network: {}}, "netns": {"nsmode": "bridge"}} if spec.network else {}))
-            return pod_from_inspect(self.client.api.get(f"/pods/{spec.name}/json").json())
+            return require(pod_from_inspect(self.client.api.get(f"/pods/{spec.name}/json").json()),
+                           f"create pod {spec.name}")
         return self._call(f"create pod {spec.name}", call)
 
     def pod_ports(self, name: str) -> dict[int, int]:
-        data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
-        return port_bindings(data.get("InfraConfig") or {})
+        return port_bindings(self._get_json(f"inspect pod {name}", f"/pods/{name}/json"))
 
     def _pod_action(self, name: str, action: str, **params: Any) -> None:
         def call() -> None:
@@ -116,7 +117,8 @@ class TaskspaceEngineMixin:
             if spec.options:
                 kwargs["driver"] = "local"
                 kwargs["driver_opts"] = spec.options
-            return volume_from(self.client.volumes.create(spec.name, **kwargs).attrs)
+            return require(volume_from(self.client.volumes.create(spec.name, **kwargs).attrs),
+                           f"create volume {spec.name}")
         return self._call(f"create volume {spec.name}", call)
 
     def remove_volume(self, name: str) -> None:
@@ -212,8 +214,7 @@ class TaskspaceEngineMixin:
         """CPU and memory of every running container in one call. Memory is the working set, as
         `docker stats` and `kubectl top` show it: podman's usage less the page cache the kernel
         can drop (inactive file pages), read from the container's cgroup on a local engine."""
-        data = self._get_json("read container stats", "/containers/stats", stream=False)
-        stats = [stats_from(raw) for raw in (data.get("Stats") or [])]
+        stats = stats_list(self._get_json("read container stats", "/containers/stats", stream=False))
         if not self.local:
             return stats
         return [replace(s, mem_usage=max(s.mem_usage - cache, 0))
@@ -244,8 +245,7 @@ class TaskspaceEngineMixin:
             return True
         if self._call(f"update pod {name}", update):
             return "pod update API"
-        data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
-        path = data.get("CgroupPath") or ""
+        path = pod_cgroup_path(self._get_json(f"inspect pod {name}", f"/pods/{name}/json"))
         if not self.local or not path or not cgroups.pod_cgroup_exists(path):
             raise EngineError(f"cannot change the limits of pod {name}: this engine has no pod update "
                               "and its cgroup is not on this machine")
@@ -255,12 +255,10 @@ class TaskspaceEngineMixin:
     def pod_limits(self, name: str) -> tuple[int | None, int | None]:
         """The pod's limits as its cgroup holds them (local engines), else as created."""
         data = self._get_json(f"inspect pod {name}", f"/pods/{name}/json")
-        path = data.get("CgroupPath") or ""
+        path = pod_cgroup_path(data)
         if self.local and path and cgroups.pod_cgroup_exists(path):
             return cgroups.read_limits(path)
-        infra = data.get("InfraConfig") or {}
-        quota, period = infra.get("cpu_quota"), infra.get("cpu_period") or 100000
-        return None, (quota * 1000 // period if quota else None)
+        return None, pod_cpu_millis(data)
 
     def update_container(self, name: str, memory: int, cpu_millis: int) -> None:
         body = {"memory": {"limit": memory}, "cpu": {"quota": cpu_millis * 100, "period": 100000}}

@@ -80,7 +80,7 @@ class PodRepair:
     again. Reported (core logs it in restarts.log and says it), so a person can see it happened."""
 
     def __init__(self, engine: PodmanEngine, taskspace: str, report: RepairReport) -> None:
-        self.engine, self.taskspace, self.pod, self.done = engine, taskspace, pod_name(taskspace), False
+        self.engine, self.pod, self.done = engine, pod_name(taskspace), False
         self.report = report
 
     def __call__(self, why: str) -> None:

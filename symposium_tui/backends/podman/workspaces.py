@@ -31,11 +31,11 @@ class PodmanWorkspaces:
     engine: PodmanEngine
 
     def run_in_workspaces(self, workspaces: dict[str, Inventory], command: tuple[str, ...], user: str,
-                          image: str) -> dict[str, ExecResult | str]:
+                          image: str) -> dict[str, ExecResult | SymposiumError]:
         """COMMAND (an argv, run in /workspace's container) as USER in each workspace: an
-        ExecResult, or why it could not run (a probe that failed). Running taskspaces run it in
+        ExecResult, or the error of a probe that failed. Running taskspaces run it in
         their dev container (an exec that fails raises)."""
-        found: dict[str, ExecResult | str] = {}
+        found: dict[str, ExecResult | SymposiumError] = {}
         stopped = {}
         for taskspace, inventory in workspaces.items():
             if (dev := running_dev(inventory)) is not None:
@@ -46,11 +46,11 @@ class PodmanWorkspaces:
             return found
         disks = {t: v for t, i in stopped.items() if (v := i.volume("project")) is not None and v.is_loop}
 
-        def check(taskspace: str) -> tuple[str, ExecResult | str]:
+        def check(taskspace: str) -> tuple[str, ExecResult | SymposiumError]:
             try:
                 return taskspace, self._probe(stopped[taskspace], command, user, image)
             except SymposiumError as exc:
-                return taskspace, exc.message
+                return taskspace, exc
         with self._disks_mounted(disks, image):
             if len(stopped) == 1:
                 found.update([check(next(iter(stopped)))])

@@ -1,8 +1,13 @@
 """Plan and apply cleanup of inactive taskspaces and GC of orphaned volumes.
 
-A plan changes nothing. Apply works through the plan in parallel and re-checks each item just
-before removing it: a taskspace that became active since the plan, or a volume whose taskspace came
-back, is skipped and reported.
+A plan changes nothing. Apply works through the plan in parallel and re-checks each item under
+its taskspace's lock just before removing it: a taskspace that became active since the plan, or a
+volume whose taskspace came back, is skipped and reported.
+
+GC takes a taskspace for gone only when it has no pod and nothing says it is coming back: not
+locked (being created, changed or removed), no journal of an interrupted create or level change,
+not in the registry. A gone taskspace's workspace is checked for unsaved work first, as cleanup
+does; its agent state goes only past its retention, counted from its recorded removal.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.cleanup import (
+    WORK_ROLES,
     CleanupItem,
     GcItem,
     TaskspaceFacts,
@@ -26,7 +32,9 @@ from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import inventories
+from symposium_tui.core.services.journal import Journal, why_held
 from symposium_tui.core.services.lifecycle import Inventory, Lifecycle
+from symposium_tui.core.taskspace import REMOVED_WITH_TASKSPACE
 
 Progress = Callable[[str, str], None]  # (item, what happened)
 
@@ -165,59 +173,132 @@ class Cleanup:
         return ""
 
     # -- volume GC -------------------------------------------------------------------------------
-    def plan_gc(self) -> GcPlan:
+    def plan_gc(self, check_work: bool = True) -> GcPlan:
+        """check_work: look for unsaved work in the workspaces of taskspaces that are gone (each in
+        a probe container of its own) and warn about it."""
         facts, volumes, sizes = self._facts()
         repos = {f.pod.labels.get(L.REPO) for f in facts.values() if f.pod}
+        networks = self.backend.observe(L.ALL_OURS, kinds=("networks",)).networks
+        podless = {t for thing in (*volumes, *networks) if (t := L.taskspace_of(thing.labels)) and t not in facts}
         goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
-                              self.retention, self.backend.observe(L.ALL_OURS, kinds=("networks",)).networks)
+                              self.retention, networks, self._held(podless))
+        if check_work:
+            goes = self._warn_of_work(goes, volumes)
+
         def spelled(item: GcItem) -> GcItem:
             return replace(item, command="; ".join(self.backend.removal_commands(item.volume.kind, [item.volume.name])))
         return GcPlan(tuple(map(spelled, goes)), tuple(map(spelled, stays)))
 
-    def apply_gc(self, plan: GcPlan, progress: Progress | None = None, workers: int = 4) -> list[Outcome]:
+    def _held(self, taskspaces: set[str]) -> dict[str, str]:
+        """Taskspaces without a pod that are not gone, and why: one being created, changed or
+        removed (its lock is held), one whose create or level change was interrupted, one the
+        registry still has (a level change between its two pods)."""
+        registry = self.ctx.registry.read()
+        journals = {e["taskspace"]: e for e in Journal(self.ctx).pending()}
+        held = {}
+        for taskspace in sorted(taskspaces):
+            if self.ctx.is_busy(taskspace):
+                held[taskspace] = "it is being created, changed or removed right now"
+            elif taskspace in journals:
+                held[taskspace] = why_held(journals[taskspace], self.ctx.host)
+            elif taskspace in registry:
+                held[taskspace] = (f"the registry still has it (`symposium-tui ls` forgets it if nothing is "
+                                   f"changing it; `symposium-tui rm {taskspace}` removes what is left)")
+        return held
+
+    def _warn_of_work(self, goes: list[GcItem], volumes: list) -> list[GcItem]:
+        workspaces = {i.taskspace for i in goes if i.taskspace and i.volume.role in WORK_ROLES}
+        if not workspaces:
+            return goes
+        works = self.lifecycle.unsaved_work_many({t: Inventory(None, (), tuple(
+            v for v in volumes if L.taskspace_of(v.labels) == t), ()) for t in sorted(workspaces)})
+        return [replace(i, unsaved=works[i.taskspace].describe())
+                if i.volume.role in WORK_ROLES and i.taskspace in works and works[i.taskspace].any else i
+                for i in goes]
+
+    def apply_gc(self, plan: GcPlan, *, force: bool = False, progress: Progress | None = None,
+                 workers: int = 4) -> list[Outcome]:
+        """Each taskspace's items together, under its lock, re-read just before: its pod, journal,
+        registry record and (unless force) its workspace's unsaved work."""
         report = progress or (lambda item, what: None)
+        units: dict[str, list[GcItem]] = {}
+        for item in plan.items:
+            units.setdefault(item.taskspace or f"/{item.volume.name}", []).append(item)  # "/" is in no id
 
-        def one(item: GcItem) -> Outcome:
-            name = item.volume.name
-            if item.volume.kind == "network":
-                return self._gc_network(item, report)
-            volume = self.backend.find("volume", name)
-            if volume is None:
-                outcome = Outcome(name, "skipped: already gone")
-            elif not L.is_ours(volume.labels):
-                outcome = Outcome(name, "skipped: not created by symposium-tui")
-            elif item.taskspace and self.backend.find("pod", pod_name(item.taskspace)) is not None:
-                outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
-            elif item.volume.role == "project-base" and self._repo_in_use(volume.labels.get(L.REPO)):
-                outcome = Outcome(name, "skipped: a taskspace uses this repository again")
+        def unit(items: list[GcItem]) -> list[Outcome]:
+            taskspace = items[0].taskspace
+            if not taskspace:
+                outcomes = [self._gc_volume(items[0])]
             else:
+                report(taskspace, "re-checking")
                 try:
-                    self.backend.remove("volume", name)
-                    outcome = Outcome(name, "removed", item.volume.bytes)
+                    with self.ctx.taskspace_lock(taskspace):
+                        outcomes = self._gc_taskspace(taskspace, items, force)
                 except SymposiumError as exc:
-                    outcome = Outcome(name, f"failed: {exc.message}")
-            report(name, outcome.result)
-            return outcome
+                    outcomes = [Outcome(i.volume.name, f"skipped: {exc.message}") for i in items]
+            for outcome in outcomes:
+                report(outcome.item, outcome.result)
+            return outcomes
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(one, plan.items))
+            return [outcome for outcomes in pool.map(unit, units.values()) for outcome in outcomes]
 
-    def _gc_network(self, item: GcItem, report: Progress) -> Outcome:
-        name = item.volume.name
-        if self.backend.find("pod", pod_name(item.taskspace)) is not None:
-            outcome = Outcome(name, f"skipped: taskspace {item.taskspace} exists again")
+    def _gc_taskspace(self, taskspace: str, items: list[GcItem], force: bool) -> list[Outcome]:
+        if self.backend.find("pod", pod_name(taskspace)) is not None:
+            why_not = f"taskspace {taskspace} exists again"
+        elif (entry := Journal(self.ctx).entry(taskspace)) is not None:
+            why_not = why_held(entry, self.ctx.host)
+        elif taskspace in self.ctx.registry.read():
+            why_not = f"taskspace {taskspace} is registered again"
         else:
+            why_not = ""
+        if why_not:
+            return [Outcome(i.volume.name, f"skipped: {why_not}") for i in items]
+        work = ""
+        if not force and any(i.volume.role in WORK_ROLES for i in items):
             try:
-                network = self.backend.find("network", name)
-                self.backend.remove_network(item.taskspace, (network,) if network is not None else ())
-                outcome = Outcome(name, "removed" if network is not None else "skipped: already gone")
+                found = self.lifecycle.unsaved_work(taskspace, self.lifecycle.inventory(taskspace))
+                work = f"it holds work that exists nowhere else: {found.describe()}" if found.any else ""
             except SymposiumError as exc:
-                outcome = Outcome(name, f"failed: {exc.message}")
-        report(name, outcome.result)
-        return outcome
+                work = f"its workspace could not be checked: {exc.message}"
+        outcomes = []
+        for item in sorted(items, key=_removal_order):  # views before what they are views of
+            if work and item.volume.role in WORK_ROLES:
+                outcomes.append(Outcome(item.volume.name, f"skipped: {work}"))
+            else:
+                outcomes.append(self._gc_network(item) if item.volume.kind == "network" else self._gc_volume(item))
+        return outcomes
+
+    def _gc_volume(self, item: GcItem) -> Outcome:
+        name = item.volume.name
+        volume = self.backend.find("volume", name)
+        if volume is None:
+            return Outcome(name, "skipped: already gone")
+        if not L.is_ours(volume.labels):
+            return Outcome(name, "skipped: not created by symposium-tui")
+        if item.volume.role == "project-base" and self._repo_in_use(volume.labels.get(L.REPO)):
+            return Outcome(name, "skipped: a taskspace uses this repository again")
+        try:
+            self.backend.remove("volume", name)
+            return Outcome(name, "removed", item.volume.bytes)
+        except SymposiumError as exc:
+            return Outcome(name, f"failed: {exc.message}")
+
+    def _gc_network(self, item: GcItem) -> Outcome:
+        try:
+            self.backend.remove_network(item.taskspace, ())  # its firewall rules
+            self.backend.remove("network", item.volume.name)
+            return Outcome(item.volume.name, "removed")
+        except SymposiumError as exc:
+            return Outcome(item.volume.name, f"failed: {exc.message}")
 
     def _repo_in_use(self, repo: str | None) -> bool:
         return any(p.labels.get(L.REPO) == repo for p in self.backend.observe(L.ALL_OURS, kinds=("pods",)).pods
                    if p.labels.get(L.ROLE) == "pod")
+
+
+def _removal_order(item: GcItem) -> int:
+    order = ("network", *REMOVED_WITH_TASKSPACE, "agent-state")
+    return order.index(item.volume.role) if item.volume.role in order else len(order)
 
 
 def _inventory(facts: TaskspaceFacts) -> Inventory:

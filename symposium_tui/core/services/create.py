@@ -23,8 +23,8 @@ from symposium_tui.core.policy import Limits
 from symposium_tui.core.repos import RepoSpec, person_git_identity
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.journal import Journal
 from symposium_tui.core.services.network import TaskspaceNetwork
-from symposium_tui.core.services.recovery import CreateJournal
 from symposium_tui.core.services.rollback import Rollback
 from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, Taskspace
 from symposium_tui.core.units import format_cpu
@@ -105,7 +105,7 @@ class Creator:
         request = replace(request, security=level)
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
         with self.ctx.taskspace_lock(taskspace):
-            journal = CreateJournal(self.ctx)
+            journal = Journal(self.ctx)
             self.mark = {L.CREATE: journal.begin(taskspace)}
             rollback = Rollback()
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from symposium_tui.core import labels as L
@@ -19,6 +19,7 @@ from symposium_tui.core.services.inventory import (  # noqa: F401 - also this mo
     group_taskspaces,
     inventory,
 )
+from symposium_tui.core.services.journal import Journal, why_held
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.services.resources import Resources
 from symposium_tui.core.taskspace import (
@@ -43,7 +44,7 @@ git log --branches --not --remotes --format='%h %s'
 # core.fsmonitor or a filter runs commands): so the check runs as that same unprivileged user,
 # never as root, and with fsmonitor off.
 WORK_CHECK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
-WORK_CHECK = ("sh", "-c", WORK_CHECK_SCRIPT)
+WORK_CHECK = ("/bin/sh", "-c", WORK_CHECK_SCRIPT)
 NOT_GIT = "/workspace is not a git repository, so its changes cannot be checked"
 
 
@@ -99,12 +100,18 @@ class Lifecycle:
                 fields["agent_port"] = group.ports.get(AGENT_SSH_PORT)
             seen[taskspace] = fields
         before = self.ctx.registry.read()
-        drift = self.ctx.registry.reconcile(seen, after=self.ctx.write_ssh_config)
+        # Without a pod but not gone: being changed right now, or its level change was interrupted
+        # (its journal says how it ends); their records stay, so gc and cleanup leave them be.
+        changes = {e["taskspace"]: e for e in Journal(self.ctx).pending() if e["kind"] == "security"}
+        keep = {t for t in set(before) - set(seen) if t in changes or self.ctx.is_busy(t)}
+        drift = self.ctx.registry.reconcile(seen, after=self.ctx.write_ssh_config, keep=keep)
         rows = []
         for taskspace in sorted(set(seen) | set(drift.registry_only)):
             group = groups.get(taskspace, TaskspaceGroup())
-            rows.append(self._row(taskspace, group.pod, group.members, group.ports,
-                                  before.get(taskspace, {}), drift))
+            row = self._row(taskspace, group.pod, group.members, group.ports, before.get(taskspace, {}), drift)
+            if taskspace in changes:
+                row = replace(row, reason=why_held(changes[taskspace], self.ctx.host))
+            rows.append(row)
         return Listing(tuple(rows), drift, tuple(pods))
 
     def _row(self, taskspace: str, pod: PodInfo | None, containers: dict[str, ContainerInfo],
@@ -186,8 +193,8 @@ class Lifecycle:
         image = dev.image if dev else self.ctx.settings.images.dev
         result = self.backend.run_in_workspaces({taskspace: inventory}, WORK_CHECK, WORK_CHECK_USER,
                                                 image)[taskspace]
-        if isinstance(result, str):
-            raise SymposiumError(result)
+        if isinstance(result, SymposiumError):
+            raise result
         return _work_of(result)
 
     def unsaved_work_many(self, inventories: dict[str, Inventory]) -> dict[str, UnsavedWork]:
@@ -200,8 +207,8 @@ class Lifecycle:
             result = results.get(taskspace)
             if result is None:
                 found[taskspace] = UnsavedWork((), ())  # no project layer left to lose
-            elif isinstance(result, str):
-                found[taskspace] = UnsavedWork((), (), f"its workspace could not be checked: {result}")
+            elif isinstance(result, SymposiumError):
+                found[taskspace] = UnsavedWork((), (), f"its workspace could not be checked: {result.message}")
             else:
                 found[taskspace] = _work_of(result)
         return found
@@ -240,6 +247,9 @@ class Lifecycle:
                 self.ctx.mark_removed(taskspace)
             self.ctx.forget_host_keys(taskspace)
             self.ctx.remove_taskspace_files(taskspace)
+            journal = Journal(self.ctx)
+            if (entry := journal.entry(taskspace)) is not None and entry["kind"] == "security":
+                journal.end(taskspace)  # an interrupted level change: nothing left to make a pod for
             return removed
 
 

@@ -262,7 +262,7 @@ class Poller(Repairs):
             storage_over=over, unenforced=unenforced, restart_failed=failed))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
-                samples: dict) -> TaskspaceStatus:
+                samples: Samples) -> TaskspaceStatus:
         cpu_millis, memory = limits_of(group, entry)
         latest = [s for s, _ in samples.get(taskspace, {}).values() if s is not None]
         labels = group.pod.labels if group.pod else {}

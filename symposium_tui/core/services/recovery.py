@@ -1,28 +1,25 @@
-"""Finish off creates that were killed half-way.
+"""Finish off creates and security level changes that were killed half-way.
 
-A create writes a journal (state/creating/ID.json: its id, pid, start) before it touches the
-engine and labels every object it makes with that id (labels.CREATE); the journal goes when the
+A create writes a journal (journal.py: state/creating/ID.json, its id, pid, start) before it
+touches the engine and labels every object it makes with that id (labels.CREATE); the journal goes when the
 create is registered, or when a failed create has undone everything. A journal whose taskspace
 lock is free belongs to a process that is gone (kill -9, a crash, a power cut): the next command
 removes exactly the objects labelled with that create's id, the taskspace's files and firewall
 rules, then the journal. A reused agent-state volume or a shared repository base, made by an
-earlier create, is never touched.
+earlier create, is never touched. A security level change killed half-way is finished by
+SecurityChange.resume: its pod made again at the level its journal names.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.ids import pod_name
 from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.journal import Journal
+from symposium_tui.core.services.security import LevelRecovered, SecurityChange
 
 
 @dataclass(frozen=True)
@@ -41,60 +38,32 @@ class Recovered:
         return text
 
 
-class CreateJournal:
-    def __init__(self, ctx: LifecycleContext) -> None:
-        self.ctx = ctx
-        self.dir = ctx.paths.state_dir / "creating"
-
-    def path(self, taskspace: str) -> Path:
-        return self.dir / f"{taskspace}.json"
-
-    def begin(self, taskspace: str) -> str:
-        create_id = secrets.token_hex(8)
-        atomic_write(self.path(taskspace), json.dumps(
-            {"taskspace": taskspace, "create_id": create_id, "pid": os.getpid(), "started": time.time()}))
-        return create_id
-
-    def end(self, taskspace: str) -> None:
-        self.path(taskspace).unlink(missing_ok=True)
-
-    def pending(self) -> list[dict]:
-        try:
-            files = sorted(self.dir.glob("*.json"))
-        except OSError:
-            return []
-        found = []
-        for path in files:
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-                validate_id(str(entry["taskspace"]))
-                if path.stem != entry["taskspace"] or not str(entry["create_id"]).isalnum():
-                    raise ValueError
-            except (OSError, ValueError, KeyError, TypeError, SymposiumError):
-                path.unlink(missing_ok=True)  # not one of ours, or torn: nothing can be matched to it
-                continue
-            found.append(entry)
-        return found
-
-
 class Recovery:
     def __init__(self, ctx: LifecycleContext) -> None:
         self.ctx = ctx
         self.backend = ctx.backend
-        self.journal = CreateJournal(ctx)
+        self.journal = Journal(ctx)
 
-    def run(self) -> list[Recovered]:
-        """Finish every interrupted create whose process is gone; cheap when there is none."""
-        done = []
+    def run(self) -> list[Recovered | LevelRecovered]:
+        """Finish every interrupted create or level change whose process is gone; cheap when there
+        is none. A level change whose pod could not be made again is not tried again on its own:
+        the person was told what to run."""
+        done: list[Recovered | LevelRecovered] = []
         for entry in self.journal.pending():
+            if entry.get("gave_up"):
+                continue
             taskspace = entry["taskspace"]
             try:
                 with self.ctx.taskspace_lock(taskspace):
                     # Read again under the lock: it may have been finished, or be a newer one.
-                    current = next((e for e in self.journal.pending() if e["taskspace"] == taskspace), None)
-                    if current is None:
+                    current = self.journal.entry(taskspace)
+                    if current is None or current.get("gave_up"):
                         continue
-                    done.append(self._finish(taskspace, str(current["create_id"]), int(current.get("pid") or 0)))
+                    pid = int(current.get("pid") or 0)
+                    if current["kind"] == "security":
+                        done.append(SecurityChange(self.ctx).resume(current))
+                    else:
+                        done.append(self._finish(taskspace, str(current["create_id"]), pid))
             except SymposiumError:
                 continue  # its create (or a remove) is still running: not interrupted
         return done
@@ -120,8 +89,9 @@ class Recovery:
         for ctr in self.backend.observe(mark, kinds=("containers",)).containers:  # what the pods left
             attempt(f"container {ctr.name}", lambda n=ctr.name: self.backend.remove("container", n))
         if made.networks:
-            attempt(f"network {', '.join(n.name for n in made.networks)} and the firewall rules of {taskspace}",
-                    lambda: self.backend.remove_network(taskspace, made.networks))
+            attempt(f"firewall rules of {taskspace}", lambda: self.backend.remove_network(taskspace, ()))
+        for network in made.networks:
+            attempt(f"network {network.name}", lambda n=network.name: self.backend.remove("network", n))
         # The overlay and the cache are views on the project disk: they go before it.
         order = {"workspace": 0, "build-cache": 1, "project": 2}
         for volume in sorted(made.volumes, key=lambda v: order.get(v.labels.get(L.ROLE, ""), 3)):

@@ -137,7 +137,7 @@ class Resources:
     def make_room(self, taskspace: str) -> None:
         """Before a start: room for the CPU quota older versions gave containers at creation
         (the limits put back after the start narrow it again)."""
-        self.backend.make_room(taskspace, self.current(taskspace).memory)
+        self.backend.make_room(taskspace, lambda: self.current(taskspace).memory)
 
     def reapply(self, taskspace: str, containers: list[str] | None = None) -> bool:
         """Put the effective limits back after a (re)start: podman forgets container updates,
