@@ -173,5 +173,11 @@ def cut_column(name: List) -> str:
     return next((c.header for c in columns_of(name, True) if c.cut), "")
 
 
+def cell_text(column: Column, facts: RowFacts) -> str:
+    """A cell as `ls` and the dashboard show it: what came from an engine or a taskspace (a
+    project label, a reason) with its control characters escaped, never acted on."""
+    return fmt.printable(column.text(facts))
+
+
 def row_texts(facts: RowFacts, columns: Sequence[Column]) -> list[str]:
-    return [c.text(facts) for c in columns]
+    return [cell_text(c, facts) for c in columns]

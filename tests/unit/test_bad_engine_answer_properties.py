@@ -2,7 +2,8 @@
 field or of the whole answer, normalize gives a sound model or skips the object, and the adapter
 built on it raises nothing but the product's own errors. What the CLI prints of it is escaped.
 
-Each property runs the bad-input profile (MANY: 500 cases, no example database).
+Each property runs the bad-input profile with 200 cases (SOME: MANY's settings, fewer cases: there are
+32 of them and the suite has a time budget).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from enum import Enum
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symposium_tui.backends.podman import normalize as N
@@ -25,6 +26,8 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.models import ContainerInfo, ContainerStats, EngineEvent, ImageInfo, NetworkInfo, \
     PodInfo, VolumeInfo
 from tests.unit.bad_input_support import MANY
+
+SOME = settings(MANY, max_examples=200)
 from tests.unit.engine_answers_support import container, engine, pod, private_home, taskspace, use_hosts
 
 # Any JSON value, and the Python values a JSON parser never makes but a careless one might pass on
@@ -114,14 +117,14 @@ def test_a_well_formed_answer_is_read(reader, good, essential):
 
 
 @pytest.mark.parametrize("reader, good, essential", READERS, ids=IDS)
-@MANY
+@SOME
 @given(answer=json_values)
 def test_any_answer_is_a_sound_model_or_skipped(reader, good, essential, answer):
     _read(reader, answer)
 
 
 @pytest.mark.parametrize("reader, good, essential", READERS, ids=IDS)
-@MANY
+@SOME
 @given(data=st.data(), value=json_values)
 def test_any_value_in_one_field_leaves_the_object_or_skips_it_for_an_essential_one(reader, good, essential,
                                                                                    data, value):
@@ -132,7 +135,7 @@ def test_any_value_in_one_field_leaves_the_object_or_skips_it_for_an_essential_o
         assert model is not None, path  # a field that is not essential never costs the object
 
 
-@MANY
+@SOME
 @given(answer=json_values, name=st.sampled_from(["pods", "containers", "volumes", "networks", "stats",
                                                  "volume_sizes", "info", "version"]))
 def test_the_adapter_raises_only_its_own_errors_whatever_a_list_answer_is(answer, name):
@@ -148,7 +151,7 @@ def test_the_adapter_raises_only_its_own_errors_whatever_a_list_answer_is(answer
     _sound(result if not isinstance(result, dict) else list(result.items()))
 
 
-@MANY
+@SOME
 @given(answer=json_values, name=st.sampled_from(["pod", "container", "volume", "network", "image", "pod_ports",
                                                  "pod_limits"]))
 def test_the_adapter_raises_only_its_own_errors_whatever_an_inspect_answer_is(answer, name):
@@ -167,14 +170,14 @@ def test_the_adapter_raises_only_its_own_errors_whatever_an_inspect_answer_is(an
         _sound(result)
 
 
-@MANY
+@SOME
 @given(value=st.one_of(json_values, st.floats(), st.integers()))
 def test_any_time_is_an_aware_datetime_or_none(value):
     when = N.parse_time(value)
     assert when is None or (isinstance(when, datetime) and when.tzinfo is not None)
 
 
-@MANY
+@SOME
 @given(text=st.text())
 def test_what_is_printed_of_any_text_is_printable(text):
     shown = printable(text)
@@ -199,7 +202,7 @@ def ls(monkeypatch, tmp_path_factory, capsys):
     return ls
 
 
-@MANY
+@SOME
 @given(data=st.data(), value=json_values)
 def test_ls_lists_whatever_the_engine_answers_and_prints_it_escaped(ls, data, value):
     answers = taskspace()

@@ -76,3 +76,17 @@ def test_a_column_added_to_the_table_is_in_ls(monkeypatch):
     assert lines[1].split()[:3] == ["fix-login-2", "FIX", "web-shop"]
     assert drop_order("ls")[0] == "SHORT"  # it goes first on a narrow terminal
     assert headers("dashboard")[0] == "SHORT"
+
+
+def test_cells_from_an_engine_are_shown_escaped_in_both_lists():
+    """A project label with a terminal escape (an agent can set its pod's labels only through
+    the product, but an engine is not always the person's own) is seen, never acted on."""
+    from dataclasses import replace
+
+    hostile = replace(STATUS, project="web\x1b[2Jshop\r")
+    facts = RowFacts.of_status(hostile)
+    project = next(c for c in columns_of("dashboard") if c.header == "PROJECT")
+    assert columns.cell_text(project, facts) == "web\\x1b[2Jshop\\r"
+    ls = dict(zip(headers("ls"), row_texts(RowFacts.of_taskspace(replace(TASKSPACE, project="a\x1bb"), USE),
+                                           columns_of("ls"))))
+    assert ls["PROJECT"] == "a\\x1bb"

@@ -8,7 +8,7 @@ from textual.screen import Screen
 from rich.text import Text
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from symposium_tui.core.columns import Column, RowFacts, columns_of
+from symposium_tui.core.columns import Column, RowFacts, cell_text, columns_of
 from symposium_tui.core.services.poller import TaskspaceStatus
 from symposium_tui.ui import columns as fitting
 from symposium_tui.ui.keys import allowed
@@ -115,7 +115,7 @@ class HomeScreen(Screen[None]):
         state = self.app.hosts.get(host)
         facts = RowFacts.of_status(status, host, host_down=host in self.down,
                                    samples=state.stats if state is not None else None)
-        return {c.header: Text(c.text(facts), style=c.style(facts) if c.style else "") for c in columns}
+        return {c.header: Text(cell_text(c, facts), style=c.style(facts) if c.style else "") for c in columns}
 
     def _gone_cells(self, host: str, taskspace: str, columns: tuple[Column, ...]) -> dict[str, Text]:
         cells = {column.header: Text("-") for column in columns}
