@@ -182,6 +182,9 @@ async def test_w_changes_the_security_level_after_a_confirmation(isolated, ctx, 
                     await pilot.pause(0.5)
                     assert pod_id() == before  # said no: nothing was touched
             await until(pilot, lambda: rows(app).get(shown, [""] * 5)[4] == "isol", 90, "the new level in the list")
+            # The list shows the new pod's level as soon as the pod exists; the change ends (and
+            # lets go of the taskspace's lock) once SSH answers in both containers.
+            await until(pilot, lambda: not ctx.is_busy(shown), 90, "the change to end")
             assert pod_id() != before
             labels = isolated.cli("pod", "inspect", f"taskspace-{shown}", "--format", "{{.Labels}}").stdout
             assert "io.symposium.security:isolated" in labels
