@@ -33,22 +33,31 @@ def leftovers(isolated, taskspace: str) -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
-def create_killed_at(isolated, repo, taskspace: str, step: int) -> None:
-    """Start `create`, and SIGKILL it once it reports step `step` (a moment into that step)."""
-    proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, "create", taskspace,
-                             "--repo", str(repo), "--security", "isolated"],
+def killed_when(isolated, args: list[str], reached, pause: float, what: str) -> int:
+    """Run the CLI with ARGS and SIGKILL it PAUSE seconds after a progress line is `reached`;
+    returns its pid."""
+    proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     try:
         for line in proc.stderr:
-            if line.startswith(f"[{step}/{len(STEPS)}]"):
-                time.sleep(0.05 if step < len(STEPS) - 2 else 0)  # into the step; the last ones are quick
+            if reached(line):
+                time.sleep(pause)
                 break
         else:
-            raise AssertionError(f"create ended before step {step}: exit {proc.wait()}")
+            raise AssertionError(f"{what}: exit {proc.wait()}")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    return proc.pid
+
+
+def create_killed_at(isolated, repo, taskspace: str, step: int) -> None:
+    """Start `create`, and SIGKILL it once it reports step `step` (a moment into that step)."""
+    killed_when(isolated, ["create", taskspace, "--repo", str(repo), "--security", "isolated"],
+                lambda line: line.startswith(f"[{step}/{len(STEPS)}]"),
+                0.05 if step < len(STEPS) - 2 else 0,  # into the step; the last ones are quick
+                f"create ended before step {step}")
 
 
 def test_a_create_killed_at_each_step_is_finished_off_by_the_next_command(isolated, ctx, repo):
@@ -132,19 +141,9 @@ def test_a_level_change_killed_half_way_is_finished_by_the_next_command(isolated
     create(ctx, taskspace, repo)
     try:
         assert ssh(ctx, f"{taskspace}-dev", "echo kept > /workspace/kept.txt").returncode == 0
-        proc = subprocess.Popen([sys.executable, "-m", "symposium_tui", "--url", isolated.uri, "security",
-                                 taskspace, "isolated"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        try:
-            # The old pod is gone once the new level's network is being set up: kill it there.
-            for line in proc.stderr:
-                if "setting up the network" in line:
-                    break
-            else:
-                raise AssertionError(f"the change ended before it made the new pod: exit {proc.wait()}")
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        # The old pod is gone once the new level's network is being set up: kill it there.
+        pid = killed_when(isolated, ["security", taskspace, "isolated"], lambda line: "setting up the network" in line,
+                          0, "the change ended before it made the new pod")
         journal = app_paths().state_dir / "creating" / f"{taskspace}.json"
         assert json.loads(journal.read_text())["making"] == "isolated"
         assert f"taskspace-{taskspace}" not in inventory(isolated)["pods"]  # between its two pods
@@ -155,7 +154,7 @@ def test_a_level_change_killed_half_way_is_finished_by_the_next_command(isolated
 
         result = run_cli("--url", isolated.uri, "ls", "--json")
         assert result.returncode == 0, result.stderr
-        assert f"taskspace {taskspace}: its security change open -> isolated (process {proc.pid}) was " \
+        assert f"taskspace {taskspace}: its security change open -> isolated (process {pid}) was " \
             "interrupted; its pod was made again at the isolated level" in result.stderr, result.stderr
         row = next(t for t in json.loads(result.stdout)["taskspaces"] if t["id"] == taskspace)
         assert (row["status"], row["security"]) == ("running", "isolated")
