@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from symposium_tui import __version__
+import symposium_tui.cli.changes as changes
 import symposium_tui.cli.cleanup as cleanup
 import symposium_tui.cli.health as health
 import symposium_tui.cli.resources as resources
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tier", metavar="NAME", help="resource tier from resource-policies.yaml")
     p.add_argument("--security", choices=["isolated", "restricted", "open"],
                    help="network security level (default: security.default in config.yaml, else open)")
+    p.add_argument("--ref", metavar="REF",
+                   help="branch, tag or commit to start from (default: a local repository's HEAD commit, "
+                        "a URL's default branch), as it is now")
+    p.add_argument("--branch", metavar="NAME",
+                   help="the branch the taskspace works on, made at the start commit (default: taskspace/ID)")
+
+    p = add("diff", "what a taskspace changed since its start commit: its commits, then the patch "
+                    "(committed and uncommitted), running or stopped", changes.cmd_diff)
+    _id_arg(p)
+    p.add_argument("--stat", action="store_true", help="the commits and a diffstat instead of the patch")
+    p = add("fetch", "bring a taskspace's branch into your repository (the local --repo it was made from)",
+            changes.cmd_fetch)
+    _id_arg(p)
+    p.add_argument("--into", metavar="PATH", help="a local clone to fetch into instead (needed for a URL)")
+    p.add_argument("--force", action="store_true",
+                   help="move the branch there even if it has commits the taskspace's branch lacks")
 
     _all_connections(add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift",
                          taskspaces.cmd_ls), "list")

@@ -21,6 +21,9 @@ def _taskspace_text(t: Any, ctx: Any) -> str:
         lines.append(f"  project  {printable(t.project)} ({printable(t.repo)})")
     if t.security:
         lines.append(f"  security {printable(t.security)}")
+    if t.branch:
+        lines.append(f"  branch   {printable(t.branch)} from {t.start[:12]}    (symposium-tui diff {t.id}; "
+                     f"fetch {t.id} brings it home)")
     config = ctx.paths.main_ssh_config
     via = f" on {ctx.host}, through its SSH" if ctx.jump is not None else ""
     for role, port in (("dev", t.dev_port), ("agent", t.agent_port)):
@@ -77,14 +80,17 @@ def cmd_create(args: argparse.Namespace) -> int:
 
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
-                            security=args.security)
+                            security=args.security, ref=args.ref, branch=args.branch)
     check_tier(args.tier)
 
     def progress(p: Any) -> None:
         note(f"[{p.index}/{p.total}] {p.detail}")
 
     with Services(args) as services:
-        taskspace = Creator(services.ctx, progress).create(request)
+        creator = Creator(services.ctx, progress)
+        taskspace = creator.create(request)
+    for line in creator.notes:
+        note(f"note: {line}")
     if args.json:
         emit_json(taskspace.as_dict())
     else:

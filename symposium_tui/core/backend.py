@@ -86,6 +86,21 @@ class StorageRequest:
     labels: dict[str, str]  # put on everything made (the create's mark)
     git_identity: dict[str, str] = field(default_factory=dict)  # name, email for the taskspace's repo
     base_lock: Callable[[str], AbstractContextManager[None]] | None = None  # held while a base is made
+    # Where it starts: a commit id for a local repository (resolved there), a branch or tag name or
+    # "" (the default branch) for a URL, resolved by the backend as it fetches.
+    ref: str = ""
+    branch: str = ""  # the branch made at the start commit and checked out ("": taskspace/ID)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generation of a repository's shared base: its files at one commit, never changed once
+    made (copy-on-write workspaces read it), sharing what is the same with the others."""
+
+    base: str  # the base it is part of
+    commit: str
+    bytes: int  # what removing it would free (what it shares with other generations is not counted)
+    users: tuple[str, ...]  # taskspaces whose workspace reads it
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,12 @@ class Storage:
     workspace: str
     state: str
     cache: str
+    start: str = ""  # the commit the workspace starts from
+    branch: str = ""
+
+    @property
+    def volumes(self) -> tuple[str, ...]:
+        return (self.layer, self.workspace, self.state, self.cache)
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,9 @@ class TaskspaceBackend(Protocol):
     # 7. run a script in taskspaces' workspaces (a running dev container, else a probe)
     def run_in_workspaces(self, workspaces: dict[str, Inventory], command: tuple[str, ...], user: str,
                           image: str) -> dict[str, ExecResult | SymposiumError]: ...
+    # ... and the bases' generations: which exist, and taking one no workspace reads away
+    def generations(self, base: str, image: str) -> list[Generation]: ...
+    def remove_generation(self, base: str, commit: str, image: str) -> None: ...
 
     # 8. measure storage: bytes used per volume; (used, free) of file systems mounted here
     def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]: ...

@@ -30,6 +30,11 @@ MEMORY = "io.symposium.memory"  # bytes at creation; the registry holds the effe
 CPU = "io.symposium.cpu"  # millicores at creation
 STORAGE = "io.symposium.storage"  # bytes at creation
 CREATED = "io.symposium.created"  # when the taskspace was made (its pod may be made again later)
+START = "io.symposium.start"  # the commit the taskspace started from (40 hex digits)
+BRANCH = "io.symposium.branch"  # the branch it works on, made at START
+BASE = "io.symposium.base"  # on a workspace: the repository's base volume it reads a generation of
+# Taskspace facts a pod made again (a level change) carries over from the pod before.
+CARRIED = (PROJECT, REPO, TIER, PROJECT_TYPE, START, BRANCH)
 
 
 def of_taskspace(taskspace: str) -> dict[str, str]:

@@ -122,3 +122,44 @@ def person_git_identity(name: str = "", email: str = "") -> tuple[str, str]:
         value = done.stdout.strip()
         found[key] = value if done.returncode == 0 and valid_git_value(value) else ""
     return found["name"], found["email"]
+
+
+_HEX = re.compile(r"^[0-9a-f]{4,40}$")
+_REF_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def branch_problem(name: str) -> str:
+    """Why NAME is not a name git accepts for a branch or tag (git check-ref-format's rules), or ""."""
+    if not name:
+        return "is empty"
+    if len(name) > 200:
+        return "is longer than 200 characters"
+    if name.startswith("-"):
+        return "must not start with '-'"
+    if _REF_BAD.search(name):
+        return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"
+    if ".." in name or "@{" in name or "//" in name or name == "@":
+        return "must not contain '..', '@{' or '//', nor be '@'"
+    if name.startswith("/") or name.endswith("/") or name.endswith("."):
+        return "must not start or end with '/', nor end with '.'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
+        return "has a part that starts with '.' or ends with '.lock'"
+    return ""
+
+
+def validate_branch(name: str) -> str:
+    if (problem := branch_problem(name)) or name == "HEAD":
+        raise UsageError(f"--branch {quoted(name)}: {problem or 'is not a branch name'}")
+    return name
+
+
+def validate_ref(ref: str) -> str:
+    """--ref: a branch, a tag or a commit (4 to 40 hex digits); git's revision syntax (HEAD~2,
+    main@{yesterday}) is not taken, so what it names is never a surprise."""
+    if ref != "HEAD" and (problem := branch_problem(ref)):
+        raise UsageError(f"--ref {quoted(ref)}: {problem}")
+    return ref
+
+
+def is_commit_id(value: object, full: bool = True) -> bool:
+    return isinstance(value, str) and bool(_HEX.match(value)) and (len(value) == 40 or not full)

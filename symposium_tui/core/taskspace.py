@@ -38,6 +38,8 @@ class Taskspace:
     last_activity: str | None = None
     drift: str = ""
     reason: str = ""
+    start: str = ""  # the commit it started from
+    branch: str = ""  # the branch it works on
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
 
     def as_dict(self) -> dict[str, object]:
@@ -47,6 +49,6 @@ class Taskspace:
             "agent_port": self.agent_port,
             "created": self.created.isoformat() if self.created else None,
             "last_activity": self.last_activity, "drift": self.drift or None,
-            "reason": self.reason or None,
+            "reason": self.reason or None, "start": self.start or None, "branch": self.branch or None,
             "containers": {role: c.state.value for role, c in sorted(self.containers.items())},
         }

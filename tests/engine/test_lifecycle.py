@@ -221,13 +221,13 @@ def test_rm_refuses_to_lose_unpushed_or_uncommitted_work(isolated, ctx, lifecycl
         assert ssh(ctx, "unsaved-dev", commit).returncode == 0
         result = run_cli("--url", isolated.uri, "rm", "unsaved")
         assert_clean_failure(result, 1)
-        assert "1 commit(s) on no remote" in result.stderr and "--force" in result.stderr
+        assert "1 commit not fetched" in result.stderr and "--force" in result.stderr
         assert "taskspace-unsaved" in inventory(isolated)["pods"]
         assert ssh(ctx, "unsaved-dev", "cd /workspace && git reset -q --hard origin/main && "
                                        "echo dirty >> README.md").returncode == 0
         result = run_cli("--url", isolated.uri, "rm", "unsaved")
         assert_clean_failure(result, 1)
-        assert "uncommitted change" in result.stderr
+        assert "1 file changed (M README.md)" in result.stderr
         # A stopped taskspace is checked too, through its workspace volume.
         lifecycle.stop("unsaved")
         assert lifecycle.unsaved_work("unsaved", lifecycle.inventory("unsaved")).uncommitted == ("M README.md",)

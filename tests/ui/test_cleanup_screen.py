@@ -30,7 +30,7 @@ def item(taskspace: str, project: int, cache: int, unsaved: str = "") -> Cleanup
 def two_items(inactive_for: timedelta, include_running: bool) -> CleanupPlan:
     return CleanupPlan((
         item("fix-x", 20 * MiB, int(8.6 * MiB),
-             "2 uncommitted change(s) (M src/cart.py, ?? notes.txt)"),
+             "2 files changed (M src/cart.py, ?? notes.txt)"),
         item("old-spike", 4 * MiB, int(0.4 * MiB)),
     ), inactive_for, include_running, datetime(2026, 11, 28, tzinfo=timezone.utc))
 

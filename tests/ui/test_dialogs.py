@@ -42,7 +42,7 @@ async def test_remove_refuses_unsaved_work_inside_the_dialog_and_force_asks_agai
         assert isinstance(app.screen, RemoveScreen)
         said = text_of(app.screen.query_one("#remove-outcome"))
         assert "refused" in said and "--force" not in said
-        assert "unsaved work: 1 uncommitted change(s) (M src/cart.py)" in text_of(app.screen.query_one("#remove-plan"))
+        assert "unsaved work: 1 commit not fetched (3f2a1bc fix rounding), 1 file changed (M src/cart.py)" in text_of(app.screen.query_one("#remove-plan"))
         assert lifecycle.removed == []
         force = app.screen.query_one("#force", Checkbox)
         assert force.display

@@ -73,7 +73,7 @@ def spike(taskspace: str, unsaved: str = "") -> CleanupItem:
 
 PLAN = CleanupPlan((
     spike("old-spike"),
-    spike("try-cart", "1 uncommitted change(s) (M src/cart.py)"),
+    spike("try-cart", "1 file changed (M src/cart.py)"),
 ), timedelta(days=1), False, None)
 
 

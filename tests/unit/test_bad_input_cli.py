@@ -23,7 +23,7 @@ from tests.unit.bad_input_support import MANY, NOWHERE, Cli, make_cli
 
 GOOD_ID = "fix-login-2"
 GOOD_REPO = "https://example.com/org/app.git"  # parsed without any network access
-COMMANDS = {"doctor", "images", "create", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",
+COMMANDS = {"doctor", "images", "create", "diff", "fetch", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",
             "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"}
 
 

@@ -59,7 +59,7 @@ def test_a_gone_workspace_with_unsaved_work_is_flagged_and_needs_force(fake, ctx
     fake.work[TS] = uncommitted("notes.txt")
     plan = Cleanup(ctx).plan_gc()
     flagged = {i.volume.name: i.warning for i in plan.items if i.taskspace == TS}
-    assert "1 uncommitted change(s) (M notes.txt)" in flagged[f"taskspace-{TS}-workspace"]
+    assert "1 file changed (M notes.txt)" in flagged[f"taskspace-{TS}-workspace"]
     assert "skipped on apply unless --force" in flagged[f"taskspace-{TS}-project-disk"]
     assert flagged[f"taskspace-{TS}-build-cache"] == ""  # holds no workspace
     as_json = {i["volume"]: i for i in plan.as_dict()["items"] if i["kind"] == "volume"}

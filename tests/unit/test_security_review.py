@@ -251,6 +251,9 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
         ("symposium_tui.backends.podman.readiness", "INSIDE_CHECK"),
         ("symposium_tui.backends.podman.workspaces", "trap 'exit 0' TERM; "),
         ("symposium_tui.core.services.lifecycle", "WORK_CHECK_SCRIPT"),
+        ("symposium_tui.core.services.changes", "CHANGES_SCRIPT"),
+        ("symposium_tui.backends.podman.storage", "GENERATIONS_SCRIPT"),
+        ("symposium_tui.backends.podman.storage", "REMOVE_GENERATION_SCRIPT"),
         ("symposium_tui.backends.podman.limits", "FELT_SCRIPT"),
     ])
 
@@ -259,8 +262,9 @@ def test_the_init_script_takes_the_repository_as_an_argument():
     from symposium_tui.backends.podman.storage import INIT_SCRIPT
 
     assert 'repo="$1"; origin="$2"; uid="$3"; size="$4"' in INIT_SCRIPT
-    assert 'git clone --quiet -- "$repo"' in INIT_SCRIPT  # '--': a repository is never an option
-    assert "{" not in INIT_SCRIPT.replace("${", "")  # nothing left to fill in by format()
+    # '--': a repository is never an option
+    assert INIT_SCRIPT.count('-- "$repo"') == INIT_SCRIPT.count('"$repo"') == 4
+    assert "{" not in INIT_SCRIPT.replace("${", "").replace("^{commit}", "").replace("\"{}\"", "")  # nothing left to fill in by format()
 
 
 def test_ssh_remote_commands_are_constants(package):

@@ -11,7 +11,7 @@ from symposium_tui.backends.podman.limits import PodmanLimits
 from symposium_tui.backends.podman.netlevel import PodmanNetworkLevel
 from symposium_tui.backends.podman.readiness import port_forward_lost
 from symposium_tui.backends.podman.specs import PodmanEngine
-from symposium_tui.backends.podman.storage import ProjectStorage
+from symposium_tui.backends.podman.storage import PodmanBases, ProjectStorage
 from symposium_tui.backends.podman.workspaces import PodmanWorkspaces
 from symposium_tui.core.backend import (
     EventFeed,
@@ -30,7 +30,7 @@ from symposium_tui.core import models as m
 KINDS = ("pods", "containers", "volumes", "networks")
 
 
-class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel):
+class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBases):
     name = "podman"
 
     def __init__(self, engine: PodmanEngine) -> None:

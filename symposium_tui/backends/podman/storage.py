@@ -1,7 +1,11 @@
 """A taskspace's storage on podman, made for a create: its project disk (an ext4 file system of exactly
 the storage limit in a sparse file, loop-mounted by podman as the writable layer), agent state,
-build cache, the repository's shared base (cloned once, under a lock), and the copy-on-write
-workspace (an overlay of the base below the layer) both containers mount."""
+build cache, the repository's shared base, and the copy-on-write workspace (an overlay of one of
+the base's generations below the layer) both containers mount.
+
+A base holds one generation per start commit (gen/COMMIT), each made under the base's lock from
+the newest one before it: its files hard-linked, only what is new fetched and checked out. A
+generation is never changed once made; gc-volumes removes the ones no workspace reads."""
 
 from __future__ import annotations
 
@@ -14,11 +18,11 @@ from pathlib import Path
 
 from symposium_tui.backends.podman.specs import BindMount, ContainerSpec, PodmanEngine, VolumeMount, VolumeSpec
 from symposium_tui.core import labels as L
-from symposium_tui.core.backend import Storage, StorageRequest, Undo
-from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.backend import Generation, Storage, StorageRequest, Undo
+from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import volume_name
 from symposium_tui.core.models import ExecResult, VolumeInfo
-from symposium_tui.core.repos import RepoSpec
+from symposium_tui.core.repos import RepoSpec, is_commit_id
 from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, CONTAINER_UID
 
 # Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
@@ -28,22 +32,80 @@ from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, CONTAINER_UID
 # layer) and its build cache can never take more than the limit.
 INIT_SCRIPT = r"""
 set -eu
-repo="$1"; origin="$2"; uid="$3"; size="$4"; shift 4
-export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
-if [ ! -d /base/repo ]; then
-    rm -rf /base/.incoming
-    git clone --quiet -- "$repo" /base/.incoming
-    git -C /base/.incoming remote set-url origin "$origin"
-    printf '/.build-cache/\n' >> /base/.incoming/.git/info/exclude
-    chown -R "$uid:$uid" /base/.incoming
-    mv /base/.incoming /base/repo
+repo="$1"; origin="$2"; uid="$3"; size="$4"; want="$5"; branch="$6"; kind="$7"; shift 7
+export GIT_CONFIG_COUNT=5 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
+    GIT_CONFIG_KEY_1=gc.auto GIT_CONFIG_VALUE_1=0 GIT_CONFIG_KEY_2=maintenance.auto GIT_CONFIG_VALUE_2=false \
+    GIT_CONFIG_KEY_3=core.hooksPath GIT_CONFIG_VALUE_3=/dev/null \
+    GIT_CONFIG_KEY_4=advice.detachedHead GIT_CONFIG_VALUE_4=false GIT_TERMINAL_PROMPT=0
+mkdir -p /base/gen
+rm -rf /base/.incoming
+inc=/base/.incoming
+prev=$(ls -1t /base/gen | head -n 1)
+if [ -n "$prev" ]; then prev="/base/gen/$prev"; elif [ -d /base/repo/.git ]; then prev=/base/repo; fi
+if [ -n "$prev" ]; then
+    # The newest generation's files as hard links (what the new commit leaves as it is costs no
+    # space twice); .git's own files are copied, as git appends to some in place (its logs), and
+    # its objects, which git never changes, are linked. Git replaces a file it checks out (a new
+    # inode), so the generation linked from is never changed.
+    cp -al "$prev" "$inc"
+    rm -rf "$inc/.git"
+    mkdir "$inc/.git"
+    (cd "$prev/.git" && tar --exclude=./objects -cf - .) | tar -C "$inc/.git" -xpf -
+    cp -al "$prev/.git/objects" "$inc/.git/objects"
+    rm -f "$inc/.git/FETCH_HEAD" "$inc/.git/ORIG_HEAD"
+    cd "$inc"
+    git remote remove origin >/dev/null 2>&1 || true
+else
+    git init --quiet "$inc"
+    printf '/.build-cache/\n' >> "$inc/.git/info/exclude"
+    cd "$inc"
 fi
+git remote add origin "$origin"
+git fetch --quiet --no-tags --force -- "$repo" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
+sha=""
+if [ "$kind" = path ]; then
+    git cat-file -e "$want^{commit}" 2>/dev/null || git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
+    sha=$(git rev-parse -q --verify "$want^{commit}" || true)
+elif [ -z "$want" ]; then
+    git fetch --quiet --no-tags -- "$repo" HEAD
+    sha=$(git rev-parse -q --verify "FETCH_HEAD^{commit}" || true)
+else
+    for candidate in "refs/remotes/origin/$want" "refs/tags/$want"; do
+        sha=$(git rev-parse -q --verify "$candidate^{commit}" || true)
+        [ -z "$sha" ] || break
+    done
+    case "$sha$want" in
+        *[!0-9a-f]*) ;;
+        *) git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
+           sha=$(git rev-parse -q --verify "$want^{commit}" || true) ;;
+    esac
+fi
+case "$sha" in
+    [0-9a-f]*) ;;
+    *) echo "no branch, tag or commit ${want:-HEAD} in the repository" >&2; exit 64 ;;
+esac
+rm -f .git/FETCH_HEAD
+if [ -d "/base/gen/$sha" ]; then
+    cd /; rm -rf "$inc"
+else
+    git update-index -q --refresh >/dev/null 2>&1 || true
+    git checkout --quiet --detach "$sha"
+    git for-each-ref --format='%(refname)' refs/heads/ | while read -r ref; do git update-ref -d "$ref"; done
+    find "$inc" ! -user "$uid" -exec chown -h "$uid:$uid" -- "{}" +
+    touch "$inc"
+    cd /
+    mv "$inc" "/base/gen/$sha"
+fi
+echo "start=$sha"
 seed=/tmp/project-seed
-mkdir -p "$seed/upper" "$seed/work" "$seed/cache"
+mkdir -p "$seed/upper/.git/refs/heads/$branch" "$seed/work" "$seed/cache"
+rmdir "$seed/upper/.git/refs/heads/$branch"
+# the taskspace's own branch at the start commit, checked out: written in its layer alone
+printf 'ref: refs/heads/%s\n' "$branch" > "$seed/upper/.git/HEAD"
+printf '%s\n' "$sha" > "$seed/upper/.git/refs/heads/$branch"
 if [ -n "${SYMPOSIUM_GIT_NAME:-}${SYMPOSIUM_GIT_EMAIL:-}" ]; then
     # the person's identity in this taskspace's own copy of the repository's config
-    mkdir -p "$seed/upper/.git"
-    cp /base/repo/.git/config "$seed/upper/.git/config"
+    cp "/base/gen/$sha/.git/config" "$seed/upper/.git/config"
     if [ -n "${SYMPOSIUM_GIT_NAME:-}" ]; then git config -f "$seed/upper/.git/config" user.name "$SYMPOSIUM_GIT_NAME"; fi
     if [ -n "${SYMPOSIUM_GIT_EMAIL:-}" ]; then git config -f "$seed/upper/.git/config" user.email "$SYMPOSIUM_GIT_EMAIL"; fi
 fi
@@ -57,6 +119,23 @@ mv /disk/.project.img /disk/project.img
 mkdir -p /state/tmux /state/logs /state/history
 chmod 755 /state/tmux /state/logs /state/history
 chown -R "$uid:$uid" /state
+"""
+# A base's generations, each with what removing it would free (blocks of its files no other
+# generation links to) and a line per generation: "COMMIT KIB".
+GENERATIONS_SCRIPT = r"""
+cd /base 2>/dev/null || exit 0
+for dir in gen/* repo; do
+    [ -d "$dir" ] || continue
+    kib=$(find "$dir" \( -type d -o -links 1 \) -printf '%k\n' 2>/dev/null | { total=0; while read -r k; do total=$((total + k)); done; echo "$total"; })
+    echo "${dir#gen/} $kib"
+done
+"""
+REMOVE_GENERATION_SCRIPT = r"""
+set -eu
+case "$1" in repo) dir=/base/repo ;; *) dir="/base/gen/$1" ;; esac
+[ -d "$dir" ] || exit 0
+mv "$dir" "/base/.removing-$1"
+rm -rf "/base/.removing-$1"
 """
 PROJECT_DISK_FILE = "project.img"
 
@@ -79,16 +158,17 @@ class ProjectStorage:
 
     def provision(self, step: Callable[[str], None]) -> Storage:
         request = self.request
+        branch = request.branch or f"taskspace/{request.taskspace}"
         step("volumes")
         volumes = self.volumes(request.taskspace)
         step("project")
         lock = request.base_lock(request.repo.base_volume) if request.base_lock else nullcontext()
-        with lock:
+        with lock:  # held until the workspace reads its generation: gc-volumes takes none in use
             base = self._base_volume(request.repo)
-            self._init_storage(request.repo, base, volumes.disk, volumes.state, request.project_type,
-                               request.size, request.image)
-        workspace = self._workspace_volume(request.taskspace, base, volumes.layer)
-        return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name)
+            start = self._init_storage(request.repo, base, volumes.disk, volumes.state, request.project_type,
+                                       request.size, request.image, branch)
+            workspace = self._workspace_volume(request.taskspace, base, volumes.layer, start, branch)
+        return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name, start, branch)
 
     def volumes(self, taskspace: str) -> TaskspaceVolumes:
         disk = self._volume(taskspace, "project-disk")
@@ -129,7 +209,9 @@ class ProjectStorage:
         return volume
 
     def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
-                      project_type: str, size: int, image: str) -> None:
+                      project_type: str, size: int, image: str, branch: str) -> str:
+        """Makes the base's generation at the start commit (unless there is one) and the project
+        disk with the taskspace's branch on it; returns the start commit."""
         source = "/source" if repo.kind == "path" else repo.source
         binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" and self.engine.local else ()
         with ExitStack() as cleanup:
@@ -139,35 +221,98 @@ class ProjectStorage:
                 # temporary directory made only then, so a killed create leaves none behind here).
                 tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="symposium-bundle-"))
                 source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
-            result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files)
+            result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files,
+                                    branch)
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        if result.exit_code == 64:
+            raise UsageError(f"--ref {self.request.ref or 'HEAD'}: no branch, tag or commit of that name in "
+                             f"{repo.argument}")
         if result.exit_code != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
             raise SymposiumError(f"preparing project storage from {repo.argument} failed: "
                                  + (" | ".join(detail[-3:]) or f"exit code {result.exit_code}"))
+        start = next((line[6:] for line in result.stdout.splitlines() if line.startswith("start=")), "")
+        if not is_commit_id(start) or (repo.kind == "path" and start != self.request.ref):
+            raise SymposiumError(f"preparing project storage from {repo.argument} gave no start commit")
+        return start
 
     def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
                   project_type: str, size: int, image: str, source: str, binds: tuple[BindMount, ...],
-                  files: dict[str, Path] | None) -> ExecResult:
+                  files: dict[str, Path] | None, branch: str) -> ExecResult:
         spec = ContainerSpec(
             name="", image=image, labels=L.ours("init") | self.mark, entrypoint=("/bin/sh",),
             command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
-                     str(size), *BUILD_CACHE_DIRS[project_type]),
+                     str(size), self.request.ref, branch, repo.kind, *BUILD_CACHE_DIRS[project_type]),
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
                      VolumeMount(state.name, "/state")),
             binds=binds, network=None if repo.needs_network else "none", env=self.request.git_identity)
         return self.engine.run(spec, files=files)
 
-    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo) -> str:
-        """One overlay mount both containers share: the base read-only below, this layer on top."""
+    def _workspace_volume(self, taskspace: str, base: VolumeInfo, layer: VolumeInfo, start: str,
+                          branch: str) -> str:
+        """One overlay mount both containers share: the base's generation at the start commit
+        read-only below, this layer on top."""
         name = volume_name(taskspace, "workspace")
         if self.engine.volume(name) is not None:
             raise SymposiumError(f"volume {name} already exists", hint="remove it, or choose another id")
         options = {"type": "overlay", "device": "overlay",
-                   "o": f"lowerdir={base.mountpoint}/repo,upperdir={layer.mountpoint}/upper,"
+                   "o": f"lowerdir={base.mountpoint}/gen/{start},upperdir={layer.mountpoint}/upper,"
                         f"workdir={layer.mountpoint}/work"}
-        self.engine.create_volume(VolumeSpec(name, L.ours("workspace", taskspace) | self.mark, options))
+        labels = L.ours("workspace", taskspace) | self.mark | {
+            L.BASE: base.name, L.START: start, L.BRANCH: branch, L.REPO: self.request.repo.source}
+        self.engine.create_volume(VolumeSpec(name, labels, options))
         self.undo(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
+
+
+def generation_read(workspace: VolumeInfo, base: VolumeInfo) -> str | None:
+    """The generation of BASE a workspace volume reads (from its overlay's lower directory), if any."""
+    for option in workspace.options.get("o", "").split(","):
+        key, _, value = option.partition("=")
+        if key == "lowerdir" and value.startswith(base.mountpoint.rstrip("/") + "/"):
+            rest = value[len(base.mountpoint.rstrip("/")) + 1:]
+            if rest == "repo":
+                return "repo"
+            if rest.startswith("gen/") and is_commit_id(rest[4:]):
+                return rest[4:]
+    return None
+
+
+class PodmanBases:
+    """The bases' generations: a part of PodmanBackend (its engine is the adapter)."""
+
+    engine: PodmanEngine
+
+    def _base_run(self, base: VolumeInfo, image: str, command: tuple[str, ...]) -> ExecResult:
+        result = self.engine.run(ContainerSpec(
+            name="", image=image, labels=L.ours("probe"), entrypoint=("/bin/sh",),
+            command=command, network="none",
+            volumes=(VolumeMount(base.name, "/base"),)))
+        if result.exit_code != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise SymposiumError(f"reading the base {base.name} failed: "
+                                 + (detail[-1] if detail else f"exit code {result.exit_code}"))
+        return result
+
+    def generations(self, base: str, image: str) -> list[Generation]:
+        volume = self.engine.volume(base)
+        if volume is None or volume.labels.get(L.ROLE) != "project-base" or not L.is_ours(volume.labels):
+            return []
+        users: dict[str, list[str]] = {}
+        for workspace in self.engine.volumes(L.ALL_OURS | {L.ROLE: "workspace"}):
+            if (commit := generation_read(workspace, volume)) is not None:
+                users.setdefault(commit, []).append(L.taskspace_of(workspace.labels) or workspace.name)
+        found = []
+        for line in self._base_run(volume, image, ("-c", GENERATIONS_SCRIPT)).stdout.splitlines():
+            commit, _, kib = line.partition(" ")
+            if (commit == "repo" or is_commit_id(commit)) and kib.isdigit():
+                found.append(Generation(base, commit, int(kib) * 1024, tuple(sorted(users.get(commit, ())))))
+        return found
+
+    def remove_generation(self, base: str, commit: str, image: str) -> None:
+        volume = self.engine.volume(base)
+        if volume is None or not (commit == "repo" or is_commit_id(commit)):
+            return
+        self._base_run(volume, image, ("-c", REMOVE_GENERATION_SCRIPT, "symposium-gc", commit))
 
 
 def git_bundle(repository: str, directory: Path) -> Path:

@@ -20,7 +20,8 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.fsutil import atomic_write
 from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.policy import Limits
-from symposium_tui.core.repos import RepoSpec, person_git_identity
+from symposium_tui.core import localgit
+from symposium_tui.core.repos import RepoSpec, person_git_identity, validate_branch, validate_ref
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.journal import Journal
@@ -50,6 +51,8 @@ class CreateRequest:
     project_type: str = "none"
     tier: str | None = None
     security: str | None = None  # None: the default level of config.yaml
+    ref: str | None = None  # a branch, tag or commit; None: HEAD of a local repository, a URL's default branch
+    branch: str | None = None  # None: taskspace/ID
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Creator:
         self.progress = progress or (lambda p: None)
         self._step = 0
         self.mark: dict[str, str] = {}  # labels.CREATE of the create in progress, on all it makes
+        self.notes: list[str] = []  # what the person should know of a create that worked
 
     def _report(self, step: str, detail: str = "") -> None:
         self._step += 1
@@ -102,7 +106,8 @@ class Creator:
             raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
         if level != "open" and (why := self.backend.firewall_unavailable()):
             raise SymposiumError(why, hint="or create it with --security open")
-        request = replace(request, security=level)
+        request = replace(request, security=level, branch=validate_branch(request.branch or f"taskspace/{taskspace}"),
+                          ref=self._start_of(request))
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
         with self.ctx.taskspace_lock(taskspace):
             journal = Journal(self.ctx)
@@ -119,6 +124,18 @@ class Creator:
                 raise
             journal.end(taskspace)
             return created
+
+    def _start_of(self, request: CreateRequest) -> str:
+        """The start commit of a local repository (resolved now, so a REF that names nothing is
+        refused before anything is made), else the ref a URL's fetch resolves ("": its default)."""
+        ref = validate_ref(request.ref) if request.ref is not None else None
+        if request.repo.kind != "path":
+            return "" if ref in (None, "HEAD") else ref
+        sha = localgit.resolve(request.repo.source, ref or "HEAD")
+        if ref is None and (changed := localgit.uncommitted(request.repo.source)):
+            self.notes.append(f"{changed} uncommitted change(s) in {request.repo.source} are not carried over: "
+                              f"the taskspace starts from its HEAD commit {sha[:12]}")
+        return sha
 
     def _on_host(self) -> str:
         return "" if self.ctx.host == "local" else f" --connection {self.ctx.host}"
@@ -167,9 +184,10 @@ class Creator:
         storage = self.backend.provision_storage(StorageRequest(
             taskspace, repo, request.project_type, limits.storage, agent_image, self.mark,
             git_identity={k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v},
-            base_lock=self.ctx.base_lock), rollback.add,
+            base_lock=self.ctx.base_lock, ref=request.ref or "", branch=request.branch or ""), rollback.add,
             lambda step: self._report(step, f"preparing project storage ({repo.base_volume})" if step == "project" else ""))
 
+        common |= {L.START: storage.start, L.BRANCH: storage.branch}
         launch = Launch(taskspace, common, limits, agent_image, dev_image, storage)
         dev_port, agent_port = self.launch(launch, rollback)
 
@@ -180,12 +198,14 @@ class Creator:
                   "security": request.security, "created": created.isoformat(timespec="seconds"),
                   "last_activity": created.isoformat(timespec="seconds"), "stopped_by_user": False,
                   "memory_limit": limits.memory, "cpu_millis": limits.cpu, "storage_limit": limits.storage,
-                  "create_id": self.mark.get(L.CREATE)}
+                  "create_id": self.mark.get(L.CREATE), "start": storage.start, "branch": storage.branch,
+                  "ref": request.ref or None}
         self.ctx.forget_host_keys(taskspace)
         self.ctx.registry.put(taskspace, fields, after=self.ctx.write_ssh_config)
         return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,
                          tier=tier, security=request.security, dev_port=dev_port,
-                         agent_port=agent_port, created=created, last_activity=fields["last_activity"])
+                         agent_port=agent_port, created=created, last_activity=fields["last_activity"],
+                         start=storage.start, branch=storage.branch)
 
     def launch(self, launch: Launch, rollback: Rollback) -> tuple[int, int]:
         """Network, pod and containers on existing volumes, up to SSH answering in both
@@ -211,7 +231,8 @@ class Creator:
         path = self.ctx.taskspace_dir(taskspace) / "taskspace.yaml"
         document = {"taskspace": taskspace, "project": labels.get(L.PROJECT), "repo": labels.get(L.REPO),
                     "tier": labels.get(L.TIER), "project_type": labels.get(L.PROJECT_TYPE),
-                    "security": labels.get(L.SECURITY),
+                    "security": labels.get(L.SECURITY), "start": labels.get(L.START),
+                    "branch": labels.get(L.BRANCH),
                     "ports": {"dev": ports[0], "agent": ports[1]}}
         atomic_write(path, yaml.safe_dump(document, sort_keys=False), mode=0o644)
         return path

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from symposium_tui.core import labels as L
+from symposium_tui.core import localgit
 from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal
 from symposium_tui.core.ids import pod_name, validate_id
 from symposium_tui.core.models import ContainerInfo, ExecResult, PodInfo
 from symposium_tui.core.registry import Drift
+from symposium_tui.core.repos import branch_problem, is_commit_id
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import (  # noqa: F401 - also this module's to import
     Inventory,
@@ -38,7 +41,8 @@ cd /workspace 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || exit 3
 echo '--uncommitted'
 git status --porcelain --untracked-files=normal
 echo '--unpushed'
-git log --branches --not --remotes --format='%h %s'
+head=$(git rev-parse -q --verify HEAD || true)
+git log --max-count=1000 --branches $head --not --remotes --tags --format='%H %s'
 """
 # git reads the repository's own config, which whoever works in the taskspace controls (a
 # core.fsmonitor or a filter runs commands): so the check runs as that same unprivileged user,
@@ -66,14 +70,34 @@ class UnsavedWork:
         return bool(self.uncommitted or self.unpushed or self.unknown)
 
     def describe(self) -> str:
+        """"3 commits not fetched (…), 2 files changed (…)": exactly what exists nowhere else."""
         if self.unknown:
             return self.unknown
         parts = []
-        if self.uncommitted:
-            parts.append(f"{len(self.uncommitted)} uncommitted change(s) ({', '.join(self.uncommitted[:3])})")
         if self.unpushed:
-            parts.append(f"{len(self.unpushed)} commit(s) on no remote ({', '.join(self.unpushed[:3])})")
-        return " and ".join(parts)
+            shown = ", ".join(f"{c[:7]}{c[40:] if len(c) > 40 else ''}" if is_commit_id(c[:40]) else c
+                              for c in self.unpushed[:3])
+            parts.append(f"{_count(len(self.unpushed), 'commit')} not fetched ({shown})")
+        if self.uncommitted:
+            parts.append(f"{_count(len(self.uncommitted), 'file')} changed ({', '.join(self.uncommitted[:3])})")
+        return ", ".join(parts)
+
+    def saved_in(self, have: set[str]) -> UnsavedWork:
+        """This work less the commits a repository of the person's has already."""
+        return replace(self, unpushed=tuple(c for c in self.unpushed if c[:40] not in have))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def start_of(labels: dict[str, str], remembered: dict[str, object]) -> dict[str, str]:
+    """start and branch from the pod's labels, else the registry; a value that is not a commit id
+    or a branch name (whoever can label a pod chooses it) is not shown."""
+    start = labels.get(L.START) or remembered.get("start")
+    branch = labels.get(L.BRANCH) or remembered.get("branch")
+    return {"start": start if is_commit_id(start) else "",
+            "branch": branch if isinstance(branch, str) and branch_problem(branch) == "" else ""}
 
 
 class Lifecycle:
@@ -130,7 +154,7 @@ class Lifecycle:
             agent_port=ports.get(AGENT_SSH_PORT) or _int(remembered.get("agent_port")),
             created=_created(labels.get(L.CREATED)) or (pod.created if pod else None),
             last_activity=str(remembered["last_activity"]) if remembered.get("last_activity") else None,
-            drift=drift.of(taskspace), containers=containers)
+            drift=drift.of(taskspace), containers=containers, **start_of(labels, remembered))
 
     def _existing(self, taskspace: str) -> Inventory:
         validate_id(taskspace)
@@ -195,7 +219,24 @@ class Lifecycle:
                                                 image)[taskspace]
         if isinstance(result, SymposiumError):
             raise result
-        return _work_of(result)
+        return self._less_fetched(taskspace, inventory, _work_of(result))
+
+    def _less_fetched(self, taskspace: str, inventory: Inventory, work: UnsavedWork) -> UnsavedWork:
+        """Commits the person's repository has (the local one it was made from, the clone it was
+        fetched into) are saved: they exist elsewhere."""
+        if not work.unpushed:
+            return work
+        remembered = self.ctx.registry.read().get(taskspace, {})
+        fetched = remembered.get("fetched") if isinstance(remembered.get("fetched"), dict) else {}
+        labels = [inventory.pod.labels if inventory.pod else {}, *(v.labels for v in inventory.volumes)]
+        places = {p for p in (*(lab.get(L.REPO) for lab in labels), remembered.get("repo"), fetched.get("into"))
+                  if isinstance(p, str) and p.startswith("/") and "\0" not in p}
+        have: set[str] = set()
+        shas = [c[:40] for c in work.unpushed]
+        for place in sorted(places):
+            if Path(place).is_dir():
+                have |= localgit.present(place, shas)
+        return work.saved_in(have)
 
     def unsaved_work_many(self, inventories: dict[str, Inventory]) -> dict[str, UnsavedWork]:
         """unsaved_work for many taskspaces: the stopped ones' project disks held by one holder,
@@ -210,7 +251,7 @@ class Lifecycle:
             elif isinstance(result, SymposiumError):
                 found[taskspace] = UnsavedWork((), (), f"its workspace could not be checked: {result.message}")
             else:
-                found[taskspace] = _work_of(result)
+                found[taskspace] = self._less_fetched(taskspace, inventories[taskspace], _work_of(result))
         return found
 
     def remove(self, taskspace: str, *, purge_state: bool = False, force: bool = False,
@@ -224,7 +265,8 @@ class Lifecycle:
                 if work.any:
                     raise UnsavedWorkRefusal(f"taskspace {taskspace!r} holds work that exists nowhere else: "
                                              f"{work.describe()}; nothing was removed",
-                                             hint=f"push it first, or: symposium-tui rm {taskspace} --force",
+                                             hint=f"bring it home first (commit it there, then symposium-tui fetch {taskspace}), "
+                                                  f"or: symposium-tui rm {taskspace} --force",
                                              work=work)
             removed: dict[str, list[str]] = {"pod": [], "containers": [], "volumes": [], "networks": [],
                                              "kept": []}

@@ -144,7 +144,7 @@ class SecurityChange:
             launch = _load(taskspace, entry["launch"])
             if inventory is not None:  # what is there now: a half-made pod goes, the volumes must be there
                 names = {v.name for v in inventory.volumes if L.taskspace_of(v.labels) == taskspace}
-                if missing := [n for n in asdict(launch.storage).values() if n not in names]:
+                if missing := [n for n in launch.storage.volumes if n not in names]:
                     raise SymposiumError(f"its volume {missing[0]} is gone")
                 self._take_down(taskspace, inventory)
         except SymposiumError as exc:
@@ -209,7 +209,7 @@ class SecurityChange:
                                      "be made again", hint=f"symposium-tui rm {taskspace}")
             volumes[role] = volume.name
         images = {c.labels.get(L.ROLE): c.image for c in inventory.containers}
-        common = {key: labels[key] for key in (L.PROJECT, L.REPO, L.TIER, L.PROJECT_TYPE) if key in labels}
+        common = {key: labels[key] for key in L.CARRIED if key in labels}
         # made when the taskspace was, not when this pod is
         common[L.CREATED] = labels.get(L.CREATED) or (inventory.pod.created.isoformat(timespec="seconds")
                                                       if inventory.pod and inventory.pod.created else "")
