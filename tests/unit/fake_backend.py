@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.backend import Observation, Storage
+from symposium_tui.core.backend import Generation, Observation, Storage
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import pod_name
 from symposium_tui.core.models import ContainerInfo, ContainerState, ExecResult, NetworkInfo, PodInfo, VolumeInfo
@@ -37,6 +37,7 @@ class FakeBackend:
         self.work: dict[str, ExecResult] = {}  # what the work check prints, by taskspace
         self.failing_levels: set[str] = set()  # launch refuses these levels
         self.launches: list[str] = []  # the level of every launch asked for
+        self.bases: dict[str, list[Generation]] = {}  # a base volume's generations
         self.ports: dict[str, tuple[int, int]] = {}  # the (dev, agent) ports of each taskspace's pod
         self.before: dict[str, Callable[[str, str], None]] = {}  # call name -> hook(kind or level, name)
         self._ports = count(40000, 2)
@@ -137,6 +138,12 @@ class FakeBackend:
     def run_in_workspaces(self, workspaces, command, user, image):  # noqa: ANN001, ANN201
         return {t: self.work.get(t, ExecResult(0, "--uncommitted\n--unpushed\n", ""))
                 for t, inventory in workspaces.items() if inventory.volume("workspace") is not None}
+
+    def generations(self, base: str, image: str) -> list[Generation]:
+        return list(self.bases.get(base, []))
+
+    def remove_generation(self, base: str, commit: str, image: str) -> None:
+        self.bases[base] = [g for g in self.bases.get(base, []) if g.commit != commit]
 
     def volume_sizes(self, volumes=None) -> dict[str, int]:  # noqa: ANN001
         return {v.name: 1000 for v in (volumes or self.volumes)}

@@ -91,3 +91,45 @@ def test_apply_re_reads_each_taskspace_under_its_lock(fake, ctx):
     outcomes = {o.item: o.result for o in Cleanup(ctx).apply_gc(plan)}
     assert set(outcomes.values()) == {"removed"}, outcomes
     assert not [v for v in fake.volumes if TS in v.name and not v.name.endswith("agent-state")]
+
+
+# -- #19: a kept base's generations ---------------------------------------------------------------
+OLD, NEW = "a" * 40, "b" * 40
+
+
+def with_generations(fake: FakeBackend) -> str:
+    from symposium_tui.core import labels as L
+    from symposium_tui.core.backend import Generation
+    from symposium_tui.core.models import VolumeInfo
+
+    fake.add_taskspace("reader")
+    base = "symposium-base-demo-0123456789"
+    fake.pods = [type(p)(p.id, p.name, p.status, p.labels | {L.REPO: "/src/demo"}) for p in fake.pods]
+    fake.volumes.append(VolumeInfo(base, "/b", L.ours("project-base") | {L.REPO: "/src/demo"}))
+    fake.bases[base] = [Generation(base, OLD, 5000, ()), Generation(base, NEW, 700, ("reader",))]
+    return base
+
+
+def test_a_generation_no_workspace_reads_goes_and_one_read_stays(fake, ctx):
+    base = with_generations(fake)
+    plan = Cleanup(ctx).plan_gc()
+    goes = [i for i in plan.items if i.volume.kind == "generation"]
+    stays = [i for i in plan.kept if i.volume.kind == "generation"]
+    assert [(i.volume.name, i.volume.bytes) for i in goes] == [(f"{base}/{OLD}", 5000)]
+    assert [i.volume.name for i in stays] == [f"{base}/{NEW}"] and "reader" in stays[0].why
+    assert base not in names(plan.items)  # the base itself stays: a taskspace uses its repository
+    assert goes[0].command == f"fake rm generation {base}/{OLD}"  # the backend spells it
+    outcomes = {o.item: o.result for o in Cleanup(ctx).apply_gc(plan)}
+    assert outcomes == {f"{base}/{OLD}": "removed"}
+    assert [g.commit for g in fake.bases[base]] == [NEW]
+
+
+def test_a_generation_read_again_since_the_plan_is_skipped(fake, ctx):
+    from dataclasses import replace
+
+    base = with_generations(fake)
+    plan = Cleanup(ctx).plan_gc()
+    fake.bases[base] = [replace(g, users=("newcomer",)) for g in fake.bases[base]]  # a create read it
+    outcomes = {o.item: o.result for o in Cleanup(ctx).apply_gc(plan)}
+    assert outcomes[f"{base}/{OLD}"] == "skipped: newcomer reads it now"
+    assert len(fake.bases[base]) == 2

@@ -106,6 +106,9 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
             return ["podman volume rm " + " ".join(names)]
         if kind == "network":
             return [f"podman network rm {name}  (and its firewall rules)" for name in names]
+        if kind == "generation":  # BASE/COMMIT: a folder in the base volume
+            return [f"podman run --rm --network none -v {base}:/base AGENT_IMAGE rm -rf /base/gen/{commit}"
+                    for base, _, commit in (name.rpartition("/") for name in names)]
         return [f"podman rm --force {name}" for name in names]
 
     # -- measure storage --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from symposium_tui.core.cleanup import (
     CleanupItem,
     GcItem,
     TaskspaceFacts,
+    Thing,
     last_activity,
     plan_cleanup,
     plan_gc,
@@ -182,12 +183,54 @@ class Cleanup:
         podless = {t for thing in (*volumes, *networks) if (t := L.taskspace_of(thing.labels)) and t not in facts}
         goes, stays = plan_gc(volumes, set(facts), repos, sizes, self.ctx.removed_at(), self.now(),
                               self.retention, networks, self._held(podless))
+        going = {i.volume.name for i in goes}
+        for base in sorted(v.name for v in volumes if v.labels.get(L.ROLE) == "project-base"
+                           and L.is_ours(v.labels) and v.name not in going):
+            more_goes, more_stays = self._plan_generations(base)
+            goes += more_goes
+            stays += more_stays
         if check_work:
             goes = self._warn_of_work(goes, volumes)
 
         def spelled(item: GcItem) -> GcItem:
             return replace(item, command="; ".join(self.backend.removal_commands(item.volume.kind, [item.volume.name])))
         return GcPlan(tuple(map(spelled, goes)), tuple(map(spelled, stays)))
+
+    def _plan_generations(self, base: str) -> tuple[list[GcItem], list[GcItem]]:
+        """A kept base's generations: the ones no workspace reads go (the base stays for the
+        taskspaces that read the others; a create makes a generation again from the newest)."""
+        goes, stays = [], []
+        try:
+            generations = self.backend.generations(base, self.ctx.settings.images.agent)
+        except SymposiumError as exc:
+            return [], [GcItem(Thing("generation", f"{base}/*", "base-generation"), "",
+                               f"its generations could not be read: {exc.message}")]
+        for generation in generations:
+            thing = Thing("generation", f"{base}/{generation.commit}", "base-generation", generation.bytes)
+            label = "the files of the first version (before generations)" if generation.commit == "repo" \
+                else f"the files at commit {generation.commit[:12]}"
+            if generation.users:
+                stays.append(GcItem(thing, "", f"{label}, read by the workspace of "
+                                               f"{', '.join(generation.users)}"))
+            else:
+                goes.append(GcItem(thing, "", f"{label}: no taskspace's workspace reads them any more"))
+        return goes, stays
+
+    def _gc_generation(self, item: GcItem) -> Outcome:
+        """Under the base's lock, which a create holds until its workspace reads its generation."""
+        base, _, commit = item.volume.name.rpartition("/")
+        image = self.ctx.settings.images.agent
+        try:
+            with self.ctx.base_lock(base):
+                now = next((g for g in self.backend.generations(base, image) if g.commit == commit), None)
+                if now is None:
+                    return Outcome(item.volume.name, "skipped: already gone")
+                if now.users:
+                    return Outcome(item.volume.name, f"skipped: {', '.join(now.users)} reads it now")
+                self.backend.remove_generation(base, commit, image)
+            return Outcome(item.volume.name, "removed", item.volume.bytes)
+        except SymposiumError as exc:
+            return Outcome(item.volume.name, f"failed: {exc.message}")
 
     def _held(self, taskspaces: set[str]) -> dict[str, str]:
         """Taskspaces without a pod that are not gone, and why: one being created, changed or
@@ -228,7 +271,8 @@ class Cleanup:
         def unit(items: list[GcItem]) -> list[Outcome]:
             taskspace = items[0].taskspace
             if not taskspace:
-                outcomes = [self._gc_volume(items[0])]
+                outcomes = [self._gc_generation(items[0]) if items[0].volume.kind == "generation"
+                            else self._gc_volume(items[0])]
             else:
                 report(taskspace, "re-checking")
                 try:
