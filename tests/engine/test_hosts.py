@@ -86,6 +86,19 @@ def test_a_taskspace_on_the_remote_host_end_to_end(box2, local_env, isolated, re
                              capture_output=True, text=True, timeout=60)
         assert ssh.returncode == 0 and ssh.stdout == "hello\n", ssh.stderr
 
+        # Its work comes home through the host's connection: diff there, fetch into the repository here.
+        work = subprocess.run(["ssh", "-F", str(paths.main_ssh_config), "-o", "BatchMode=yes", "far-1-dev.box2",
+                               "cd /workspace && echo far >> README.md && "
+                               "git -c user.email=a@x -c user.name=a commit -qam far-change"],
+                              capture_output=True, text=True, timeout=60)
+        assert work.returncode == 0, work.stderr
+        changes = json.loads(cli("diff", "far-1", "--connection", "box2", "--json", env=local_env).stdout)
+        assert [c["subject"] for c in changes["commits"]] == ["far-change"] and changes["uncommitted"] == []
+        cli("fetch", "far-1", "--connection", "box2", env=local_env)
+        fetched = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%s", "taskspace/far-1"],
+                                 capture_output=True, text=True)
+        assert fetched.stdout.strip() == "far-change", fetched.stderr
+
         # health, on the host and on all hosts
         health = json.loads(cli("health", "--connection", "box2", "--json", env=local_env).stdout)
         assert health["ok"] and [t["health"] for t in health["taskspaces"]] == ["healthy"]
