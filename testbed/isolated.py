@@ -80,6 +80,7 @@ class IsolatedEngine:
         name = f"symtest-{token}"
         third = free_third_octet()
         subnet, gateway, bridge = f"10.89.{third}.0/24", f"10.89.{third}.1", f"symt{token}"
+        self.gateway = gateway  # this machine, as the engine's containers reach it
         networks = self.dir / "networks"
         networks.mkdir(parents=True, exist_ok=True)
         if self.network_backend == "cni":

@@ -263,3 +263,52 @@ def test_gc_volumes_removes_an_unused_generation_and_keeps_one_in_use(isolated, 
     finally:
         for name in ("gc-old", "gc-new"):
             discard(lifecycle, name)
+
+
+@pytest.fixture
+def served(isolated, project):
+    """PROJECT served by `git daemon` on this machine, reached from the engine's containers as a
+    git:// URL on their network's gateway (no registry or forge is reachable here)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={project.parent}",
+                               "--listen=0.0.0.0", f"--port={port}", str(project.parent)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"git://{isolated.gateway}:{port}/{project.name}"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+def test_a_url_starts_from_its_default_branch_or_a_ref_and_fetches_into_a_clone(
+        isolated, ctx, lifecycle, project, served, tmp_path):
+    before = inventory(isolated)
+    refused = run_cli("--url", isolated.uri, "create", "url-bad", "--repo", served, "--ref", "no-such-tag")
+    assert_clean_failure(refused, 2)
+    assert "no-such-tag" in refused.stderr and inventory(isolated) == before  # its base was rolled back too
+    try:
+        main = create(ctx, "url-main", served)
+        assert main.start == git(project, "rev-parse", "main") and main.branch == "taskspace/url-main"
+        tagged = create(ctx, "url-tag", served, ref="v1")
+        assert tagged.start == git(project, "rev-parse", "v1^{commit}")
+        assert in_workspace(ctx, "url-tag", "git symbolic-ref --short HEAD; git remote get-url origin") == \
+            f"taskspace/url-tag\n{served}"
+        in_workspace(ctx, "url-main", "echo more >> README.md && git -c user.email=a@x -c user.name=a "
+                                      "commit -qam 'from a url'")
+        nowhere = run_cli("--url", isolated.uri, "fetch", "url-main")
+        assert_clean_failure(nowhere, 2)
+        assert "--into" in nowhere.stderr
+        clone = tmp_path / "clone"
+        subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+        fetched = run_cli("--url", isolated.uri, "fetch", "url-main", "--into", str(clone))
+        assert fetched.returncode == 0, fetched.stderr
+        assert git(clone, "log", "-1", "--format=%s", "taskspace/url-main") == "from a url"
+        # fetched into that clone: saved, so rm takes it
+        assert lifecycle.unsaved_work("url-main", lifecycle.inventory("url-main")).any is False
+    finally:
+        for name in ("url-main", "url-tag"):
+            discard(lifecycle, name)
