@@ -37,8 +37,10 @@ def _heading(changes) -> list[str]:  # noqa: ANN001 - services.changes.Changes
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from symposium_tui.core.ids import validate_id
     from symposium_tui.core.services.changes import TaskspaceChanges
 
+    validate_id(args.id)
     what = "stat" if args.stat else ("summary" if args.json else "patch")
     with Services(args) as services:
         changes = TaskspaceChanges(services.ctx).read(args.id, what)
@@ -63,26 +65,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from symposium_tui.core.services.changes import TaskspaceChanges
+    from symposium_tui.core.ids import validate_id
+    from symposium_tui.core.services.changes import TaskspaceChanges, check_into
 
+    validate_id(args.id)
+    if args.into is not None:
+        check_into(args.into)  # before any engine: a usage error
     with Services(args) as services:
         outcome = TaskspaceChanges(services.ctx).fetch(args.id, into=args.into, force=args.force)
     if args.json:
         emit_json(outcome.as_dict())
         return 0
+    for line in outcome.describe():
+        say(line)
     branch = printable(outcome.branch)
-    if not outcome.moved:
-        say(f"{branch} in {printable(outcome.into)} is already at {outcome.head[:12]}: nothing new")
-    elif outcome.before is None:
-        say(f"fetched {branch} into {printable(outcome.into)} at {outcome.head[:12]} "
-            f"({outcome.commits} commit(s) since the start)")
-    else:
-        say(f"moved {branch} in {printable(outcome.into)} from {outcome.before[:12]} to {outcome.head[:12]}"
-            + (f", dropping {outcome.lost} commit(s) it had (--force)" if outcome.lost else ""))
-    if outcome.left_behind:
-        shown = ", ".join(printable(e[3:]) for e in outcome.left_behind[:5])
-        more = f" and {len(outcome.left_behind) - 5} more" if len(outcome.left_behind) > 5 else ""
-        say(f"{len(outcome.left_behind)} uncommitted change(s) stay in the taskspace: {shown}{more} "
-            "(commit them there to bring them)")
     say(f"review: git -C {printable(outcome.into)} log --oneline {branch}; merge: git merge {branch}")
     return 0

@@ -78,6 +78,12 @@ def cmd_create(args: argparse.Namespace) -> int:
     from symposium_tui.core.repos import parse_repo
     from symposium_tui.core.services.create import CreateRequest, Creator
 
+    from symposium_tui.core.repos import validate_branch, validate_ref
+
+    if args.ref is not None:
+        validate_ref(args.ref)  # before any engine: a usage error
+    if args.branch is not None:
+        validate_branch(args.branch)
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
                             security=args.security, ref=args.ref, branch=args.branch)

@@ -22,6 +22,8 @@ from pathlib import Path
 from symposium_tui.core import labels as L
 from symposium_tui.core import localgit
 from symposium_tui.core.backend import Inventory
+from symposium_tui.core.display import printable
+from symposium_tui.core.display import printable
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import validate_id
 from symposium_tui.core.models import ExecResult
@@ -234,10 +236,38 @@ class FetchOutcome:
     def moved(self) -> bool:
         return self.before != self.head
 
+    def describe(self) -> list[str]:
+        """What it did, as `fetch` and the dashboard say it (what came from the taskspace escaped)."""
+        branch, into = printable(self.branch), printable(self.into)
+        if not self.moved:
+            lines = [f"{branch} in {into} is already at {self.head[:12]}: nothing new"]
+        elif self.before is None:
+            lines = [f"fetched {branch} into {into} at {self.head[:12]} ({self.commits} commit(s) since the start)"]
+        else:
+            lines = [f"moved {branch} in {into} from {self.before[:12]} to {self.head[:12]}"
+                     + (f", dropping {self.lost} commit(s) it had (--force)" if self.lost else "")]
+        if self.left_behind:
+            shown = ", ".join(printable(e[3:]) for e in self.left_behind[:5])
+            more = f" and {len(self.left_behind) - 5} more" if len(self.left_behind) > 5 else ""
+            lines.append(f"{len(self.left_behind)} uncommitted change(s) stay in the taskspace: {shown}{more} "
+                         "(commit them there to bring them)")
+        return lines
+
     def as_dict(self) -> dict[str, object]:
         return {"taskspace": self.taskspace, "into": self.into, "branch": self.branch, "head": self.head,
                 "before": self.before, "commits": self.commits, "dropped": self.lost,
                 "uncommitted_left_behind": list(self.left_behind)}
+
+
+def check_into(into: str) -> Path:
+    try:
+        path = Path(into).expanduser().resolve()
+        found = path.is_dir() and localgit.is_repository(path)
+    except (OSError, RuntimeError, ValueError):
+        found = False
+    if not found:
+        raise UsageError(f"--into {printable(into)}: not a git repository on this machine")
+    return path
 
 
 class TaskspaceChanges:
@@ -283,10 +313,7 @@ class TaskspaceChanges:
 
     def target(self, taskspace: str, repo: str, into: str | None) -> Path:
         if into is not None:
-            path = Path(into).expanduser()
-            if not path.is_dir() or not localgit.is_repository(path):
-                raise UsageError(f"--into {into}: not a git repository on this machine")
-            return path.resolve()
+            return check_into(into)
         path = Path(repo) if repo.startswith("/") else None
         if path is None or not path.is_dir() or not localgit.is_repository(path):
             raise UsageError(f"taskspace {taskspace!r} was made from {repo or 'a repository'}, which is not a "
