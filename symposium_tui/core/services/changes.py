@@ -23,7 +23,6 @@ from symposium_tui.core import labels as L
 from symposium_tui.core import localgit
 from symposium_tui.core.backend import Inventory
 from symposium_tui.core.display import printable
-from symposium_tui.core.display import printable
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import validate_id
 from symposium_tui.core.models import ExecResult
