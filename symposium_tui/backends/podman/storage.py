@@ -39,62 +39,69 @@ export GIT_CONFIG_COUNT=5 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
     GIT_CONFIG_KEY_4=advice.detachedHead GIT_CONFIG_VALUE_4=false GIT_TERMINAL_PROMPT=0
 mkdir -p /base/gen
 rm -rf /base/.incoming
-inc=/base/.incoming
-prev=$(ls -1t /base/gen | head -n 1)
-if [ -n "$prev" ]; then prev="/base/gen/$prev"; elif [ -d /base/repo/.git ]; then prev=/base/repo; fi
-if [ -n "$prev" ]; then
-    # The newest generation's files as hard links (what the new commit leaves as it is costs no
-    # space twice); .git's own files are copied, as git appends to some in place (its logs), and
-    # its objects, which git never changes, are linked. Git replaces a file it checks out (a new
-    # inode), so the generation linked from is never changed.
-    cp -al "$prev" "$inc"
-    rm -rf "$inc/.git"
-    mkdir "$inc/.git"
-    (cd "$prev/.git" && tar --exclude=./objects -cf - .) | tar -C "$inc/.git" -xpf -
-    cp -al "$prev/.git/objects" "$inc/.git/objects"
-    rm -f "$inc/.git/FETCH_HEAD" "$inc/.git/ORIG_HEAD"
-    cd "$inc"
-    git remote remove origin >/dev/null 2>&1 || true
-else
-    git init --quiet "$inc"
-    printf '/.build-cache/\n' >> "$inc/.git/info/exclude"
-    cd "$inc"
-fi
-git remote add origin "$origin"
-git fetch --quiet --no-tags --force -- "$repo" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
-sha=""
-if [ "$kind" = path ]; then
-    git cat-file -e "$want^{commit}" 2>/dev/null || git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
-    sha=$(git rev-parse -q --verify "$want^{commit}" || true)
-elif [ -z "$want" ]; then
-    git fetch --quiet --no-tags -- "$repo" HEAD
-    sha=$(git rev-parse -q --verify "FETCH_HEAD^{commit}" || true)
-else
-    for candidate in "refs/remotes/origin/$want" "refs/tags/$want"; do
-        sha=$(git rev-parse -q --verify "$candidate^{commit}" || true)
-        [ -z "$sha" ] || break
-    done
-    case "$sha$want" in
-        *[!0-9a-f]*) ;;
-        *) git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
-           sha=$(git rev-parse -q --verify "$want^{commit}" || true) ;;
+make_generation() {
+    inc=/base/.incoming
+    prev=$(ls -1t /base/gen | head -n 1)
+    if [ -n "$prev" ]; then prev="/base/gen/$prev"; elif [ -d /base/repo/.git ]; then prev=/base/repo; fi
+    if [ -n "$prev" ]; then
+        # The newest generation's files as hard links (what the new commit leaves as it is costs no
+        # space twice); .git's own files are copied, as git appends to some in place (its logs), and
+        # its objects, which git never changes, are linked. Git replaces a file it checks out (a new
+        # inode), so the generation linked from is never changed.
+        cp -al "$prev" "$inc"
+        rm -rf "$inc/.git"
+        mkdir "$inc/.git"
+        (cd "$prev/.git" && tar --exclude=./objects -cf - .) | tar -C "$inc/.git" -xpf -
+        cp -al "$prev/.git/objects" "$inc/.git/objects"
+        rm -f "$inc/.git/FETCH_HEAD" "$inc/.git/ORIG_HEAD"
+        cd "$inc"
+        git remote remove origin >/dev/null 2>&1 || true
+    else
+        git init --quiet "$inc"
+        printf '/.build-cache/\n' >> "$inc/.git/info/exclude"
+        cd "$inc"
+    fi
+    git remote add origin "$origin"
+    git fetch --quiet --no-tags --force -- "$repo" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
+    sha=""
+    if [ "$kind" = path ]; then
+        git cat-file -e "$want^{commit}" 2>/dev/null || git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
+        sha=$(git rev-parse -q --verify "$want^{commit}" || true)
+    elif [ -z "$want" ]; then
+        git fetch --quiet --no-tags -- "$repo" HEAD
+        sha=$(git rev-parse -q --verify "FETCH_HEAD^{commit}" || true)
+    else
+        for candidate in "refs/remotes/origin/$want" "refs/tags/$want"; do
+            sha=$(git rev-parse -q --verify "$candidate^{commit}" || true)
+            [ -z "$sha" ] || break
+        done
+        case "$sha$want" in
+            *[!0-9a-f]*) ;;
+            *) git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
+               sha=$(git rev-parse -q --verify "$want^{commit}" || true) ;;
+        esac
+    fi
+    case "$sha" in
+        [0-9a-f]*) ;;
+        *) echo "no branch, tag or commit ${want:-HEAD} in the repository" >&2; exit 64 ;;
     esac
-fi
-case "$sha" in
-    [0-9a-f]*) ;;
-    *) echo "no branch, tag or commit ${want:-HEAD} in the repository" >&2; exit 64 ;;
-esac
-rm -f .git/FETCH_HEAD
-if [ -d "/base/gen/$sha" ]; then
-    cd /; rm -rf "$inc"
+    rm -f .git/FETCH_HEAD
+    if [ -d "/base/gen/$sha" ]; then
+        cd /; rm -rf "$inc"
+    else
+        git update-index -q --refresh >/dev/null 2>&1 || true
+        git checkout --quiet --detach "$sha"
+        git for-each-ref --format='%(refname)' refs/heads/ | while read -r ref; do git update-ref -d "$ref"; done
+        find "$inc" ! -user "$uid" -exec chown -h "$uid:$uid" -- "{}" +
+        touch "$inc"
+        cd /
+        mv "$inc" "/base/gen/$sha"
+    fi
+}
+if [ "$kind" = path ] && [ -d "/base/gen/$want" ]; then
+    sha="$want"  # taskspaces at one commit share its generation
 else
-    git update-index -q --refresh >/dev/null 2>&1 || true
-    git checkout --quiet --detach "$sha"
-    git for-each-ref --format='%(refname)' refs/heads/ | while read -r ref; do git update-ref -d "$ref"; done
-    find "$inc" ! -user "$uid" -exec chown -h "$uid:$uid" -- "{}" +
-    touch "$inc"
-    cd /
-    mv "$inc" "/base/gen/$sha"
+    make_generation
 fi
 echo "start=$sha"
 seed=/tmp/project-seed
