@@ -108,6 +108,18 @@ def test_tiers_come_from_the_policy_file_and_a_bad_file_fails_cleanly(isolated, 
         assert row["storage"]["enforced"] is True and row["storage"]["over"] is False
         assert row["storage"]["full"] is True and "FULL" in run_cli("--url", isolated.uri, "ls").stdout
         assert 20000000 < row["storage"]["by_role"]["project"] <= 32 * 2**20
+        # /tmp and /var/tmp are memory, each at most half the memory limit, in both containers;
+        # what a container writes elsewhere in its root file system (home) is measured and counted.
+        for member in ("dev", "agent"):
+            mounts = isolated.cli("exec", f"taskspace-rs-tiny-{member}", "sh", "-c",
+                                  "stat -f -c %T /tmp /var/tmp; df -B1 --output=size /tmp | tail -1").stdout.split()
+            assert mounts == ["tmpfs", "tmpfs", str(256 * 2**20)], mounts
+        isolated.cli("exec", "-u", "1000", "taskspace-rs-tiny-dev", "sh", "-c",
+                     "head -c 30000000 /dev/urandom > /tmp/not-counted.bin && "
+                     "head -c 6000000 /dev/urandom > /home/developer/counted.bin")
+        listing = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)
+        row = {t["id"]: t for t in listing["taskspaces"]}["rs-tiny"]
+        assert 6000000 <= row["storage"]["by_role"]["root-fs"] < 20000000, row["storage"]
         # The agent state is measured, not limited: past the limit altogether, the taskspace is
         # flagged in ls and health.
         isolated.cli("exec", "taskspace-rs-tiny-agent", "sh", "-c",

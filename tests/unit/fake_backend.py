@@ -145,6 +145,9 @@ class FakeBackend:
     def remove_generation(self, base: str, commit: str, image: str) -> None:
         self.bases[base] = [g for g in self.bases.get(base, []) if g.commit != commit]
 
+    def written(self) -> dict[str, int]:
+        return {}
+
     def volume_sizes(self, volumes=None) -> dict[str, int]:  # noqa: ANN001
         return {v.name: 1000 for v in (volumes or self.volumes)}
 

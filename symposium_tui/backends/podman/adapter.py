@@ -43,6 +43,7 @@ from symposium_tui.backends.podman.normalize import (
     pod_from_list,
     readable,
     version_from,
+    written_sizes,
 )
 from symposium_tui.backends.podman.networking import NetworkingMixin
 from symposium_tui.backends.podman.diskuse import DiskUseMixin
@@ -196,6 +197,12 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
     def containers(self, selector: dict[str, str] | None = None) -> list[ContainerInfo]:
         return matching(listed(container_from_list, self._get_json(
             "list containers", "/containers/json", all=True, **filter_params(selector))), selector)
+
+    def written(self, selector: dict[str, str] | None = None) -> dict[str, tuple[dict[str, str], int]]:
+        """What each container wrote to its own root file system (its writable layer), by name,
+        with its labels: one call, in which podman walks each layer."""
+        return written_sizes(self._get_json("measure containers", "/containers/json", all=True, size=True,
+                                            **filter_params(selector)))
 
     def pods(self, selector: dict[str, str] | None = None) -> list[PodInfo]:
         return matching(listed(pod_from_list, self._get_json("list pods", "/pods/json", **filter_params(selector))),

@@ -25,6 +25,7 @@ from symposium_tui.core.backend import (
 )
 from symposium_tui.core.errors import UsageError
 from symposium_tui.core.ids import pod_name
+from symposium_tui.core import labels as L
 from symposium_tui.core import models as m
 
 KINDS = ("pods", "containers", "volumes", "networks")
@@ -117,6 +118,15 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
 
     def disk_space(self, volumes: list[m.VolumeInfo]) -> dict[str, tuple[int, int]]:
         return self.engine.disk_space(volumes)
+
+    def written(self) -> dict[str, int]:
+        """Bytes each taskspace's containers wrote to their own root file systems (home, packages,
+        logs: not /workspace, /tmp or the volumes)."""
+        found: dict[str, int] = {}
+        for labels, size in self.engine.written(L.ALL_OURS).values():
+            if (taskspace := L.taskspace_of(labels)) and labels.get(L.ROLE) in ("agent", "dev"):
+                found[taskspace] = found.get(taskspace, 0) + size
+        return found
 
     # -- probes, streams, export ------------------------------------------------------------------
     def ssh_answers(self, port: int) -> bool:

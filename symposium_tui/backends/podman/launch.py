@@ -25,6 +25,13 @@ from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 MEMBERS = (("agent", AGENT_SSH_PORT), ("dev", DEV_SSH_PORT))
 
 
+def scratch(memory: int) -> dict[str, int]:
+    """/tmp and /var/tmp: file systems in memory, each of at most half the memory limit. Their
+    pages are the container's memory, so what a process writes there is bounded by its limit
+    (ENOSPC first, not the host's disk); they are empty again after each start, as on a host."""
+    return {path: max(memory // 2, 16 * 2**20) for path in ("/tmp", "/var/tmp")}
+
+
 def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairReport,
            step: Callable[[str], None]) -> tuple[int, int]:
     """Pod and containers up to SSH answering in both; returns (dev port, agent port)."""
@@ -54,7 +61,7 @@ def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairRep
         volumes=(VolumeMount(storage.workspace, "/workspace"), VolumeMount(storage.state, "/agent/state")),
         # Read-only bind mounts on this machine; another machine gets root-owned copies.
         binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if engine.local else (),
-        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), undo,
+        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
         copy=None if engine.local else files, cpu_millis=limits.cpu)
     step("agent-ready")
     repair = PodRepair(engine, taskspace, report)  # one pod restart at most, for the whole launch
@@ -67,7 +74,8 @@ def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairRep
         dev, spec.dev_image, L.ours("dev", taskspace) | spec.labels | spec.mark, pod=pod,
         volumes=(VolumeMount(storage.workspace, "/workspace"),
                  VolumeMount(storage.cache, "/workspace/.build-cache")),
-        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory), undo, cpu_millis=limits.cpu)
+        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
+        cpu_millis=limits.cpu)
     step("dev-ready")
     wait_ssh_ready(engine, dev, dev_port, repair=repair)
     if repair.done and not repaired_before_dev:  # the pod was restarted: the agent's sshd too

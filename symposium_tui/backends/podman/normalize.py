@@ -310,6 +310,20 @@ def stats_from(raw: Any) -> ContainerStats | None:
     )
 
 
+def written_sizes(answer: Any) -> dict[str, tuple[dict[str, str], int]]:
+    """(labels, bytes written to its own root file system) of each listed container: libpod's
+    Size.rwSize, or the compat SizeRw."""
+    found = {}
+    for attrs in _items(answer):
+        names = attrs.get("Names")
+        name = _str(names[0] if isinstance(names, list) and names else attrs.get("Name"), MAX_NAME).lstrip("/")
+        size = _int(_object(attrs.get("Size")).get("rwSize"), *SIZE)
+        size = size if size is not None else _int(attrs.get("SizeRw"), *SIZE)
+        if name and size is not None:
+            found[name] = (_labels(attrs.get("Labels")), size)
+    return found
+
+
 def stats_list(answer: Any) -> list[ContainerStats]:
     return listed(stats_from, _object(answer).get("Stats"))
 

@@ -137,9 +137,11 @@ class TaskspaceEngineMixin:
         if spec.volumes:
             kwargs["volumes"] = {v.name: {"bind": v.destination, "mode": "ro" if v.read_only else "rw"}
                                  for v in spec.volumes}
-        if spec.binds:
+        if spec.binds or spec.tmpfs:
             kwargs["mounts"] = [{"type": "bind", "source": b.source, "target": b.destination,
-                                 "read_only": b.read_only} for b in spec.binds]
+                                 "read_only": b.read_only} for b in spec.binds] + [
+                {"type": "tmpfs", "source": "tmpfs", "target": path, "size": str(size), "mode": "1777"}
+                for path, size in spec.tmpfs.items()]
         if spec.env:
             kwargs["environment"] = dict(spec.env)
         if spec.command is not None:

@@ -1,13 +1,17 @@
 """Disk use per taskspace against its storage limit, and whether the limit is enforced.
 
-Measured for every taskspace in two engine calls (the labelled volumes, and podman's disk usage
-report). What counts: the project layer (the taskspace's own writes), the build cache and the agent
-state. The shared base and the workspace view (an overlay of the base and the layer) do not.
+Measured for every taskspace in a few engine calls (the labelled volumes, their sizes — read from
+the file systems on a local engine — and what the containers wrote to their root file systems).
+What counts: the project layer (the taskspace's own writes), the build cache, the agent state and
+the containers' root file systems (home, installed packages, logs; /tmp and /var/tmp are memory,
+bounded by the memory limit). The shared base and the workspace view (an overlay of the base and
+the layer) do not.
 
 Enforced: a taskspace's project layer and build cache live on its own ext4 file system of exactly
 the storage limit (a sparse file podman loop-mounts as the project volume), so writes beyond it
-fail with "No space left on device". The agent state is kept across re-creations on a volume of its
-own: it is measured and counted, not limited.
+fail with "No space left on device". The agent state (kept across re-creations, on a volume of its
+own) and the containers' root file systems are measured and counted against the same limit, and
+flagged OVER when the total passes it, not cut off by the kernel.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from symposium_tui.core import display
 from symposium_tui.core import labels as L
 from symposium_tui.core.models import PodInfo, VolumeInfo
 from symposium_tui.core.backend import TaskspaceBackend
+from symposium_tui.core.errors import SymposiumError
 
 COUNTED_ROLES = ("project", "build-cache", "agent-state")
+ROOT_FS = "root-fs"  # in by_role: what the containers wrote to their own root file systems
 FULL_MARGIN = 2**20  # less free space than this (or 1 % of the limit) is a full disk
 
 
@@ -68,6 +74,10 @@ def measure(backend: TaskspaceBackend, limits: dict[str, int],
     volumes = list(backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes) if volumes is None else volumes
     sizes = backend.volume_sizes(volumes)
     space = backend.disk_space(volumes)
+    try:
+        written = backend.written()
+    except SymposiumError:
+        written = {}  # the containers' writes are not known this time: the volumes still are
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
     enforced, free = set(), {}
     for volume in volumes:
@@ -79,6 +89,9 @@ def measure(backend: TaskspaceBackend, limits: dict[str, int],
             if volume.name in space:
                 free[taskspace] = space[volume.name][1]
         by_taskspace[taskspace][role] = by_taskspace[taskspace].get(role, 0) + sizes.get(volume.name, 0)
+    for taskspace, size in written.items():
+        if taskspace in by_taskspace:
+            by_taskspace[taskspace][ROOT_FS] = size
     return {t: StorageUse(t, sum(roles.values()), limits.get(t, 0), dict(roles), t in enforced, free.get(t))
             for t, roles in sorted(by_taskspace.items())}
 
@@ -117,5 +130,6 @@ def enforcement(use: StorageUse) -> str:
     """Say plainly what the storage limit of one taskspace does."""
     if use.enforced:
         return (f"enforced: project layer and build cache on a {display.size(use.limit)} file system "
-                "of their own; agent state measured, not limited")
+                "of their own; agent state and the containers' root file systems measured and counted, "
+                "not cut off; /tmp in memory")
     return "not enforced (made before project disks): disk use is measured and flagged"
