@@ -137,9 +137,10 @@ def test_any_value_in_one_field_leaves_the_object_or_skips_it_for_an_essential_o
 
 @SOME
 @given(answer=json_values, name=st.sampled_from(["pods", "containers", "volumes", "networks", "stats",
-                                                 "volume_sizes", "info", "version"]))
+                                                 "volume_sizes", "info", "version", "written"]))
 def test_the_adapter_raises_only_its_own_errors_whatever_a_list_answer_is(answer, name):
-    path = {"pods": "/pods/json", "containers": "/containers/json", "volumes": "/volumes/json",
+    path = {"pods": "/pods/json", "containers": "/containers/json", "written": "/containers/json",
+            "volumes": "/volumes/json",
             "networks": "/networks/json", "stats": "/containers/stats", "volume_sizes": "/system/df"}.get(name, "")
     fake = engine({path: answer} if path else {})
     if name in ("info", "version"):

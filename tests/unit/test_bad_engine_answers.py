@@ -171,3 +171,13 @@ def test_an_unexpected_failure_is_one_escaped_line(run):
     line = next(line for line in err.splitlines() if line.startswith("host box2: failed: "))
     assert "\x1b" not in line and "bad \\x1b[2Janswer" in line and len(line) < 400
     assert "t1" in out
+
+
+def test_what_containers_wrote_is_read_in_both_shapes_and_nonsense_is_left_out():
+    from symposium_tui.backends.podman.normalize import written_sizes
+
+    found = written_sizes([{"Names": ["a"], "Size": {"rwSize": 12, "rootFsSize": 99}, "Labels": {"k": "v"}},
+                           {"Names": ["/b"], "SizeRw": "34"}, {"Names": ["c"], "Size": {"rwSize": -1}},
+                           {"Names": ["d"], "SizeRw": 1e30}, {"Size": {"rwSize": 5}}, None, "x"])
+    assert found == {"a": ({"k": "v"}, 12), "b": ({}, 34)}
+    assert written_sizes({"Names": ["a"]}) == {}
