@@ -69,7 +69,7 @@ def project(tmp_path) -> Path:
 
 def test_each_taskspace_starts_from_the_commit_as_it_is_now_on_its_own_branch(isolated, ctx, lifecycle, project):
     first = git(project, "rev-parse", "HEAD")
-    names = ["gen-a", "gen-b", "gen-tag", "gen-branch", "gen-sha"]
+    names = ["gen-a", "gen-b", "gen-tag", "gen-branch", "gen-sha", "gen-wt"]
     try:
         a = create(ctx, "gen-a", project)
         assert a.start == first and a.branch == "taskspace/gen-a"
@@ -99,6 +99,12 @@ def test_each_taskspace_starts_from_the_commit_as_it_is_now_on_its_own_branch(is
             "work/feature-x\non feature"
         by_sha = create(ctx, "gen-sha", project, ref=first[:12])
         assert by_sha.start == first
+        # a worktree of the repository (its .git is a file naming a folder elsewhere) works too
+        worktree = project.parent / "weighty-wt"
+        git(project, "worktree", "add", "-q", "-b", "wt", str(worktree), "feature")
+        from_worktree = create(ctx, "gen-wt", worktree)
+        assert from_worktree.start == git(project, "rev-parse", "feature")
+        assert in_workspace(ctx, "gen-wt", "cat feature.txt") == "on feature"
         # recorded: labels, registry, ls --json
         listed = json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)["taskspaces"]
         row = next(t for t in listed if t["id"] == "gen-branch")
@@ -108,7 +114,7 @@ def test_each_taskspace_starts_from_the_commit_as_it_is_now_on_its_own_branch(is
         assert pod.labels[L.START] == first and pod.labels[L.BRANCH] == "taskspace/gen-tag"
         # the same commit shares one generation
         assert sorted(g.commit for g in ctx.backend.generations(base.name, ctx.settings.images.agent)) == \
-            sorted({first, second, branched.start})
+            sorted({first, second, branched.start})  # the worktree's is a base of its own (another path)
     finally:
         for name in names:
             discard(lifecycle, name)

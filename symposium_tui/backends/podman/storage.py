@@ -219,13 +219,17 @@ class ProjectStorage:
                       project_type: str, size: int, image: str, branch: str) -> str:
         """Makes the base's generation at the start commit (unless there is one) and the project
         disk with the taskspace's branch on it; returns the start commit."""
-        source = "/source" if repo.kind == "path" else repo.source
-        binds = (BindMount(repo.source, "/source"),) if repo.kind == "path" and self.engine.local else ()
+        # A worktree's (or submodule's) .git names a directory elsewhere on this machine, which
+        # the container would not have: it travels as a bundle, as to an engine on another machine.
+        linked = repo.kind == "path" and (Path(repo.source) / ".git").is_file()
+        mounted = repo.kind == "path" and self.engine.local and not linked
+        source = "/source" if mounted else repo.source
+        binds = (BindMount(repo.source, "/source"),) if mounted else ()
         with ExitStack() as cleanup:
             files = None
-            if repo.kind == "path" and not self.engine.local:
-                # The engine is on another machine: the repository travels as a git bundle (in a
-                # temporary directory made only then, so a killed create leaves none behind here).
+            if repo.kind == "path" and not mounted:
+                # The repository travels as a git bundle (in a temporary directory made only then,
+                # so a killed create leaves none behind here).
                 tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="symposium-bundle-"))
                 source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
             result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files,
