@@ -4,10 +4,12 @@ product use it: cli/common.Services for a command, the dashboard's host threads 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from symposium_tui.core.config import Settings
+from symposium_tui.core.services.changes import TaskspaceChanges
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
 from symposium_tui.core.services.poller import Poller, PollerSettings
@@ -34,18 +36,25 @@ class HostSession:
     ctx: LifecycleContext
     lifecycle: Lifecycle
     poller: Poller | None = None
+    changes: TaskspaceChanges | None = None  # what taskspaces changed (diff), and fetch; made by on()
 
     @classmethod
     def on(cls, connection: Any, settings: Settings | None = None,
            poller: PollerSettings | None = None) -> HostSession:
         ctx = context_for(connection, settings or load_settings())
-        return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller) if poller is not None else None)
+        return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller) if poller is not None else None,
+                   TaskspaceChanges(ctx))
 
     def recover(self) -> list[str]:
         """Finish off creates that were killed half-way (their process is gone); what was done."""
         from symposium_tui.core.services.recovery import Recovery
 
         return [recovered.describe() for recovered in Recovery(self.ctx).run()]
+
+    def own_read(self, taskspace: str) -> AbstractContextManager[None]:
+        """Around a read of ours in a taskspace (git, for the dashboard): its poller does not take
+        it for the taskspace's activity."""
+        return self.poller.own_read(taskspace) if self.poller is not None else nullcontext()
 
     def close(self) -> None:
         if self.poller is not None:

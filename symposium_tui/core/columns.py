@@ -53,6 +53,7 @@ class RowFacts:
     mem_bytes: int | None = None
     mem_limit: int = 0
     cpu_recent: tuple[float, ...] = ()  # its CPU over the last CPU_TICKS ticks, oldest first
+    changes: str | None = None  # the dashboard's: +12 −3 · 2c since its start commit (None: not read yet)
 
     @classmethod
     def of_taskspace(cls, t: Taskspace, storage: StorageUse | None, host: str = "") -> RowFacts:
@@ -65,9 +66,11 @@ class RowFacts:
 
     @classmethod
     def of_status(cls, status: TaskspaceStatus, host: str = "", *, host_down: bool = False,
-                  samples: Mapping[str, Sequence[StatsSample]] | None = None) -> RowFacts:
-        """A row of the dashboard: the poller's status, and the stats history of its containers
-        (by container name). A host that does not answer keeps its last rows, marked."""
+                  samples: Mapping[str, Sequence[StatsSample]] | None = None,
+                  changes: str | None = None) -> RowFacts:
+        """A row of the dashboard: the poller's status, the stats history of its containers (by
+        container name) and its changes when they were read (changes_watch: only after it did
+        something, never every tick). A host that does not answer keeps its last rows, marked."""
         return cls(id=status.id, host=host, state="host down" if host_down else status.health.state.value,
                    reason=status.health.reason, project=status.project, tier=status.tier,
                    security=status.security, dev_port=status.dev_port, agent_port=status.agent_port,
@@ -75,7 +78,8 @@ class RowFacts:
                    over_storage=status.storage is not None and status.storage.over,
                    last_activity=status.last_activity, cpu_percent=status.cpu_percent,
                    mem_bytes=status.mem_bytes, mem_limit=status.mem_limit,
-                   cpu_recent=recent_cpu([c.name for c in status.containers.values()], samples or {}))
+                   cpu_recent=recent_cpu([c.name for c in status.containers.values()], samples or {}),
+                   changes=changes)
 
 
 def recent_cpu(containers: Sequence[str], samples: Mapping[str, Sequence[StatsSample]]) -> tuple[float, ...]:
@@ -124,7 +128,9 @@ def _port(port: int | None) -> str:
 # --json and the dashboard; ID and STATUS stay, and STATUS's reason is cut. The dashboard: ports and
 # the network level are one key away (enter: the details screen, with the SSH commands), the tier
 # too; the project often repeats; CPU, memory, the sparkline and the last activity are what the
-# list is for; HOST, ID and HEALTH always stay. Empty ls columns go before any of these.
+# list is for; HOST, ID and HEALTH always stay. Empty ls columns go before any of these. CHANGES is
+# the dashboard's only (ls would run git in every taskspace); it goes after the ports (D shows
+# them whole), before the network level.
 COLUMNS: tuple[Column, ...] = (
     Column("HOST", lambda f: f.host, ls=Place(0), dashboard=Place(0), most=14, hosts=True),
     Column("ID", lambda f: f.id, ls=Place(10), dashboard=Place(10), most=28),
@@ -148,6 +154,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("CREATED", lambda f: humanize.naturaltime(f.created) if f.created else "-", ls=Place(90, drop=10)),
     Column("ACTIVITY", lambda f: fmt.ago(f.last_activity), ls=Place(100, drop=40),
            dashboard=Place(110, drop=70), width=16),
+    Column("CHANGES", lambda f: "…" if f.changes is None else f.changes, dashboard=Place(105, drop=25),
+           width=14),
     Column("DRIFT", lambda f: f.drift, ls=Place(110, drop=30)),
 )
 

@@ -62,6 +62,12 @@ class TaskspaceActions:
         if (taskspace := self._need_selection()) and self._need_services():
             self.push_screen(LogsScreen(taskspace))
 
+    def action_changes(self: Any) -> None:
+        from symposium_tui.ui.screens.changes import ChangesScreen
+
+        if (taskspace := self._need_selection()) and self._need_services():
+            self.push_screen(ChangesScreen(taskspace))
+
     def action_create(self: Any) -> None:
         from symposium_tui.ui.screens.create import CreateScreen
 

@@ -27,6 +27,7 @@ from symposium_tui.core.hosts import LOCAL
 from symposium_tui.core.services.poller import Snapshot
 from symposium_tui.session import HostSession
 from symposium_tui.ui.actions import TaskspaceActions
+from symposium_tui.ui.changes_feed import ChangesFeed
 from symposium_tui.ui.commands import palette_actions
 from symposium_tui.ui.hoststate import HostState, hosts_line
 from symposium_tui.ui.keys import sections_for
@@ -45,13 +46,14 @@ from symposium_tui.ui.screens.notifications import NotificationsScreen
 from symposium_tui.ui.styles import stylesheets
 
 # What --read-only leaves out. The cleanup preview stays: it is a dry run, what a reviewer needs
-# (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything.
-CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh"}
+# (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything. The changes
+# screen stays (it reads), without its fetch (which writes a branch into the person's repository).
+CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "fetch"}
 RETRY_SECONDS = 3.0
 HISTORY = 500  # notifications kept for `m`
 
 
-class SymposiumApp(TaskspaceActions, App[None]):
+class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
     TITLE = "symposium-tui"
     SUB_TITLE = f"taskspaces on podman · {__version__}"
     CSS_PATH = stylesheets("app.tcss", "dialogs.tcss")
@@ -269,6 +271,7 @@ class SymposiumApp(TaskspaceActions, App[None]):
                 screen.show_hosts()
             elif getattr(screen, "engine_host", None) == message.host and hasattr(screen, "show_snapshot"):
                 screen.show_snapshot(message.snapshot)
+        self.read_due_changes(message.host)
 
     def refresh_now(self, host: str | None = None) -> None:
         for name, state in self.hosts.items():

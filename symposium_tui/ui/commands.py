@@ -9,6 +9,7 @@ PALETTE = (
     ("Notifications", "every message shown, newest first", "notifications"),
     ("Taskspace details", "live stats, restarts, volumes, SSH commands", "details"),
     ("Logs", "agent or dev output, following", "logs"),
+    ("Changes", "files, commits and the patch since its start commit; fetch its branch", "changes"),
     ("SSH into dev", "suspend the dashboard and ssh into the dev container", "ssh('dev')"),
     ("SSH into agent", "suspend the dashboard and ssh into the agent", "ssh('agent')"),
     ("Create taskspace", "a form, then a progress bar", "create"),
@@ -23,7 +24,8 @@ PALETTE = (
     ("Refresh", "poll the engine now", "refresh"),
     ("Quit", "leave the dashboard", "quit"),
 )
-READ_ONLY_HELP = {"cleanup": "the dry-run plan (read-only: it cannot be applied here)"}
+READ_ONLY_HELP = {"cleanup": "the dry-run plan (read-only: it cannot be applied here)",
+                  "changes": "files, commits and the patch since its start commit (read-only: no fetch)"}
 
 
 def palette_actions(app) -> list[tuple[str, str, str]]:  # noqa: ANN001 - the SymposiumApp

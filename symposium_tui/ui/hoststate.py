@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from symposium_tui.core.restarts import RestartRecord
+from symposium_tui.core.services.changes_watch import ChangesWatch
 from symposium_tui.core.services.poller import Snapshot
 from symposium_tui.core.stats import StatsSample
 from symposium_tui.session import HostSession
@@ -27,6 +28,7 @@ class HostState:
     connected_text: str = ""
     ok: bool = True
     answered_at: float = 0.0  # monotonic time of its last snapshot
+    changes: ChangesWatch = field(default_factory=ChangesWatch)  # its CHANGES cells, read in a worker
 
     def slow_for(self, now: float, interval: float) -> float | None:
         """Seconds since the last answer, when that is far longer than a tick takes."""

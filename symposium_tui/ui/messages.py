@@ -65,6 +65,18 @@ class OperationFinished(Message):
         self.host = host  # whose poller to wake; None: every host's
 
 
+class ChangesSummarized(Message):
+    """The CHANGES cell of one taskspace was read (text: its cell), between began and ended."""
+
+    def __init__(self, host: str, taskspace: str, text: str, began: float, ended: float) -> None:
+        super().__init__()
+        self.host = host
+        self.taskspace = taskspace
+        self.text = text
+        self.began = began
+        self.ended = ended
+
+
 @dataclass(frozen=True)
 class ShownNotification:
     time: float  # Unix time

@@ -6,12 +6,14 @@ services themselves is tested against the real engine (tests/engine, tests/ui/te
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symposium_tui.core.errors import UnsavedWorkRefusal
+from symposium_tui.core.errors import SymposiumError, UnsavedWorkRefusal, UsageError
 from symposium_tui.core.models import HostCapacity, VolumeInfo
 from symposium_tui.core.policy import builtin_policy
+from symposium_tui.core.services.changes import Changes, FetchOutcome
 from symposium_tui.core.services.lifecycle import Inventory, UnsavedWork
 from symposium_tui.session import HostSession as Services
 
@@ -34,6 +36,10 @@ class FakePoller:
 
     def wake(self) -> None:
         self.woken += 1
+
+    @contextmanager
+    def own_read(self, taskspace: str):
+        yield
 
     def stop(self) -> None:
         pass
@@ -129,8 +135,54 @@ class FakeLifecycle:
         self.driven.append(("restart", taskspace))
 
 
+START = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+
+
+def no_changes(taskspace: str) -> Changes:
+    return Changes(taskspace, START, f"taskspace/{taskspace}", START, START, f"taskspace/{taskspace}", 0, (), (), ())
+
+
+class FakeChanges:
+    """Answers like TaskspaceChanges from fixed Changes (a taskspace not listed: nothing changed);
+    fetch refuses with `refusal` when one is given, else answers `outcome`. Records the reads."""
+
+    def __init__(self, changes: dict[str, Changes] | None = None, repo: str = "/home/dev/web-shop",
+                 refusal: SymposiumError | None = None, outcome: FetchOutcome | None = None) -> None:
+        self.changes = changes or {}
+        self.repo = repo
+        self.refusal = refusal
+        self.outcome = outcome
+        self.reads: list[tuple[str, str]] = []
+        self.fetched: list[str] = []
+
+    def _of(self, taskspace: str) -> Changes:
+        return self.changes.get(taskspace) or no_changes(taskspace)
+
+    def origin(self, taskspace: str, inventory: Inventory) -> tuple[str, str, str]:
+        found = self._of(taskspace)
+        return found.start, found.branch, self.repo
+
+    def target(self, taskspace: str, repo: str, into: str | None) -> Path:
+        if not repo.startswith("/"):
+            raise UsageError(f"taskspace {taskspace!r} was made from {repo}, which is not a repository on this "
+                             "machine", hint="give a local clone: --into PATH")
+        return Path(repo)
+
+    def read(self, taskspace: str, what: str = "summary", *, inventory: Inventory | None = None) -> Changes:
+        self.reads.append((taskspace, what))
+        return self._of(taskspace)
+
+    def fetch(self, taskspace: str, into: str | None = None, force: bool = False) -> FetchOutcome:
+        self.fetched.append(taskspace)
+        if self.refusal is not None:
+            raise self.refusal
+        found = self._of(taskspace)
+        return self.outcome or FetchOutcome(taskspace, self.repo, found.branch, found.tip, None,
+                                            found.commit_count, 0, found.uncommitted)
+
+
 def connect_fake(app, *, lifecycle: FakeLifecycle | None = None, ctx: FakeCtx | None = None,
-                 host: str = "local") -> Services:
+                 changes: FakeChanges | None = None, host: str = "local") -> Services:
     """Give the app's host services that answer from fixed data."""
     ctx = ctx or FakeCtx()
 
@@ -139,6 +191,6 @@ def connect_fake(app, *, lifecycle: FakeLifecycle | None = None, ctx: FakeCtx | 
 
         def close(self) -> None:
             pass
-    services = Services(Connection(), ctx, lifecycle or FakeLifecycle(), FakePoller())
+    services = Services(Connection(), ctx, lifecycle or FakeLifecycle(), FakePoller(), changes or FakeChanges())
     app.hosts[host].services = services
     return services

@@ -63,8 +63,9 @@ def shown(ctx, lifecycle, repo):
 async def test_list_logs_adjust_and_responsiveness(isolated, ctx, shown):
     app = SymposiumApp(isolated.uri, interval=0.5)
     async with app.run_test(size=(120, 40)) as pilot:
-        # The list shows the taskspace with a CPU figure from the poller.
-        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[7].endswith("%") and r, 30,
+        # The list shows the taskspace with a CPU figure from the poller (at 120 columns: ID,
+        # PROJECT, HEALTH, TIER, NET, CPU...; the ports went for CHANGES).
+        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[5].endswith("%") and r, 30,
                           "a CPU figure")
         assert "healthy" in row[2] and row[1] == "demo-project" and row[4] == "open"
         # `l` shows a line the dev container printed, then follows new output.

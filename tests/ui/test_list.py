@@ -63,9 +63,13 @@ async def test_the_list_fits_80_columns_dropping_the_least_useful_first():
         assert shown == ["ID", "HEALTH", "CPU", "MEMORY", "CPU 20s", "ACTIVITY"]
         assert not table.show_horizontal_scrollbar and table.virtual_size.width <= 80
     wide = fixed_app()
-    async with wide.run_test(size=(120, 40)) as pilot:
+    async with wide.run_test(size=(140, 40)) as pilot:
         await show(pilot)
-        assert len(home_table(wide).columns) == 11  # all of them when they fit
+        assert len(home_table(wide).columns) == 12  # all of them when they fit
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        shown = [str(c.value) for c in home_table(wide).columns]  # the ports go before the changes
+        assert shown == ["ID", "PROJECT", "HEALTH", "TIER", "NET", "CPU", "MEMORY", "CPU 20s", "CHANGES", "ACTIVITY"]
         await pilot.resize_terminal(90, 24)
         await pilot.pause()
         shown = [str(c.value) for c in home_table(wide).columns]

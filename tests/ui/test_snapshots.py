@@ -14,8 +14,8 @@ from symposium_tui.core.services.lifecycle import UnsavedWork
 from symposium_tui.core.services.poller import Snapshot, TaskspaceStatus
 from symposium_tui.ui.app import SymposiumApp
 from symposium_tui.ui.messages import SnapshotTaken
-from tests.ui.data import FIXED, containers, fixed_app, press, show
-from tests.ui.fakes import GiB, FakeCtx, FakeEngine, FakeLifecycle, connect_fake
+from tests.ui.data import CHANGES, FIXED, containers, fixed_app, press, show
+from tests.ui.fakes import GiB, FakeChanges, FakeCtx, FakeEngine, FakeLifecycle, connect_fake
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -167,6 +167,18 @@ def test_remove_confirmation(snap_compare, press_remove):
             pilot.app.screen.query_one("#remove").active_effect_duration = 0  # no pressed look
             await press(pilot, "#remove")
     assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=confirm)
+
+
+def test_changes(snap_compare):
+    """D on checkout-v2: the files (uncommitted ones starred, a binary one), the commits, the patch
+    coloured as a diff; markup, a tab and escape sequences from the agent shown as text; the cut said."""
+    async def changes(pilot):
+        connect_fake(pilot.app, changes=FakeChanges({"checkout-v2": CHANGES}))
+        await show(pilot)
+        await pilot.press("D")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=changes)
 
 
 REMOTE = Snapshot(time=0.0, taskspaces=(

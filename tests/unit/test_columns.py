@@ -34,11 +34,11 @@ def test_each_list_shows_its_columns_in_its_order():
                              "ACTIVITY", "DRIFT"]
     assert headers("ls", several_hosts=True)[0] == "HOST"
     assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY",
-                                    "CPU 20s", "ACTIVITY"]
+                                    "CPU 20s", "CHANGES", "ACTIVITY"]
     assert drop_order("ls") == ("CREATED", "AGENT", "DRIFT", "ACTIVITY", "SECURITY", "TIER", "PROJECT", "STORAGE",
                                 "DEV")
-    assert drop_order("dashboard") == ("AGENT", "DEV", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY", "MEMORY",
-                                       "CPU")
+    assert drop_order("dashboard") == ("AGENT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY",
+                                       "MEMORY", "CPU")
 
 
 def test_a_column_both_lists_show_says_the_same_in_both():
@@ -61,6 +61,10 @@ def test_the_cells_of_each_list():
     dashboard = dict(zip(headers("dashboard"), row_texts(facts, columns_of("dashboard"))))
     assert dashboard["HEALTH"] == "degraded" and dashboard["NET"] == "restr" and dashboard["CPU"] == "3%"
     assert dashboard["MEMORY"] == "95Mi/4Gi" and len(dashboard["CPU 20s"]) == 10
+    assert dashboard["CHANGES"] == "…"  # not read yet
+    read = dict(zip(headers("dashboard"), row_texts(RowFacts.of_status(STATUS, changes="+12 −3 · 2c"),
+                                                    columns_of("dashboard"))))
+    assert read["CHANGES"] == "+12 −3 · 2c"
     over = RowFacts.of_status(STATUS, host="box2", host_down=True)
     assert over.state == "host down" and over.host == "box2"
 

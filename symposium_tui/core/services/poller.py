@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -27,7 +28,7 @@ from symposium_tui.core.health import (
 )
 from symposium_tui.core.models import ContainerInfo, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
-from symposium_tui.core.services.activity import ACTIVITY_EVENTS, Activity
+from symposium_tui.core.services.activity import Activity
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
 from symposium_tui.core.services.measure import Measurements, Samples, limits_of
@@ -66,6 +67,8 @@ class TaskspaceStatus:
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
     storage: StorageUse | None = None
     security: str = ""  # isolated, restricted, open
+    start: str = ""  # the commit it started from ("": made by an earlier version)
+    branch: str = ""  # the branch it works on
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
@@ -114,7 +117,7 @@ class Poller(Repairs):
         self._unenforced: dict[str, str] = {}  # taskspace -> which of its firewall rules are gone
         self._dead_since: dict[str, float] = {}
         self._forward_look: dict[str, float] = {}  # taskspace -> when to look at its silent port again
-        self.activity = Activity(ctx, self.settings.idle_cpu_percent, self.settings.net_activity_bytes)
+        self.activity = Activity(ctx, self.settings.idle_cpu_percent, self.settings.net_activity_bytes, clock)
         self._tick_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -154,6 +157,10 @@ class Poller(Repairs):
     @property
     def history(self) -> StatsHistory:
         return self.measure.history
+
+    def own_read(self, taskspace: str) -> AbstractContextManager[None]:
+        """Around a read of ours in a taskspace (git, for the dashboard): not its activity."""
+        return self.activity.own_read(taskspace)
 
     def stop(self) -> None:
         self._stop.set()
@@ -227,8 +234,7 @@ class Poller(Repairs):
         for event in self.observer.take_events():
             if event.action == "start" and event.taskspace:
                 self._started.append(event)
-            if event.action in ACTIVITY_EVENTS and event.taskspace:
-                self.activity.saw(event.taskspace, event.time.timestamp() if event.time else now)
+            self.activity.saw_event(event.action, event.taskspace, event.time.timestamp() if event.time else now)
 
     def _check_firewall(self, groups: dict[str, TaskspaceGroup]) -> dict[str, str]:
         """Running isolated/restricted taskspaces whose rules are gone (a reboot, a flush): one
@@ -278,7 +284,9 @@ class Poller(Repairs):
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
             last_activity=self.activity.iso(taskspace, entry), containers=dict(group.members),
-            storage=self.measure.storage.get(taskspace))
+            storage=self.measure.storage.get(taskspace),
+            start=str(labels.get(L.START) or entry.get("start") or ""),
+            branch=str(labels.get(L.BRANCH) or entry.get("branch") or ""))
 
     # -- repair ----------------------------------------------------------------------------------
     def _remember(self, transitions: list[Transition]) -> None:

@@ -21,7 +21,8 @@ from symposium_tui.ui.screens.onhost import OnHost
 
 class DetailsScreen(OnHost, Screen[None]):
     HELP_TITLE = "Details"
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("l", "app.logs", "Logs")]
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("l", "app.logs", "Logs"),
+                Binding("D", "app.changes", "Changes")]
 
     def __init__(self, taskspace: str) -> None:
         super().__init__()
@@ -85,7 +86,17 @@ class DetailsScreen(OnHost, Screen[None]):
             f"health: {health}\n"
             f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
             f"limits: memory {fmt.size(status.mem_limit)}, cpu {format_cpu(status.cpu_millis)}  ·  "
-            f"last activity {fmt.ago(status.last_activity)}")
+            f"last activity {fmt.ago(status.last_activity)}\n"
+            f"{self._origin(status)}")
+
+    def _origin(self, status: TaskspaceStatus) -> str:
+        """Where its work began, and what it changed since (the list's CHANGES; D shows them)."""
+        if not status.start:
+            return "start commit: not recorded (made by an earlier version)"
+        state = self.host_state
+        changes = state.changes.text(status.id) if state is not None else None
+        return (f"branch {fmt.printable(status.branch) or '-'} from {status.start[:12]}  ·  "
+                f"changes {'…' if changes is None else changes}")
 
     def _volumes(self, status: TaskspaceStatus) -> None:
         if status.storage is None:

@@ -24,6 +24,7 @@ class HomeScreen(Screen[None]):
         Binding("enter", "app.details", "Details"),
         Binding("slash", "filter", "Filter"),
         Binding("l", "app.logs", "Logs"),
+        Binding("D", "app.changes", "Changes"),
         Binding("n", "app.create", "New"),
         Binding("a", "app.adjust", "Adjust"),
         Binding("w", "app.security", "Security", show=False),
@@ -61,8 +62,10 @@ class HomeScreen(Screen[None]):
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
         yield Static("", id="selected", markup=False)
         yield Input(placeholder="filter by id, project, health…", id="filter")
-        # With several hosts `H` joins the footer; compact keeps every key whole at 80 columns.
-        yield Footer(compact=getattr(self.app, "several_hosts", False))
+        # Compact keeps every key whole at 80 columns; with several hosts `H` joins them, and the
+        # palette's ctrl+p (also in `?`) leaves its place to it.
+        several = getattr(self.app, "several_hosts", False)
+        yield Footer(compact=True, show_command_palette=not several)
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -80,6 +83,8 @@ class HomeScreen(Screen[None]):
         return allowed(self.app, [
             ("j / k, ↑ / ↓", "move", "cursor_down"), ("enter", "details and live stats", "app.details"),
             ("/", "filter (escape clears)", "filter"), ("l", "logs", "app.logs"),
+            ("D", "its changes: files, commits, the patch" + ("" if self.app.read_only else "; fetch"),
+             "app.changes"),
             ("s / S", "SSH into dev / agent", "app.ssh"), ("n", "create a taskspace", "app.create"),
             ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
             ("C", cleanup, "app.cleanup"), ("r", "restart", "app.restart"), ("x", "stop", "app.stop"),
@@ -114,7 +119,8 @@ class HomeScreen(Screen[None]):
         and would parse markup each time (and ids and projects are not ours to interpret)."""
         state = self.app.hosts.get(host)
         facts = RowFacts.of_status(status, host, host_down=host in self.down,
-                                   samples=state.stats if state is not None else None)
+                                   samples=state.stats if state is not None else None,
+                                   changes=state.changes.text(status.id) if state is not None else None)
         return {c.header: Text(cell_text(c, facts), style=c.style(facts) if c.style else "") for c in columns}
 
     def _gone_cells(self, host: str, taskspace: str, columns: tuple[Column, ...]) -> dict[str, Text]:
