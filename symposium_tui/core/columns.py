@@ -53,6 +53,7 @@ class RowFacts:
     mem_bytes: int | None = None
     mem_limit: int = 0
     cpu_recent: tuple[float, ...] = ()  # its CPU over the last CPU_TICKS ticks, oldest first
+    branch: str = ""  # the branch it works on (ls)
     changes: str | None = None  # the dashboard's: +12 −3 · 2c since its start commit (None: not read yet)
 
     @classmethod
@@ -62,7 +63,7 @@ class RowFacts:
                    security=t.security, dev_port=t.dev_port, agent_port=t.agent_port,
                    storage=storage.describe() if storage is not None else "",
                    over_storage=storage is not None and storage.over, created=t.created,
-                   last_activity=t.last_activity, drift=t.drift)
+                   last_activity=t.last_activity, drift=t.drift, branch=t.branch)
 
     @classmethod
     def of_status(cls, status: TaskspaceStatus, host: str = "", *, host_down: bool = False,
@@ -136,6 +137,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("ID", lambda f: f.id, ls=Place(10), dashboard=Place(10), most=28),
     Column("PROJECT", lambda f: f.project or "-", ls=Place(20, drop=70), dashboard=Place(20, drop=50),
            most=16),
+    Column("BRANCH", lambda f: f.branch or "-", ls=Place(25, drop=45), most=28),
     Column("STATUS", _status, ls=Place(30), cut=True),
     Column("HEALTH", lambda f: f.state + ("!" if f.over_storage else ""), dashboard=Place(30), width=9,
            style=lambda f: HEALTH_STYLE.get(f.state, "")),

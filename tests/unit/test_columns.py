@@ -30,12 +30,12 @@ def sample(cpu: float) -> StatsSample:
 
 
 def test_each_list_shows_its_columns_in_its_order():
-    assert headers("ls") == ["ID", "PROJECT", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
+    assert headers("ls") == ["ID", "PROJECT", "BRANCH", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
                              "ACTIVITY", "DRIFT"]
     assert headers("ls", several_hosts=True)[0] == "HOST"
     assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY",
                                     "CPU 20s", "CHANGES", "ACTIVITY"]
-    assert drop_order("ls") == ("CREATED", "AGENT", "DRIFT", "ACTIVITY", "SECURITY", "TIER", "PROJECT", "STORAGE",
+    assert drop_order("ls") == ("CREATED", "AGENT", "DRIFT", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "PROJECT", "STORAGE",
                                 "DEV")
     assert drop_order("dashboard") == ("AGENT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY",
                                        "MEMORY", "CPU")

@@ -4,7 +4,7 @@ from symposium_tui.cli.health import HEALTH_DROP, HEALTH_HEADERS
 from symposium_tui.cli.output import table
 from symposium_tui.cli.taskspaces import LS_DROP, LS_HEADERS
 
-LS_ROW = ["fix-login-2", "web-shop", "degraded (dev exited (exit code 137))", "34335", "41281", "default",
+LS_ROW = ["fix-login-2", "web-shop", "taskspace/fix-login-2", "degraded (dev exited (exit code 137))", "34335", "41281", "default",
           "restricted", "52M/2G", "3 minutes ago", "2 minutes ago", ""]
 HEALTH_ROW = ["fix-login-2", "degraded", "dev exited (exit code 137); dev auto-restart failed: podman refused "
               "to restart container: cpu.cfs_quota_us: invalid argument", "34335", "41281", "95M/4G",
