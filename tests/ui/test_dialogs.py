@@ -125,9 +125,12 @@ class FakeCreator:
 
     def __init__(self, ctx, progress) -> None:
         self.progress = progress
+        self.notes: list[str] = []
 
     def create(self, request):
         FakeCreator.requests.append(request)
+        if request.ref is None and request.repo.kind == "path":
+            self.notes.append("1 uncommitted change(s) in it are not carried over")
         return SimpleNamespace(id=request.id)
 
 
@@ -146,10 +149,30 @@ async def test_enter_in_the_create_form_creates(monkeypatch):
     app = fixed_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_create(app, pilot, monkeypatch)
-        await pilot.press(*"fix-login-3", "tab", *"https://git.example.com/shop.git", "enter")
+        await pilot.press(*"fix-login-3", "tab", *"https://git.example.com/shop.git", "tab", *"v2.0", "tab",
+                          *"try/v2", "enter")
         await settle(app, pilot)
-        assert [r.id for r in FakeCreator.requests] == ["fix-login-3"]
+        assert [(r.id, r.ref, r.branch) for r in FakeCreator.requests] == [("fix-login-3", "v2.0", "try/v2")]
         assert not isinstance(app.screen, CreateScreen)
+
+
+async def test_the_create_form_refuses_a_ref_or_branch_git_would_not_take(monkeypatch):
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_create(app, pilot, monkeypatch)
+        screen.query_one("#ref", Input).value = "main~1"
+        await pilot.pause()
+        assert text_of(screen.query_one("#create-error")).startswith("Start at")
+        screen.query_one("#ref", Input).value = ""
+        screen.query_one("#branch", Input).value = "a..b"
+        await pilot.pause()
+        assert text_of(screen.query_one("#create-error")).startswith("Branch")
+        screen.query_one("#id", Input).value = "ok-id"
+        screen.query_one("#repo", Input).value = "https://git.example.com/shop.git"
+        screen.query_one("#id", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert FakeCreator.requests == [] and text_of(screen.query_one("#create-error")).startswith("Branch")
 
 
 async def test_create_errors_name_the_fields_not_the_cli_flags(monkeypatch):

@@ -20,7 +20,7 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.ids import validate_id
 from symposium_tui.core.models import HostCapacity
 from symposium_tui.core.policy import Limits
-from symposium_tui.core.repos import parse_repo
+from symposium_tui.core.repos import parse_repo, validate_branch, validate_ref
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
 from symposium_tui.core.taskspace import PROJECT_TYPES
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from symposium_tui.session import HostSession
 
 FIELDS = {"--repo": "Repository", "--image": "Dev image", "--tier": "Tier", "--project-type": "Project type",
-          "--security": "Security"}
+          "--security": "Security", "--ref": "Start at", "--branch": "Branch"}
 
 
 class CreateScreen(OnHost, ModalScreen[str | None]):
@@ -68,6 +68,10 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
             with Horizontal(classes="field"):
                 yield Label("Repository")
                 yield Input(placeholder="a path, file:// or a git URL", id="repo", compact=True)
+            with Horizontal(classes="field"):
+                yield Label("Start, branch")
+                yield Input(placeholder="HEAD, or a branch, tag, commit", id="ref", compact=True)
+                yield Input(placeholder="taskspace/ID", id="branch", compact=True)
             with Horizontal(classes="field"):
                 yield Label("Dev image")
                 yield Input(placeholder="empty: the default (localhost/symposium/dev:latest)", id="image",
@@ -148,13 +152,22 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
             repo = parse_repo(value("#repo", Input).value.strip())
         except SymposiumError as exc:
             raise SymposiumError(field_message("Repository", exc, FIELDS)) from exc
+        ref, branch = value("#ref", Input).value.strip() or None, value("#branch", Input).value.strip() or None
+        for field, typed, check in (("Start at", ref, validate_ref), ("Branch", branch, validate_branch)):
+            try:
+                if typed is not None:
+                    check(typed)
+            except SymposiumError as exc:
+                raise SymposiumError(field_message(field, exc, FIELDS)) from exc
         return CreateRequest(taskspace, repo, image, str(value("#type", Select).value),
-                             None if tier is Select.NULL else str(tier), str(value("#security", Select).value))
+                             None if tier is Select.NULL else str(tier), str(value("#security", Select).value),
+                             ref=ref, branch=branch)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Validate as the person types: the first problem of what is typed is shown in place
         (an empty field is said only on Create)."""
-        checks = (("ID", "#id", validate_id), ("Repository", "#repo", parse_repo))
+        checks = (("ID", "#id", validate_id), ("Repository", "#repo", parse_repo), ("Start at", "#ref", validate_ref),
+                  ("Branch", "#branch", validate_branch))
         for field, selector, check in checks:
             typed = self.query_one(selector, Input).value.strip()
             try:
@@ -196,7 +209,7 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
             message = field_message(None, exc, FIELDS) + (f" ({exc.hint})" if exc.hint else "")
             self.app.call_from_thread(self._failed, message)
             return
-        self.app.call_from_thread(self._done, taskspace.id)
+        self.app.call_from_thread(self._done, taskspace.id, tuple(creator.notes))
 
     def _progress(self, progress) -> None:  # noqa: ANN001 - CreateProgress
         self.query_one("#create-progress", ProgressBar).update(progress=progress.index - 1)
@@ -207,9 +220,9 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
         self.query_one("#create", Button).disabled = False
         self.query_one("#create-progress").display = False
 
-    def _done(self, taskspace: str) -> None:
+    def _done(self, taskspace: str, notes: tuple[str, ...] = ()) -> None:
         self.query_one("#create-progress", ProgressBar).update(progress=len(STEPS))
-        self.app.post_message(OperationFinished(f"created {taskspace}", host=self.engine_host))
+        self.app.post_message(OperationFinished("; ".join((f"created {taskspace}", *notes)), host=self.engine_host))
         self.dismiss(taskspace)
 
     def action_cancel(self) -> None:
