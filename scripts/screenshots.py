@@ -34,12 +34,16 @@ async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
     from symposium_tui.ui.app import SymposiumApp
 
     app = SymposiumApp(uri, interval=1.0)
-    async with app.run_test(size=(110, 32)) as pilot:
+    async with app.run_test(size=(136, 32)) as pilot:  # wide enough for every column
         await until(pilot, lambda: app.snapshot is not None and len(app.snapshot.taskspaces) == 3)
         engine_cli("exec", "-d", "taskspace-fix-login-2-dev", "sh", "-c",
                    "timeout 20 sh -c 'while :; do :; done'")
         engine_cli("exec", "taskspace-fix-login-2-dev", "sh", "-c",
                    "echo 'building web-shop… 42 tests passed' > /proc/1/fd/1")
+        engine_cli("exec", "-u", "1000", "-w", "/workspace", "taskspace-fix-login-2-dev", "sh", "-c",
+                   "printf 'def total(items):\\n    return round(sum(items), 2)\\n' > cart.py && git add cart.py && "
+                   "git -c user.name=agent -c user.email=agent@example.com commit -qm 'Round cart totals to cents' "
+                   "&& echo '- totals are rounded to cents' >> README.md")
         await pilot.pause(8)  # a few ticks of stats history
         app.save_screenshot("dashboard.svg", str(OUT))
         await pilot.press("down")
@@ -50,6 +54,10 @@ async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
         await pilot.pause(3)
         app.save_screenshot("logs.svg", str(OUT))
         await pilot.press("escape", "escape")
+        await pilot.press("D")
+        await pilot.pause(4)
+        app.save_screenshot("changes.svg", str(OUT))
+        await pilot.press("escape")
         engine_cli("exec", "taskspace-fix-login-2-dev", "sh", "-c", "echo draft > /workspace/notes.txt")
         await pilot.press("C")
         await pilot.pause(2)

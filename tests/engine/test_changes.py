@@ -15,6 +15,7 @@ import pytest
 from symposium_tui.core import labels as L
 from symposium_tui.core.repos import parse_repo
 from symposium_tui.core.services.changes import TaskspaceChanges
+from symposium_tui.core.services.create import CreateRequest, Creator
 from symposium_tui.core.services.cleanup import Cleanup
 from tests.engine.conftest import inventory, make_repo
 from tests.engine.test_lifecycle import create, discard, ssh
@@ -133,7 +134,11 @@ def test_a_ref_that_names_nothing_is_refused_before_anything_is_made(isolated, c
 
 def test_diff_fetch_and_rm_see_committed_and_uncommitted_work(isolated, ctx, lifecycle, project):
     try:
-        ts = create(ctx, "review-me", project)
+        (project / "scratch.txt").write_text("not committed\n")  # not carried over, and said so
+        creator = Creator(ctx)
+        ts = creator.create(CreateRequest("review-me", parse_repo(str(project))))
+        assert any("1 uncommitted change(s)" in n and "not carried over" in n for n in creator.notes), creator.notes
+        assert in_workspace(ctx, "review-me", "ls scratch.txt 2>/dev/null | wc -l") == "0"
         in_workspace(ctx, "review-me", "echo 'new line' >> README.md && git add README.md && "
                                       "git -c user.email=a@x -c user.name=agent commit -qm 'agent change' && "
                                       "printf 'one\\ntwo\\n' > notes.txt && echo tweak >> data/../README.md")
