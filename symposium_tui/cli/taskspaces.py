@@ -108,7 +108,8 @@ def _listing(services: Services) -> tuple[Any, dict[str, Any]]:
     from symposium_tui.core.services.storage import limits_from, measure
 
     listing = services.lifecycle.list()
-    storage = measure(services.ctx.backend, limits_from(services.ctx.registry.read(), list(listing.pods)))
+    storage = measure(services.ctx.backend, limits_from(services.ctx.registry.read(), list(listing.pods)),
+                      containers=[c for t in listing.taskspaces for c in t.containers.values()])
     return listing, storage
 
 

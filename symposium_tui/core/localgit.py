@@ -44,9 +44,15 @@ def resolve(repo: str, ref: str) -> str:
     """The commit REF (a branch, tag or commit) names in REPO now; refused (usage) when none."""
     done = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     sha = done.stdout.strip()
-    if done.returncode != 0 or not is_commit_id(sha):
-        raise UsageError(f"--ref {quoted(ref)}: no branch, tag or commit of that name in {repo}")
-    return sha
+    if done.returncode == 0 and is_commit_id(sha):
+        return sha
+    readable = git(repo, "rev-parse", "--git-dir")
+    if readable.returncode != 0:
+        why = (readable.stderr.strip().splitlines() or ["git cannot read it"])[-1]
+        raise UsageError(f"--repo {repo}: git cannot read this repository ({why[:300]})")
+    if ref == "HEAD":
+        raise UsageError(f"--repo {repo}: it has no commit yet to start from", hint="commit something first")
+    raise UsageError(f"--ref {quoted(ref)}: no branch, tag or commit of that name in {repo}")
 
 
 def uncommitted(repo: str) -> int:

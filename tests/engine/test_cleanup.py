@@ -107,7 +107,7 @@ def test_running_only_with_include_running_and_unsaved_work_needs_force(isolated
         assert ssh(ctx, "gc-busy-dev", "echo wip > /workspace/wip.txt").returncode == 0
         plan = Cleanup(ctx).plan(timedelta(days=1), include_running=True)
         assert [i.taskspace for i in plan.items] == ["gc-busy"]
-        assert "1 uncommitted change" in plan.items[0].warning
+        assert "1 file changed (?? wip.txt)" in plan.items[0].warning
         outcomes = Cleanup(ctx).apply(plan)
         assert outcomes[0].result.startswith("skipped:") and "exists nowhere else" in outcomes[0].result
         assert Cleanup(ctx).apply(plan, force=True)[0].result == "removed"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.engine
 
 WORKERS = 5
 IDS = [f"conc-{n:02d}" for n in range(20)]
-DURATION = 60.0
+DURATION = 45.0
 EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace", "is not a taskspace",
                      "does not exist", "not found")
 

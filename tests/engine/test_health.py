@@ -126,8 +126,8 @@ def test_a_stopped_ssh_server_is_degraded_with_that_reason(isolated, ctx, lifecy
         discard(lifecycle, "hl-ssh")
 
 
-def test_one_tick_costs_the_same_engine_calls_for_1_and_20_taskspaces(isolated, ctx, lifecycle, repo):
-    ids = [f"many-{n}" for n in range(20)]
+def test_one_tick_costs_the_same_engine_calls_for_1_and_10_taskspaces(isolated, ctx, lifecycle, repo):
+    ids = [f"many-{n}" for n in range(10)]  # (benchmarks/ measures 200)
     try:
         create(ctx, ids[0], repo)
         # storage measured on every tick too: three calls in a steady state (pods, stats, volumes;
@@ -139,12 +139,12 @@ def test_one_tick_costs_the_same_engine_calls_for_1_and_20_taskspaces(isolated, 
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda i: create(ctx, i, repo), ids[1:]))
         poller.tick()
-        twenty = poller.tick()
-        ours = [t for t in twenty.taskspaces if t.id.startswith("many-")]
-        assert len(ours) == 20 and all(t.health.state is HealthState.HEALTHY for t in ours)
+        ten = poller.tick()
+        ours = [t for t in ten.taskspaces if t.id.startswith("many-")]
+        assert len(ours) == 10 and all(t.health.state is HealthState.HEALTHY for t in ours)
         assert all(t.cpu_percent is not None for t in ours)
         assert all(t.storage is not None for t in ours)
-        assert one.calls == twenty.calls == 3
+        assert one.calls == ten.calls == 3
         # a container that stops shows in the pods list: that tick asks for the containers too
         isolated.cli("stop", "-t", "0", "taskspace-many-3-dev")
         changed = poller.tick()

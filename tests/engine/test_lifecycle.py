@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from symposium_tui.core import labels as L
-from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.repos import parse_repo
 from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
 from tests.engine.conftest import inventory, make_repo
@@ -105,7 +105,7 @@ def test_workspaces_are_copy_on_write_and_private(isolated, ctx, lifecycle, repo
         b = ssh(ctx, "cow-b-dev", "ls /workspace; cat /workspace/src.txt")
         assert "only-a.txt" not in b.stdout and "original" in b.stdout
         # ...and the base is never written.
-        base_dir = Path(base.mountpoint) / "repo"
+        base_dir = Path(base.mountpoint) / "gen" / ctx.registry.read()["cow-a"]["start"]
         assert not (base_dir / "only-a.txt").exists()
         assert (base_dir / "src.txt").read_text() == "original\n"
     finally:
@@ -150,12 +150,23 @@ def test_a_failure_keeps_a_base_volume_that_existed(isolated, ctx, lifecycle, re
 
 
 def test_a_clone_that_fails_is_reported_and_rolled_back(isolated, ctx, tmp_path):
+    # A repository git cannot read here is refused before anything is made.
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / ".git").write_text("gitdir: /nowhere\n")
     before = inventory(isolated)
-    with pytest.raises(SymposiumError, match="preparing project storage .* failed"):
+    with pytest.raises(UsageError, match="git cannot read this repository"):
         create(ctx, "broken-clone", broken)
+    # One whose HEAD reads but whose objects do not: the fetch in the container fails, and what
+    # the create made (its base included) is removed again.
+    damaged = make_repo(tmp_path / "damaged", {"README.md": "hello\n", "big.txt": "x" * 5000})
+    blob = subprocess.run(["git", "-C", str(damaged), "rev-parse", "HEAD:big.txt"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    loose = damaged / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not an object")
+    with pytest.raises(SymposiumError, match="preparing project storage .* failed"):
+        create(ctx, "broken-clone", damaged)
     assert inventory(isolated) == before
 
 

@@ -247,7 +247,7 @@ def test_memory_is_the_working_set_not_the_page_cache(isolated, ctx, lifecycle, 
             return next(s.mem_usage for s in engine.stats() if s.name == dev)
 
         before = ours()
-        isolated.cli("exec", dev, "sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=300 status=none && sync")
+        isolated.cli("exec", dev, "sh", "-c", "dd if=/dev/zero of=/root/big bs=1M count=300 status=none && sync")
         raw = json.loads(isolated.cli("stats", "--no-stream", "--format", "json", dev).stdout)[0]
         from symposium_tui.core.units import parse_size
         podman_says = parse_size(raw["mem_usage"].split("/")[0].strip().replace("B", "").replace("k", "K"))

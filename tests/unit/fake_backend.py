@@ -145,7 +145,7 @@ class FakeBackend:
     def remove_generation(self, base: str, commit: str, image: str) -> None:
         self.bases[base] = [g for g in self.bases.get(base, []) if g.commit != commit]
 
-    def written(self) -> dict[str, int]:
+    def written(self, containers=None) -> dict[str, int]:  # noqa: ANN001
         return {}
 
     def volume_sizes(self, volumes=None) -> dict[str, int]:  # noqa: ANN001

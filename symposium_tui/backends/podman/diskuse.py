@@ -8,8 +8,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from symposium_tui.core.models import VolumeInfo
-from symposium_tui.backends.podman.normalize import volume_sizes_from
+from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.models import ContainerInfo, VolumeInfo
+from symposium_tui.backends.podman.normalize import upper_dir_of, volume_sizes_from
 
 
 class DiskUseMixin:
@@ -34,6 +35,26 @@ class DiskUseMixin:
             except OSError:
                 continue
         return space
+
+    def written_here(self, containers: list[ContainerInfo]) -> dict[str, int]:
+        """Bytes in each container's writable layer (by name), read from its upper directory on
+        this machine, which podman is asked once per container: no engine call in a steady state."""
+        uppers: dict[str, str] = self.__dict__.setdefault("_upper_dirs", {})
+        found = {}
+        for container in containers:
+            if container.id not in uppers:
+                try:
+                    data = self._get_json(f"inspect container {container.name}", f"/containers/{container.id}/json")
+                except SymposiumError:
+                    continue  # gone meanwhile
+                uppers[container.id] = upper_dir_of(data)
+            upper = uppers[container.id]
+            if upper:
+                try:
+                    found[container.name] = tree_size(upper)
+                except OSError:
+                    continue
+        return found
 
     def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
         """Disk use of volumes.

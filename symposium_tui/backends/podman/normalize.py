@@ -310,6 +310,12 @@ def stats_from(raw: Any) -> ContainerStats | None:
     )
 
 
+def upper_dir_of(inspected: Any) -> str:
+    """A container's writable layer on the engine's host (overlay's UpperDir), "" when none."""
+    upper = _str(_object(_object(_object(inspected).get("GraphDriver")).get("Data")).get("UpperDir"))
+    return upper if upper.startswith("/") and "\0" not in upper and "/../" not in upper + "/" else ""
+
+
 def written_sizes(answer: Any) -> dict[str, tuple[dict[str, str], int]]:
     """(labels, bytes written to its own root file system) of each listed container: libpod's
     Size.rwSize, or the compat SizeRw."""

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from symposium_tui.core import labels as L
 from symposium_tui.core.backend import TaskspaceBackend
 from symposium_tui.core.errors import SymposiumError
-from symposium_tui.core.models import ContainerStats, PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, ContainerStats, PodInfo, VolumeInfo
 from symposium_tui.core.services.inventory import TaskspaceGroup
 from symposium_tui.core.services.storage import StorageUse, limits_from, measure, refresh_disks
 from symposium_tui.core.stats import StatsHistory, StatsSample
@@ -63,7 +63,8 @@ class Measurements:
         return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
                 for t, role, _ in wanted}
 
-    def measure_storage(self, registry: dict, pods: list[PodInfo], now: float) -> None:
+    def measure_storage(self, registry: dict, pods: list[PodInfo], now: float,
+                        containers: list[ContainerInfo] | None = None) -> None:
         """Every volume every storage_every seconds; the project disks every tick (a statfs each on a
         local engine), so a disk that fills up is seen at once."""
         if not self.storage_every:
@@ -75,7 +76,7 @@ class Measurements:
             return
         try:
             self._volumes = list(self.backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes)
-            self.storage = measure(self.backend, limits_from(registry, pods), self._volumes)
+            self.storage = measure(self.backend, limits_from(registry, pods), self._volumes, containers)
         except SymposiumError:
             return  # disk use is a nicety: keep the last figures
         self._storage_at, self._measured_for = now, present

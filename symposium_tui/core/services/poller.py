@@ -192,7 +192,7 @@ class Poller(Repairs):
         self._levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None}
         registry = self.ctx.registry.read()
         self._absorb_events(now)
-        self.measure.measure_storage(registry, pods, now)
+        self.measure.measure_storage(registry, pods, now, [c for g in groups.values() for c in g.members.values()])
         self._reapply_limits()
         samples = self.measure.sample(groups, registry, stats, now)
         probes = self.measure.probe(groups)

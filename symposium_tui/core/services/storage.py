@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from symposium_tui.core import display
 from symposium_tui.core import labels as L
-from symposium_tui.core.models import PodInfo, VolumeInfo
+from symposium_tui.core.models import ContainerInfo, PodInfo, VolumeInfo
 from symposium_tui.core.backend import TaskspaceBackend
 from symposium_tui.core.errors import SymposiumError
 
@@ -68,14 +68,15 @@ class StorageUse:
 
 
 
-def measure(backend: TaskspaceBackend, limits: dict[str, int],
-            volumes: list[VolumeInfo] | None = None) -> dict[str, StorageUse]:
-    """limits: taskspace -> storage limit in bytes (see limits_from)."""
+def measure(backend: TaskspaceBackend, limits: dict[str, int], volumes: list[VolumeInfo] | None = None,
+            containers: list[ContainerInfo] | None = None) -> dict[str, StorageUse]:
+    """limits: taskspace -> storage limit in bytes (see limits_from); containers: the taskspaces'
+    (saves the backend listing them)."""
     volumes = list(backend.observe(L.ALL_OURS, kinds=("volumes",)).volumes) if volumes is None else volumes
     sizes = backend.volume_sizes(volumes)
     space = backend.disk_space(volumes)
     try:
-        written = backend.written()
+        written = backend.written(containers)
     except SymposiumError:
         written = {}  # the containers' writes are not known this time: the volumes still are
     by_taskspace: dict[str, dict[str, int]] = defaultdict(dict)
