@@ -181,3 +181,15 @@ def test_what_containers_wrote_is_read_in_both_shapes_and_nonsense_is_left_out()
                            {"Names": ["d"], "SizeRw": 1e30}, {"Size": {"rwSize": 5}}, None, "x"])
     assert found == {"a": ({"k": "v"}, 12), "b": ({}, 34)}
     assert written_sizes({"Names": ["a"]}) == {}
+
+
+def test_a_containers_layer_path_is_taken_only_when_it_is_a_plain_absolute_path():
+    from symposium_tui.backends.podman.normalize import upper_dir_of
+
+    def inspected(upper: object) -> dict:
+        return {"GraphDriver": {"Name": "overlay", "Data": {"UpperDir": upper}}}
+    assert upper_dir_of(inspected("/var/lib/containers/storage/overlay/abc/diff")) == \
+        "/var/lib/containers/storage/overlay/abc/diff"
+    for bad in ("relative/diff", "/x/../../etc", "/x/..", "/x\0y", 5, None, ["/x"]):
+        assert upper_dir_of(inspected(bad)) == "", bad
+    assert upper_dir_of({"GraphDriver": []}) == upper_dir_of(None) == upper_dir_of("x") == ""
