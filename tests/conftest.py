@@ -145,3 +145,38 @@ def pytest_sessionfinish(session, exitstatus):
     import shutil
 
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+# -- shared by tests/engine and tests/ui: defined once here, so a session makes each once ----------
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory) -> Path:
+    from tests.engine.conftest import make_repo
+
+    return make_repo(tmp_path_factory.mktemp("repos") / "demo-project",
+                     {"README.md": "hello\n", "src.txt": "original\n"})
+
+
+@pytest.fixture(scope="session")
+def remote_host(engine_pool):
+    """Started once per session; its images are built through the product over SSH (after the
+    first engine's, so the root file system cache is there)."""
+    engine_pool.get("netavark")
+    from symposium_tui.core.paths import app_paths
+    from testbed.isolated import IsolatedEngine
+    from testbed.sshd import LoopbackSshd
+    from tests.engine.conftest import RemoteHost
+    from tests.helpers import run_cli
+
+    iso = IsolatedEngine().start()
+    # podman run in an SSH session there is a client of the second engine, as on a real box.
+    sshd = LoopbackSshd(iso.dir / "sshd", env={"CONTAINER_HOST": iso.uri})
+    try:
+        sshd.start()
+        host = RemoteHost(iso, sshd)
+        with host.configured(app_paths().config_file):
+            built = run_cli("images", "build", "--connection", host.name, "--json", timeout=900)
+        assert built.returncode == 0, built.stderr[-2000:]
+        yield host
+    finally:
+        sshd.stop()
+        iso.destroy()

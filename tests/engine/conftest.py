@@ -13,7 +13,6 @@ from symposium_tui.core.config import load_settings
 from symposium_tui.core.paths import app_paths
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
-from tests.helpers import run_cli
 
 
 def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
@@ -25,12 +24,6 @@ def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
     for cmd in (["init", "-q", "-b", "main"], ["add", "."], [*env_args, "commit", "-q", "-m", "initial"]):
         subprocess.run(["git", *cmd], cwd=path, check=True, capture_output=True)
     return path
-
-
-@pytest.fixture(scope="session")
-def repo(tmp_path_factory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("repos") / "demo-project",
-                     {"README.md": "hello\n", "src.txt": "original\n"})
 
 
 @pytest.fixture(scope="module")
@@ -84,26 +77,3 @@ class RemoteHost:
                 config_file.unlink(missing_ok=True)
             else:
                 config_file.write_text(saved)
-
-
-@pytest.fixture(scope="session")
-def remote_host(engine_pool):
-    """Started once per session; its images are built through the product over SSH (after the
-    first engine's, so the root file system cache is there)."""
-    engine_pool.get("netavark")
-    from testbed.isolated import IsolatedEngine
-    from testbed.sshd import LoopbackSshd
-
-    iso = IsolatedEngine().start()
-    # podman run in an SSH session there is a client of the second engine, as on a real box.
-    sshd = LoopbackSshd(iso.dir / "sshd", env={"CONTAINER_HOST": iso.uri})
-    try:
-        sshd.start()
-        host = RemoteHost(iso, sshd)
-        with host.configured(app_paths().config_file):
-            built = run_cli("images", "build", "--connection", host.name, "--json", timeout=900)
-        assert built.returncode == 0, built.stderr[-2000:]
-        yield host
-    finally:
-        sshd.stop()
-        iso.destroy()

@@ -295,6 +295,7 @@ def served(isolated, project):
         daemon.wait(timeout=10)
 
 
+@pytest.mark.network_backends  # the fetch in the container crosses the engine's network: netavark and CNI
 def test_a_url_starts_from_its_default_branch_or_a_ref_and_fetches_into_a_clone(
         isolated, ctx, lifecycle, project, served, tmp_path):
     before = inventory(isolated)

@@ -18,8 +18,8 @@ from tests.helpers import run_cli
 pytestmark = pytest.mark.engine
 
 WORKERS = 5
-IDS = [f"conc-{n:02d}" for n in range(20)]
-DURATION = 45.0
+IDS = [f"conc-{n:02d}" for n in range(10)]
+DURATION = 40.0
 EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace", "is not a taskspace",
                      "does not exist", "not found")
 

@@ -4,7 +4,7 @@ config dir of their own for the tests without an engine, so a ui.json of the per
 
 import pytest
 
-from tests.engine.conftest import ctx, lifecycle, remote_host, repo  # noqa: F401 - fixtures
+from tests.engine.conftest import ctx, lifecycle  # noqa: F401 - fixtures (repo and remote_host: tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
