@@ -92,10 +92,18 @@ def _reachable(target: Target, timeout: float, paths: AppPaths) -> tuple[Engine 
         engine = Engine(tunnel.uri, timeout=timeout, source=target.source, tunnel=tunnel)
     else:
         engine = Engine(target.uri, identity=target.identity, timeout=timeout, source=target.source)
-    if engine.ping():
+    # A fresh SSH forward can drop its very first channel while the master settles: once more.
+    if engine.ping() or (parsed.scheme == "ssh" and _after(0.5) and engine.ping()):
         return engine, "answered"
     engine.close()
     return None, "did not answer /_ping"
+
+
+def _after(seconds: float) -> bool:
+    import time
+
+    time.sleep(seconds)
+    return True
 
 
 def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None = None,
