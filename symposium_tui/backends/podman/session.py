@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -92,18 +93,14 @@ def _reachable(target: Target, timeout: float, paths: AppPaths) -> tuple[Engine 
         engine = Engine(tunnel.uri, timeout=timeout, source=target.source, tunnel=tunnel)
     else:
         engine = Engine(target.uri, identity=target.identity, timeout=timeout, source=target.source)
-    # A fresh SSH forward can drop its very first channel while the master settles: once more.
-    if engine.ping() or (parsed.scheme == "ssh" and _after(0.5) and engine.ping()):
+    answered = engine.ping()
+    if not answered and parsed.scheme == "ssh":
+        time.sleep(0.5)  # a fresh SSH forward can drop its very first channel while the master settles
+        answered = engine.ping()
+    if answered:
         return engine, "answered"
     engine.close()
     return None, "did not answer /_ping"
-
-
-def _after(seconds: float) -> bool:
-    import time
-
-    time.sleep(seconds)
-    return True
 
 
 def start_embedded(paths: AppPaths, binary: str, environ: dict[str, str] | None = None,
