@@ -63,13 +63,13 @@ def _check(services: Services, repair: bool) -> tuple[Any, list[Any]]:
     return snapshot, actions
 
 
-HEALTH_HEADERS = ["ID", "HEALTH", "REASON", "DEV", "AGENT", "MEMORY", "STORAGE", "ACTIVITY"]
-HEALTH_DROP = ("ACTIVITY", "AGENT", "DEV", "STORAGE", "MEMORY")  # narrow terminals: REASON is cut last
+HEALTH_HEADERS = ["ID", "HEALTH", "REASON", "AGENT", "DEV", "AGT", "MEMORY", "STORAGE", "ACTIVITY"]
+HEALTH_DROP = ("ACTIVITY", "AGT", "DEV", "STORAGE", "MEMORY", "AGENT")  # narrow terminals: REASON is cut last
 
 
 def _health_row(t: Any) -> list[str]:
-    return [t.id, t.health.state.value, t.health.reason or "", str(t.dev_port or "-"),
-            str(t.agent_port or "-"), display.memory(t.mem_bytes, t.mem_limit or 0) if t.mem_bytes is not None
+    return [t.id, t.health.state.value, t.health.reason or "", display.printable(t.agent.text()),
+            str(t.dev_port or "-"), str(t.agent_port or "-"), display.memory(t.mem_bytes, t.mem_limit or 0) if t.mem_bytes is not None
             else "-", t.storage.describe() if t.storage else "-",
             ago(t.last_activity)]
 
@@ -168,6 +168,11 @@ def _print_tick(snapshot: Any, as_json: bool) -> None:
             emit_json_line({"type": "restart", **record.as_dict()})
         else:
             say(f"{clock} {record.taskspace}: restart {record.container} ({record.reason}): {record.result}")
+    for taskspace, sig in snapshot.signals:
+        if as_json:
+            emit_json_line({"type": "signal", "taskspace": taskspace, **sig.as_dict()})
+        else:
+            say(f"{clock} {taskspace}: agent {sig.kind}" + (f": {display.printable(sig.message)}" if sig.message else ""))
     for status in snapshot.taskspaces:
         if as_json:
             emit_json_line({"type": "stats", "time": snapshot.time, **status.as_dict()})

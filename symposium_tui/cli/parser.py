@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from symposium_tui import __version__
+import symposium_tui.cli.agent as agent
 import symposium_tui.cli.changes as changes
 import symposium_tui.cli.cleanup as cleanup
 import symposium_tui.cli.health as health
@@ -107,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "a URL's default branch), as it is now")
     p.add_argument("--branch", metavar="NAME",
                    help="the branch the taskspace works on, made at the start commit (default: taskspace/ID)")
+    p.add_argument("--agent-command", metavar="CMD",
+                   help="what the agent runs, as shell words (default: agent.command in config.yaml; "
+                        "\"\": none, its session holds a shell); {task} is the task file's path")
+    task = p.add_mutually_exclusive_group()
+    task.add_argument("--task", metavar="TEXT", help="the task handed to the agent (kept at /agent/state/task.md)")
+    task.add_argument("--task-file", metavar="FILE", help="the task, from a file (UTF-8 text)")
 
     p = add("diff", "what a taskspace changed since its start commit: its commits, then the patch "
                     "(committed and uncommitted), running or stopped", changes.cmd_diff)
@@ -130,6 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purge-state", action="store_true", help="also remove the agent state volume")
     p.add_argument("--force", action="store_true",
                    help="remove even if the project holds uncommitted or unpushed work")
+
+    p = add("attach", "the agent's session in a terminal, over SSH (detach with Ctrl-b d: the agent keeps "
+                      "running)", agent.cmd_attach, json_flag=False)
+    _id_arg(p)
+    p = add("send", "type TEXT into the agent's session (then Enter)", agent.cmd_send)
+    _id_arg(p)
+    p.add_argument("text", metavar="TEXT", help="what to type")
+    p.add_argument("--no-enter", action="store_true", help="type TEXT without pressing Enter after it")
+    p = add("signals", "what the agent said with symposium-signal (progress, attention, done), newest last",
+            agent.cmd_signals)
+    _id_arg(p)
+    p.add_argument("--follow", "-f", action="store_true", help="then print each new one as it comes")
 
     p = add("adjust", "change a taskspace's memory/CPU limits live, without restarting it",
             resources.cmd_adjust)

@@ -84,9 +84,13 @@ def cmd_create(args: argparse.Namespace) -> int:
         validate_ref(args.ref)  # before any engine: a usage error
     if args.branch is not None:
         validate_branch(args.branch)
+    from symposium_tui.core.agent import parse_command_line, read_task
+
+    command = parse_command_line(args.agent_command) if args.agent_command is not None else None
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
-                            security=args.security, ref=args.ref, branch=args.branch)
+                            security=args.security, ref=args.ref, branch=args.branch,
+                            agent_command=command, task=read_task(args.task, args.task_file))
     check_tier(args.tier)
 
     def progress(p: Any) -> None:
@@ -107,7 +111,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 def _listing(services: Services) -> tuple[Any, dict[str, Any]]:
     from symposium_tui.core.services.storage import limits_from, measure
 
-    listing = services.lifecycle.list()
+    from symposium_tui.core.services.agents import with_agents
+
+    listing = with_agents(services.ctx, services.lifecycle.list())
     storage = measure(services.ctx.backend, limits_from(services.ctx.registry.read(), list(listing.pods)),
                       containers=[c for t in listing.taskspaces for c in t.containers.values()])
     return listing, storage

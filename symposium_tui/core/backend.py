@@ -136,6 +136,29 @@ class LaunchSpec:
 
 
 @dataclass(frozen=True)
+class SignalCursor:
+    """How far a reader got in one signals file: that file (inode), the bytes consumed, and its
+    size and change time then (the same three again: nothing new to read)."""
+
+    inode: int
+    offset: int
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class AgentFiles:
+    """What one taskspace's agent state says, read without following a link or opening anything
+    but a regular file: raw bytes, for core.agent to parse."""
+
+    status: bytes | None = None  # logs/agent.status
+    output_at: float | None = None  # when logs/agent-output.log last changed
+    signals: bytes = b""  # whole lines of signals.jsonl after the cursor given
+    cursor: SignalCursor | None = None  # where the next read goes on from
+    fresh: bool = False  # a new file, or the first read: `signals` are its newest lines, not news
+
+
+@dataclass(frozen=True)
 class Felt:
     """Limits as a container's processes read them from their cgroup (None: unlimited)."""
 
@@ -158,7 +181,7 @@ class LineFeed(Protocol):
 
 
 class TaskspaceBackend(Protocol):
-    """What core asks of an engine, in twelve groups of operations."""
+    """What core asks of an engine, in thirteen groups of operations."""
 
     name: str  # "podman"
     local: bool  # on this machine: its bind mounts, file systems and loopback ports are ours to use
@@ -229,5 +252,10 @@ class TaskspaceBackend(Protocol):
     def logs(self, member: str, tail: int = 200, timestamps: bool = False) -> list[str]: ...
     def follow_logs(self, member: str, since: float | None = None, timestamps: bool = False) -> LineFeed: ...
 
-    # 12. export: the taskspace as Kubernetes YAML, in the engine's own words
+    # 12. the agent: its state files (on this machine read from the volume, no engine call; else
+    #     through the engine, in its own container), and keys typed into its session
+    def read_agent(self, taskspace: str, cursor: SignalCursor | None, budget: int = 65536) -> AgentFiles: ...
+    def send_to_agent(self, taskspace: str, text: str, enter: bool = True) -> None: ...
+
+    # 13. export: the taskspace as Kubernetes YAML, in the engine's own words
     def generate_kube(self, taskspace: str) -> str: ...

@@ -55,6 +55,8 @@ class RowFacts:
     cpu_recent: tuple[float, ...] = ()  # its CPU over the last CPU_TICKS ticks, oldest first
     branch: str = ""  # the branch it works on (ls)
     changes: str | None = None  # the dashboard's: +12 −3 · 2c since its start commit (None: not read yet)
+    agent: str = ""  # its agent's state, and the latest message (core.agent.AgentView.text)
+    calling: bool = False  # its agent waits for the person (an attention or done signal not yet seen)
 
     @classmethod
     def of_taskspace(cls, t: Taskspace, storage: StorageUse | None, host: str = "") -> RowFacts:
@@ -63,7 +65,8 @@ class RowFacts:
                    security=t.security, dev_port=t.dev_port, agent_port=t.agent_port,
                    storage=storage.describe() if storage is not None else "",
                    over_storage=storage is not None and storage.over, created=t.created,
-                   last_activity=t.last_activity, drift=t.drift, branch=t.branch)
+                   last_activity=t.last_activity, drift=t.drift, branch=t.branch,
+                   agent=t.agent.text() if t.agent else "", calling=bool(t.agent and t.agent.needs_attention))
 
     @classmethod
     def of_status(cls, status: TaskspaceStatus, host: str = "", *, host_down: bool = False,
@@ -80,7 +83,7 @@ class RowFacts:
                    last_activity=status.last_activity, cpu_percent=status.cpu_percent,
                    mem_bytes=status.mem_bytes, mem_limit=status.mem_limit,
                    cpu_recent=recent_cpu([c.name for c in status.containers.values()], samples or {}),
-                   changes=changes)
+                   changes=changes, agent=status.agent.text(), calling=status.agent.needs_attention)
 
 
 def recent_cpu(containers: Sequence[str], samples: Mapping[str, Sequence[StatsSample]]) -> tuple[float, ...]:
@@ -112,6 +115,7 @@ class Column:
     style: Callable[[RowFacts], str] | None = None  # the dashboard's colour of the cell
     cut: bool = False  # ls: cut with an ellipsis when the rest still does not fit
     hosts: bool = False  # only in a list of several hosts' taskspaces
+    grows: int = 0  # the dashboard's: what the shown columns leave of the width goes to it, up to this
 
     def place(self, name: List) -> Place | None:
         return self.ls if name == "ls" else self.dashboard
@@ -125,13 +129,16 @@ def _port(port: int | None) -> str:
     return str(port or "-")
 
 
+AGENT_STYLE = {"running": "green", "idle": "dim", "exited": "yellow", "restarting": "yellow", "gave": "red"}
+
 # Why they go in this order. ls: the ports are in `ssh-config`, creation and activity times in
 # --json and the dashboard; ID and STATUS stay, and STATUS's reason is cut. The dashboard: ports and
 # the network level are one key away (enter: the details screen, with the SSH commands), the tier
 # too; the project often repeats; CPU, memory, the sparkline and the last activity are what the
 # list is for; HOST, ID and HEALTH always stay. Empty ls columns go before any of these. CHANGES is
 # the dashboard's only (ls would run git in every taskspace); it goes after the ports (D shows
-# them whole), before the network level.
+# them whole), before the network level. AGENT (the agent's state and latest message; DEV and AGT
+# are the SSH ports) stays longer than all but the CPU, memory and activity in the dashboard.
 COLUMNS: tuple[Column, ...] = (
     Column("HOST", lambda f: f.host, ls=Place(0), dashboard=Place(0), most=14, hosts=True),
     Column("ID", lambda f: f.id, ls=Place(10), dashboard=Place(10), most=28),
@@ -145,8 +152,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("NET", lambda f: NET_SHORT.get(f.security, f.security or "-"), dashboard=Place(50, drop=30),
            width=5),
     Column("DEV", lambda f: _port(f.dev_port), ls=Place(40, drop=90), dashboard=Place(60, drop=20), width=5),
-    Column("AGENT", lambda f: _port(f.agent_port), ls=Place(50, drop=20), dashboard=Place(70, drop=10),
+    Column("AGT", lambda f: _port(f.agent_port), ls=Place(50, drop=20), dashboard=Place(70, drop=10),
            width=5),
+    Column("AGENT", lambda f: f.agent or "-", ls=Place(35, drop=65), dashboard=Place(35, drop=75), most=18, grows=60,
+           style=lambda f: "bold yellow" if f.calling else AGENT_STYLE.get(f.agent.split(" ", 1)[0], "")),
     Column("SECURITY", lambda f: f.security or "-", ls=Place(70, drop=50)),
     Column("STORAGE", lambda f: f.storage or "-", ls=Place(80, drop=80)),
     Column("CPU", lambda f: fmt.percent(f.cpu_percent), dashboard=Place(80, drop=90), width=4),

@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from symposium_tui.core.errors import ConfigError
+from symposium_tui.core.agent import RESTART_RULES, AgentSpec, command_problem, env_problem
+from symposium_tui.core.errors import ConfigError, UsageError
 from symposium_tui.core.hosts import LOCAL, HostSpec, valid_host_name
 from symposium_tui.core.security import ALLOW_FORMAT, LEVELS, AllowRule, parse_allow
-from symposium_tui.core.units import MAX_DURATION_DAYS
+from symposium_tui.core.units import MAX_DURATION_DAYS, parse_duration
 from symposium_tui.core.yamldoc import YamlDoc
 
 DEFAULT_AGENT_IMAGE = "localhost/symposium/agent:latest"
@@ -49,6 +50,7 @@ class Settings:
     network_backend: str = ""  # of the podman service the product starts ("": the store's, else netavark)
     git_name: str = ""  # the identity commits in a taskspace get ("": the person's own git config)
     git_email: str = ""
+    agent: AgentSpec = AgentSpec()  # what each taskspace's agent runs (create --agent-command overrides)
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -81,7 +83,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine", "git"}
+    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine", "git", "agent"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -107,7 +109,45 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
                     state_retention_days=float(retention), security_default=default,
                     restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
                     network_backend=_parse_engine(doc, data.get("engine"), settings),
-                    **_parse_git(doc, data.get("git")))
+                    agent=_parse_agent(doc, data.get("agent")), **_parse_git(doc, data.get("git")))
+
+
+AGENT_KEYS = ("command", "env", "restart", "restart_limit", "idle_after")
+
+
+def _parse_agent(doc: YamlDoc, section: Any) -> AgentSpec:
+    """agent: {command: [argv], env: {NAME: value | "@auth/NAME"}, restart: on-failure|always|never,
+    restart_limit: N, idle_after: 5m}"""
+    spec = AgentSpec()
+    if section is None:
+        return spec
+    if not isinstance(section, dict):
+        raise doc.fail(["agent"], f"a mapping with the keys {', '.join(AGENT_KEYS)}")
+    for key in section:
+        if key not in AGENT_KEYS:
+            raise doc.fail(["agent", str(key)], f"one of {', '.join(AGENT_KEYS)} (unknown key)")
+    command = section.get("command") or []
+    if (problem := command_problem(command)) is not None:
+        raise doc.fail(["agent", "command"], problem)
+    env = section.get("env") or {}
+    if not isinstance(env, dict):
+        raise doc.fail(["agent", "env"], "a mapping of environment variable names to values")
+    for name, value in env.items():
+        if (problem := env_problem(name, value)) is not None:
+            raise doc.fail(["agent", "env", str(name)], problem)
+    restart = section.get("restart", spec.restart)
+    if restart not in RESTART_RULES:
+        raise doc.fail(["agent", "restart"], f"one of {', '.join(RESTART_RULES)}")
+    limit = section.get("restart_limit", spec.restart_limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= 100:
+        raise doc.fail(["agent", "restart_limit"], "a whole number of restarts, 0 to 100")
+    idle = section.get("idle_after")
+    try:
+        idle_after = spec.idle_after if idle is None else parse_duration(str(idle), "idle_after")
+    except UsageError:
+        raise doc.fail(["agent", "idle_after"], "a duration such as 5m or 90s") from None
+    return AgentSpec(tuple(command), tuple((str(k), str(v)) for k, v in env.items()), restart, limit,
+                     max(idle_after, 1.0))
 
 
 def valid_git_value(value: object) -> bool:

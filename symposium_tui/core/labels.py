@@ -33,8 +33,12 @@ CREATED = "io.symposium.created"  # when the taskspace was made (its pod may be 
 START = "io.symposium.start"  # the commit the taskspace started from (40 hex digits)
 BRANCH = "io.symposium.branch"  # the branch it works on, made at START
 BASE = "io.symposium.base"  # on a workspace: the repository's base volume it reads a generation of
+# What its agent runs (core.agent.AgentSpec): argv and extra environment as JSON, "RULE:LIMIT"
+AGENT_COMMAND = "io.symposium.agent.command"
+AGENT_ENV = "io.symposium.agent.env"
+AGENT_RESTART = "io.symposium.agent.restart"
 # Taskspace facts a pod made again (a level change) carries over from the pod before.
-CARRIED = (PROJECT, REPO, TIER, PROJECT_TYPE, START, BRANCH)
+CARRIED = (PROJECT, REPO, TIER, PROJECT_TYPE, START, BRANCH, AGENT_COMMAND, AGENT_ENV, AGENT_RESTART)
 
 
 def of_taskspace(taskspace: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from symposium_tui.core.agent import AgentView
 from symposium_tui.core.models import ContainerInfo
 
 DEV_SSH_PORT = 2222
@@ -41,6 +42,7 @@ class Taskspace:
     start: str = ""  # the commit it started from
     branch: str = ""  # the branch it works on
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
+    agent: AgentView | None = None  # its agent, when the list read it (ls does)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -51,4 +53,4 @@ class Taskspace:
             "last_activity": self.last_activity, "drift": self.drift or None,
             "reason": self.reason or None, "start": self.start or None, "branch": self.branch or None,
             "containers": {role: c.state.value for role, c in sorted(self.containers.items())},
-        }
+        } | ({"agent": self.agent.as_dict()} if self.agent is not None else {})

@@ -112,6 +112,45 @@ class TaskspaceActions:
             self.notify(f"ssh {alias} could not connect or lost the connection (exit code 255)",
                         severity="error", timeout=10)
 
+    def action_attach(self: Any) -> None:
+        """The agent's session, in this terminal: the dashboard suspends until the person detaches."""
+        from symposium_tui.core.services.agents import acknowledge, attach_argv
+
+        taskspace = self._need_selection()
+        if taskspace is None:
+            return
+        status = self.selected_status()
+        container = status.containers.get("agent") if status is not None else None
+        if status is not None and (container is None or not container.running):
+            self._offer_start(taskspace, "agent", status)
+            return
+        services = self._need_services()
+        if services is None:
+            return
+        if status is not None and not self.read_only:
+            acknowledge(services.ctx, taskspace, status.agent)
+        with self.suspend():
+            result = subprocess.run(attach_argv(services.ctx, taskspace, str(services.ctx.paths.main_ssh_config)),
+                                    check=False)
+        if getattr(result, "returncode", 0) == SSH_FAILED:
+            self.notify(f"the agent of {taskspace}: ssh could not connect or lost the connection (exit code 255)",
+                        severity="error", timeout=10)
+        self.refresh_now()
+
+    def action_seen(self: Any) -> None:
+        """What the selected taskspace's agent asked for is seen: its row is no longer marked."""
+        from symposium_tui.core.services.agents import acknowledge
+
+        taskspace, status = self._need_selection(), self.selected_status()
+        services = self._need_services() if taskspace else None
+        if taskspace is None or status is None or services is None:
+            return
+        if acknowledge(services.ctx, taskspace, status.agent):
+            self.notify(f"{taskspace}: marked as seen")
+            self.refresh_now()
+        else:
+            self.notify(f"{taskspace}: its agent is not asking for anything")
+
     def _offer_start(self: Any, taskspace: str, role: str, status: TaskspaceStatus) -> None:
         from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
 

@@ -48,7 +48,7 @@ from symposium_tui.ui.styles import stylesheets
 # What --read-only leaves out. The cleanup preview stays: it is a dry run, what a reviewer needs
 # (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything. The changes
 # screen stays (it reads), without its fetch (which writes a branch into the person's repository).
-CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "fetch"}
+CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "fetch", "attach", "seen"}
 RETRY_SECONDS = 3.0
 HISTORY = 500  # notifications kept for `m`
 
@@ -258,6 +258,7 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
         state.snapshot, state.stats, state.restarts = message.snapshot, message.stats, message.restarts
         for notice in message.snapshot.notices:
             self.notify(notice, title=message.host if self.several_hosts else "", timeout=10)
+        self._tell_signals(message)
         state.answered_at = time.monotonic()
         if message.snapshot.engine_error:
             state.text = f"engine unreachable: {message.snapshot.engine_error} (retrying)"
@@ -272,6 +273,19 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
             elif getattr(screen, "engine_host", None) == message.host and hasattr(screen, "show_snapshot"):
                 screen.show_snapshot(message.snapshot)
         self.read_due_changes(message.host)
+
+    def _tell_signals(self, message: SnapshotTaken) -> None:
+        """An agent asking for the person (attention, done): a notification and the bell."""
+        from symposium_tui.core.agent import CALLING_KINDS, clean_text
+
+        calling = [(t, s) for t, s in message.snapshot.signals if s.kind in CALLING_KINDS]
+        for taskspace, signal in calling[-5:]:
+            where = f"{taskspace}@{message.host}" if self.several_hosts else taskspace
+            what = "needs you" if signal.kind == "attention" else "is done"
+            self.notify(f"{where}: the agent {what}" + (f": {clean_text(signal.message)}" if signal.message else "")
+                        + " (t attaches, A marks it seen)", title="agent", severity="warning", timeout=15)
+        if calling:
+            self.bell()
 
     def refresh_now(self, host: str | None = None) -> None:
         for name, state in self.hosts.items():

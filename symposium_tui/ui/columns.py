@@ -36,3 +36,18 @@ def fit(columns: Sequence[str], widths: dict[str, int], available: int) -> list[
         if name in shown:
             shown.remove(name)
     return shown
+
+
+def grow(columns: Sequence[Column], shown: Sequence[str], widths: dict[str, int],
+         values: dict[str, Iterable[str]], available: int) -> dict[str, int]:
+    """The width the shown columns leave, given to those that grow (the agent's latest message),
+    each up to its longest value and its `grows`."""
+    widths = dict(widths)
+    left = available - sum(widths[c] + CELL_PADDING for c in shown)
+    for column in columns:
+        if column.grows and column.header in shown and left > 0:
+            longest = max((len(v) for v in values.get(column.header, ())), default=0)
+            more = max(min(longest, column.grows) - widths[column.header], 0)
+            widths[column.header] += min(more, left)
+            left -= min(more, left)
+    return widths

@@ -54,7 +54,8 @@ class SnapshotTaken(Message):
 
     def can_replace(self, message: Message) -> bool:
         # Textual asks the message in hand whether the next one queued may supersede it.
-        return isinstance(message, SnapshotTaken) and message.host == self.host and not self.snapshot.notices
+        return isinstance(message, SnapshotTaken) and message.host == self.host and not self.snapshot.notices \
+            and not self.snapshot.signals
 
 
 class OperationFinished(Message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symposium_tui.core.agent import AgentSpec, AgentStatus, Signal, view
 from symposium_tui.core.health import Health, HealthState
 from symposium_tui.core.models import ContainerInfo, ContainerState
 from symposium_tui.core.services.changes import Changes, Commit, FileChange
@@ -58,14 +59,21 @@ CHANGES = Changes(
     (" M src/cart.py", "?? notes.txt"),
     PATCH, True)
 
+# checkout-v2's agent asks for the person; fix-login-2's printed nothing for ten minutes.
+ASKING = view(AgentStatus("running", since=1000.0), True, 1500.0,
+              [Signal(1200.0, "progress", "running the tests"), Signal(1400.0, "attention", "rounding: half-up or bankers'?")],
+              0.0, 1600.0, AgentSpec(("claude", "--continue")))
+IDLE = view(AgentStatus("running", since=1000.0), True, 1000.0, [Signal(1100.0, "progress", "reading the login code")],
+            0.0, 1700.0, AgentSpec(("claude",)))
+
 FIXED = Snapshot(time=0.0, taskspaces=(
     TaskspaceStatus("checkout-v2", Health(HealthState.HEALTHY), "web-shop", "minimal", 37919, 39517, 12.5,
                     180 * 2**20, 2**30, 500, None, containers("checkout-v2"),
                     StorageUse("checkout-v2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20}, enforced=True),
-                    security="isolated", start=START, branch="taskspace/checkout-v2"),
+                    security="isolated", start=START, branch="taskspace/checkout-v2", agent=ASKING),
     TaskspaceStatus("fix-login-2", Health(HealthState.DEGRADED, "dev exited (exit code 137)"), "web-shop",
                     "default", 34335, 41281, 3.0, 95 * 2**20, 4 * 2**30, 2000, None,
-                    containers("fix-login-2", "exited"), security="open"),
+                    containers("fix-login-2", "exited"), security="open", agent=IDLE),
     TaskspaceStatus("ledger-sync", Health(HealthState.STOPPED, "stopped by the user"), "payments-api",
                     "default", 44581, 46587, 0.0, None, 4 * 2**30, 2000, None, {}, security="restricted"),
 ), registry_only=("old-spike",))

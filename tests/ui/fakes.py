@@ -91,8 +91,20 @@ class FakeCtx:
     settings: FakeSettings = field(default_factory=FakeSettings)
     paths: FakePaths = field(default_factory=FakePaths)
 
+    tasks: dict[str, str] = field(default_factory=dict)  # the task each was given at create
+    seen: list[str] = field(default_factory=list)  # acknowledged: what their agents asked is seen
+
     def ssh_alias(self, taskspace: str, role: str) -> str:
         return f"{taskspace}-{role}"
+
+    def taskspace_dir(self, taskspace: str) -> Path:
+        """What create keeps of a taskspace here: only its task, in these tests."""
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix="fake-taskspace-"))
+        if taskspace in self.tasks:
+            (directory / "task.md").write_text(self.tasks[taskspace], encoding="utf-8")
+        return directory
 
 
 def project_disk(taskspace: str, loop: bool = True) -> VolumeInfo:

@@ -152,7 +152,7 @@ class Unreadable(FakeChanges):
 
 async def test_a_read_that_fails_is_said_in_the_screen_and_in_the_column():
     app = fixed_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(140, 40)) as pilot:
         await open_changes(app, pilot, Unreadable())
         said = text_of(app.screen.query_one("#changes-summary"))
         assert "cannot read the changes of checkout-v2: /workspace of checkout-v2 is not a git repository" in said
@@ -169,7 +169,7 @@ def ago(seconds: float) -> str:
 
 async def test_the_changes_column_is_read_again_only_for_the_taskspace_that_did_something():
     app = fixed_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(140, 40)) as pilot:
         fake = FakeChanges({"checkout-v2": CHANGES})
         connect_fake(app, changes=fake)
         app.hosts["local"].changes.spacing = 0  # no wait between two reads of one taskspace

@@ -60,20 +60,21 @@ async def test_the_list_fits_80_columns_dropping_the_least_useful_first():
         await show(pilot)
         table = home_table(app)
         shown = [str(c.value) for c in table.columns]
-        assert shown == ["ID", "HEALTH", "CPU", "MEMORY", "CPU 20s", "ACTIVITY"]
+        assert shown == ["ID", "HEALTH", "AGENT", "CPU", "MEMORY", "ACTIVITY"]
         assert not table.show_horizontal_scrollbar and table.virtual_size.width <= 80
     wide = fixed_app()
-    async with wide.run_test(size=(140, 40)) as pilot:
+    async with wide.run_test(size=(170, 40)) as pilot:
         await show(pilot)
-        assert len(home_table(wide).columns) == 12  # all of them when they fit
-        await pilot.resize_terminal(120, 40)
+        assert len(home_table(wide).columns) == 13  # all of them when they fit
+        await pilot.resize_terminal(140, 40)
         await pilot.pause()
         shown = [str(c.value) for c in home_table(wide).columns]  # the ports go before the changes
-        assert shown == ["ID", "PROJECT", "HEALTH", "TIER", "NET", "CPU", "MEMORY", "CPU 20s", "CHANGES", "ACTIVITY"]
-        await pilot.resize_terminal(90, 24)
+        assert shown == ["ID", "PROJECT", "HEALTH", "AGENT", "TIER", "NET", "CPU", "MEMORY", "CPU 20s", "CHANGES",
+                         "ACTIVITY"]
+        await pilot.resize_terminal(100, 24)
         await pilot.pause()
         shown = [str(c.value) for c in home_table(wide).columns]
-        assert shown == ["ID", "PROJECT", "HEALTH", "CPU", "MEMORY", "CPU 20s", "ACTIVITY"]
+        assert shown == ["ID", "HEALTH", "AGENT", "CPU", "MEMORY", "CPU 20s", "ACTIVITY"]
 
 
 async def test_dialogs_cover_the_whole_width_at_80_columns():
@@ -144,7 +145,7 @@ async def test_a_column_added_to_the_one_table_is_in_the_list_and_in_ls(monkeypa
     ls = _ls_table(_ls_rows(SimpleNamespace(taskspaces=[Taskspace("checkout-v2", "running")]), {}))
     assert [line.split()[:2] for line in ls.splitlines()] == [["ID", "SHORT"], ["checkout-v2", "CHE"]]
     app = fixed_app()
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with app.run_test(size=(180, 40)) as pilot:
         await show(pilot)
         table = home_table(app)
         assert [str(c.value) for c in table.columns][:3] == ["ID", "SHORT", "PROJECT"]

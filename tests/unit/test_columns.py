@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from symposium_tui.cli.taskspaces import _ls_rows, _ls_table
 from symposium_tui.core import columns
+from symposium_tui.core.agent import AgentSpec, AgentStatus, Signal, view
 from symposium_tui.core.columns import Column, Place, RowFacts, columns_of, drop_order, headers, row_texts
 from symposium_tui.core.health import Health, HealthState
 from symposium_tui.core.models import ContainerInfo, ContainerState
@@ -15,14 +16,17 @@ from symposium_tui.core.services.storage import StorageUse
 from symposium_tui.core.stats import StatsSample
 from symposium_tui.core.taskspace import Taskspace
 
+AGENT = view(AgentStatus("running", since=100.0), True, 150.0, [Signal(120.0, "progress", "reading"),
+                                                                 Signal(140.0, "attention", "need review")],
+             0.0, 160.0, AgentSpec())
 USE = StorageUse("fix-login-2", 52 * 2**20, 2 * 2**30, {"project": 52 * 2**20})
 TASKSPACE = Taskspace("fix-login-2", "degraded", project="web-shop", tier="default", security="restricted",
-                      dev_port=34335, agent_port=41281, reason="dev exited (exit code 137)")
+                      dev_port=34335, agent_port=41281, reason="dev exited (exit code 137)", agent=AGENT)
 STATUS = TaskspaceStatus("fix-login-2", Health(HealthState.DEGRADED, "dev exited (exit code 137)"), "web-shop",
                          "default", 34335, 41281, 3.0, 95 * 2**20, 4 * 2**30, 2000, None,
                          {"agent": ContainerInfo("a", "taskspace-fix-login-2-agent", "", ContainerState.RUNNING),
                           "dev": ContainerInfo("d", "taskspace-fix-login-2-dev", "", ContainerState.EXITED)},
-                         USE, security="restricted")
+                         USE, security="restricted", agent=AGENT)
 
 
 def sample(cpu: float) -> StatsSample:
@@ -30,14 +34,14 @@ def sample(cpu: float) -> StatsSample:
 
 
 def test_each_list_shows_its_columns_in_its_order():
-    assert headers("ls") == ["ID", "PROJECT", "BRANCH", "STATUS", "DEV", "AGENT", "TIER", "SECURITY", "STORAGE", "CREATED",
-                             "ACTIVITY", "DRIFT"]
+    assert headers("ls") == ["ID", "PROJECT", "BRANCH", "STATUS", "AGENT", "DEV", "AGT", "TIER", "SECURITY", "STORAGE",
+                             "CREATED", "ACTIVITY", "DRIFT"]
     assert headers("ls", several_hosts=True)[0] == "HOST"
-    assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "TIER", "NET", "DEV", "AGENT", "CPU", "MEMORY",
+    assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "AGENT", "TIER", "NET", "DEV", "AGT", "CPU", "MEMORY",
                                     "CPU 20s", "CHANGES", "ACTIVITY"]
-    assert drop_order("ls") == ("CREATED", "AGENT", "DRIFT", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "PROJECT", "STORAGE",
-                                "DEV")
-    assert drop_order("dashboard") == ("AGENT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY",
+    assert drop_order("ls") == ("CREATED", "AGT", "DRIFT", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "AGENT", "PROJECT",
+                                "STORAGE", "DEV")
+    assert drop_order("dashboard") == ("AGT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "AGENT", "ACTIVITY",
                                        "MEMORY", "CPU")
 
 
@@ -45,9 +49,9 @@ def test_a_column_both_lists_show_says_the_same_in_both():
     from_ls = RowFacts.of_taskspace(TASKSPACE, USE)
     from_dashboard = RowFacts.of_status(STATUS)
     shared = [c for c in columns_of("ls", True) if c in columns_of("dashboard", True) and c.header != "HOST"]
-    assert [c.header for c in shared] == ["ID", "PROJECT", "DEV", "AGENT", "TIER", "ACTIVITY"]
+    assert [c.header for c in shared] == ["ID", "PROJECT", "AGENT", "DEV", "AGT", "TIER", "ACTIVITY"]
     assert row_texts(from_ls, shared) == row_texts(from_dashboard, shared) == \
-        ["fix-login-2", "web-shop", "34335", "41281", "default", "-"]
+        ["fix-login-2", "web-shop", "! running · attention: need review", "34335", "41281", "default", "-"]
 
 
 def test_the_cells_of_each_list():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from symposium_tui.backends.podman.agentstate import AgentState
 from symposium_tui.backends.podman.launch import bring_up, launch
 from symposium_tui.backends.podman.limits import PodmanLimits
 from symposium_tui.backends.podman.netlevel import PodmanNetworkLevel
@@ -14,11 +15,13 @@ from symposium_tui.backends.podman.specs import PodmanEngine
 from symposium_tui.backends.podman.storage import PodmanBases, ProjectStorage
 from symposium_tui.backends.podman.workspaces import PodmanWorkspaces
 from symposium_tui.core.backend import (
+    AgentFiles,
     EventFeed,
     LaunchSpec,
     LineFeed,
     Observation,
     RepairReport,
+    SignalCursor,
     Storage,
     StorageRequest,
     Undo,
@@ -38,6 +41,7 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
         self.engine = engine
         self.local = bool(getattr(engine, "local", False))
         self.reaches_ports = bool(getattr(engine, "reaches_ports", True))
+        self._agent = AgentState(engine)
 
     @property
     def calls(self) -> int:
@@ -155,6 +159,13 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
 
     def generate_kube(self, taskspace: str) -> str:
         return self.engine.generate_kube(pod_name(taskspace))
+
+    # -- the agent --------------------------------------------------------------------------------
+    def read_agent(self, taskspace: str, cursor: SignalCursor | None, budget: int = 65536) -> AgentFiles:
+        return self._agent.read(taskspace, cursor, budget)
+
+    def send_to_agent(self, taskspace: str, text: str, enter: bool = True) -> None:
+        self._agent.send(taskspace, text, enter)
 
     # -- what doctor checks -----------------------------------------------------------------------
     @property

@@ -146,7 +146,7 @@ class ImageBuilder:
             recipe = _digest(steps[0].image_id.encode(), public_key.read_bytes(),
                              *_files_digest(directory), *_files_digest(common))
             files = {
-                "Containerfile": directory / "Containerfile",
+                **{path.name: path for path in sorted(directory.iterdir()) if path.is_file()},
                 "sshd_config": common / "sshd_config",
                 "entrypoint.sh": common / "entrypoint.sh",
                 "profile.sh": common / "profile.sh",

@@ -17,6 +17,7 @@ from symposium_tui.backends.podman.specs import (
     VolumeMount,
 )
 from symposium_tui.core import labels as L
+from symposium_tui.core.agent import container_env, from_labels
 from symposium_tui.core.backend import LaunchSpec, RepairReport, Undo
 from symposium_tui.core.errors import EngineConflict, SymposiumError
 from symposium_tui.core.ids import container_name, pod_name
@@ -61,7 +62,8 @@ def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairRep
         volumes=(VolumeMount(storage.workspace, "/workspace"), VolumeMount(storage.state, "/agent/state")),
         # Read-only bind mounts on this machine; another machine gets root-owned copies.
         binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if engine.local else (),
-        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
+        env={"SYMPOSIUM_TASKSPACE": taskspace} | container_env(from_labels(spec.labels)),
+        memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
         copy=None if engine.local else files, cpu_millis=limits.cpu)
     step("agent-ready")
     repair = PodRepair(engine, taskspace, report)  # one pod restart at most, for the whole launch

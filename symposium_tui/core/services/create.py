@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.agent import AgentSpec
 from symposium_tui.core.backend import LaunchSpec, Storage, StorageRequest
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.fsutil import atomic_write
@@ -53,6 +54,8 @@ class CreateRequest:
     security: str | None = None  # None: the default level of config.yaml
     ref: str | None = None  # a branch, tag or commit; None: HEAD of a local repository, a URL's default branch
     branch: str | None = None  # None: taskspace/ID
+    agent_command: tuple[str, ...] | None = None  # None: config.yaml's agent.command; (): a shell
+    task: str | None = None  # kept at /agent/state/task.md
 
 
 @dataclass(frozen=True)
@@ -109,12 +112,13 @@ class Creator:
         request = replace(request, security=level, branch=validate_branch(request.branch or f"taskspace/{taskspace}"),
                           ref=self._start_of(request))
         tier, limits = self.ctx.policy.resolve(request.tier, request.repo.project)
+        agent = self._agent_of(request)
         with self.ctx.taskspace_lock(taskspace):
             journal = Journal(self.ctx)
             self.mark = {L.CREATE: journal.begin(taskspace)}
             rollback = Rollback()
             try:
-                created = self._create(request, taskspace, tier, limits, rollback)
+                created = self._create(request, taskspace, tier, limits, agent, rollback)
             except BaseException as exc:
                 rollback.run()
                 if rollback.problems and isinstance(exc, SymposiumError):
@@ -124,6 +128,20 @@ class Creator:
                 raise
             journal.end(taskspace)
             return created
+
+    def _agent_of(self, request: CreateRequest) -> AgentSpec:
+        """config.yaml's agent, with --agent-command's command; each @auth/NAME it reads must be a
+        file of the agent's auth folder now, not a surprise when the agent starts."""
+        spec = self.ctx.settings.agent
+        if request.agent_command is not None:
+            spec = replace(spec, command=request.agent_command)
+        _, auth, _ = self.ctx.agent_mounts()
+        for name in spec.auth_names:
+            if not (auth / name).is_file():
+                raise UsageError(f"the agent's environment reads @auth/{name}, but {auth / name} is not a file",
+                                 hint=f"put the secret there (chmod 644: the container's agent user reads it) "
+                                      "or change agent.env in config.yaml")
+        return spec
 
     def _start_of(self, request: CreateRequest) -> str:
         """The start commit of a local repository (resolved now, so a REF that names nothing is
@@ -172,13 +190,16 @@ class Creator:
                                  "symposium-tui; it is left alone", hint="choose another id")
         return images.agent, dev_image
 
-    def _create(self, request: CreateRequest, taskspace: str, tier: str, limits: Limits,
+    def _create(self, request: CreateRequest, taskspace: str, tier: str, limits: Limits, agent: AgentSpec,
                 rollback: Rollback) -> Taskspace:
         agent_image, dev_image = self._check(request, taskspace, limits)
         repo = request.repo
         common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier,
                   L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type,
-                  L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                  L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")} | agent.labels()
+        if request.task is not None:
+            rollback.add("taskspace files", lambda: self.ctx.remove_taskspace_files(taskspace))
+            atomic_write(self.ctx.taskspace_dir(taskspace) / "task.md", request.task, mode=0o644)
 
         name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
         storage = self.backend.provision_storage(StorageRequest(
@@ -219,7 +240,10 @@ class Creator:
             facts = self._taskspace_facts(taskspace, launch.labels, (dev_port, agent_port))
             rollback.add("taskspace facts", lambda: self.ctx.remove_taskspace_files(taskspace))
             config, auth, context = self.ctx.agent_mounts()
-            return {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
+            files = {"config.yaml": config, "auth": auth, "context": context, "taskspace.yaml": facts}
+            if (task := self.ctx.taskspace_dir(taskspace) / "task.md").is_file():
+                files["task.md"] = task  # copied into the agent state when the agent first starts
+            return files
         ports = self.backend.launch(LaunchSpec(
             taskspace, launch.labels, launch.limits, launch.agent_image, launch.dev_image, launch.storage,
             agent_files, network=network, mark=self.mark), rollback.add, self.ctx.repair_report(taskspace),

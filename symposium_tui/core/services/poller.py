@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.agent import NO_AGENT, AgentView, Signal
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.health import (
     Health,
@@ -29,6 +30,7 @@ from symposium_tui.core.health import (
 from symposium_tui.core.models import ContainerInfo, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.activity import Activity
+from symposium_tui.core.services.agents import AgentWatch, Seen
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
 from symposium_tui.core.services.measure import Measurements, Samples, limits_of
@@ -69,6 +71,7 @@ class TaskspaceStatus:
     security: str = ""  # isolated, restricted, open
     start: str = ""  # the commit it started from ("": made by an earlier version)
     branch: str = ""  # the branch it works on
+    agent: AgentView = NO_AGENT  # its agent's state and signals
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
@@ -79,6 +82,7 @@ class TaskspaceStatus:
                 "mem_bytes": self.mem_bytes, "mem_limit": self.mem_limit, "cpu_millis": self.cpu_millis,
                 "last_activity": self.last_activity,
                 "storage": self.storage.as_dict() if self.storage else None,
+                "agent": self.agent.as_dict(),
                 "containers": {r: c.state.value for r, c in sorted(self.containers.items())}}
 
 
@@ -92,6 +96,7 @@ class Snapshot:
     calls: int = 0  # engine calls this tick made
     registry_only: tuple[str, ...] = ()  # drift: in the registry, gone from the engine
     notices: tuple[str, ...] = ()  # what this tick did besides watching (interrupted creates finished)
+    signals: tuple[tuple[str, Signal], ...] = ()  # (taskspace, signal) that arrived this tick
 
     @property
     def all_ok(self) -> bool:
@@ -125,6 +130,7 @@ class Poller(Repairs):
         self._levels: dict[str, str] = {}  # taskspace -> its security level, this tick
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
+        self.agents = AgentWatch(ctx, clock)
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, on_snapshot: Callable[[Snapshot], None], follow_events: bool = True) -> None:
@@ -201,6 +207,8 @@ class Poller(Repairs):
         if self.settings.repair:
             restarts = self._repair(groups, registry, now) + self._repair_firewall(groups, now) + \
                 self._repair_forwards(groups, probes, registry, now)
+        signals = self.agents.look([Seen(t, bool((a := g.members.get("agent")) and a.running),
+                                         g.pod.labels if g.pod else {}) for t, g in groups.items()], registry)
         statuses, transitions = [], []
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
@@ -220,7 +228,7 @@ class Poller(Repairs):
         notices += tuple(self.ctx.take_notices())
         return Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
                         getattr(self.backend, "calls", 0) - calls_before,
-                        tuple(sorted(set(registry) - set(groups))), notices)
+                        tuple(sorted(set(registry) - set(groups))), notices, tuple(signals))
 
     def _recover(self) -> tuple[str, ...]:
         """Creates killed half-way (by another process too) are finished off before the list is
@@ -286,7 +294,8 @@ class Poller(Repairs):
             last_activity=self.activity.iso(taskspace, entry), containers=dict(group.members),
             storage=self.measure.storage.get(taskspace),
             start=str(labels.get(L.START) or entry.get("start") or ""),
-            branch=str(labels.get(L.BRANCH) or entry.get("branch") or ""))
+            branch=str(labels.get(L.BRANCH) or entry.get("branch") or ""),
+            agent=self.agents.views.get(taskspace, NO_AGENT))
 
     # -- repair ----------------------------------------------------------------------------------
     def _remember(self, transitions: list[Transition]) -> None:

@@ -34,6 +34,7 @@ class DetailsScreen(OnHost, Screen[None]):
         # markup=False throughout: health reasons, restart reasons and paths come from the engine.
         with VerticalScroll(id="details"):
             yield Static(id="summary", markup=False)
+            yield Static(id="agent", markup=False)
             for role in ("agent", "dev"):
                 yield Static(id=f"{role}-title", classes="graph-title", markup=False)
                 yield Static(id=f"{role}-cpu", classes="graph", markup=False)
@@ -54,6 +55,7 @@ class DetailsScreen(OnHost, Screen[None]):
             self.query_one("#summary", Static).update(f"{self.taskspace}: gone from the engine")
             return
         self._summary(status)
+        self._agent(status)
         state = self.host_state
         stats = state.stats if state is not None else {}
         for role in ("agent", "dev"):
@@ -88,6 +90,36 @@ class DetailsScreen(OnHost, Screen[None]):
             f"limits: memory {fmt.size(status.mem_limit)}, cpu {format_cpu(status.cpu_millis)}  ·  "
             f"last activity {fmt.ago(status.last_activity)}\n"
             f"{self._origin(status)}")
+
+    def _agent(self, status: TaskspaceStatus) -> None:
+        """The agent: its state and command, the task it was given, what it said lately."""
+        import datetime
+
+        agent = status.agent
+        lines = [f"agent: {fmt.printable(agent.text())}" + (f"  ·  runs {fmt.printable(agent.command)}"
+                                                             if agent.command else "")]
+        task = self._handed_over()
+        if task:
+            shown = task.splitlines()[:4]
+            lines.append("task: " + "\n      ".join(fmt.printable(line[:200]) for line in shown)
+                         + ("  …" if len(task.splitlines()) > 4 else ""))
+        if agent.recent:
+            lines.append("signals (t attaches, A marks seen):")
+            lines += [f"  {datetime.datetime.fromtimestamp(s.time):%H:%M:%S} {s.kind:<9} {fmt.printable(s.message)}"
+                      for s in agent.recent[-8:]]
+        self.query_one("#agent", Static).update("\n".join(lines))
+
+    def _handed_over(self) -> str:
+        """The task handed over at create, as kept here (the agent's copy is its own to edit)."""
+        if self.services is None:
+            return ""
+        if getattr(self, "_handed_over_text", None) is None:
+            try:
+                path = self.services.ctx.taskspace_dir(self.taskspace) / "task.md"
+                self._handed_over_text = path.read_text(encoding="utf-8", errors="replace")[:4000] if path.is_file() else ""
+            except OSError:
+                self._handed_over_text = ""
+        return self._handed_over_text
 
     def _origin(self, status: TaskspaceStatus) -> str:
         """Where its work began, and what it changed since (the list's CHANGES; D shows them)."""

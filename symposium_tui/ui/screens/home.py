@@ -31,6 +31,8 @@ class HomeScreen(Screen[None]):
         Binding("C", "app.cleanup", "Cleanup"),
         Binding("s", "app.ssh('dev')", "SSH dev", show=False),
         Binding("S", "app.ssh('agent')", "SSH agent", show=False),
+        Binding("t", "app.attach", "Talk", show=False),
+        Binding("A", "app.seen", "Seen", show=False),
         Binding("r", "app.restart", "Restart", show=False),
         Binding("x", "app.stop", "Stop", show=False),
         Binding("g", "app.start", "Start", show=False),
@@ -85,7 +87,9 @@ class HomeScreen(Screen[None]):
             ("/", "filter (escape clears)", "filter"), ("l", "logs", "app.logs"),
             ("D", "its changes: files, commits, the patch" + ("" if self.app.read_only else "; fetch"),
              "app.changes"),
-            ("s / S", "SSH into dev / agent", "app.ssh"), ("n", "create a taskspace", "app.create"),
+            ("s / S", "SSH into dev / agent", "app.ssh"),
+            ("t", "talk to the agent: attach to its session (Ctrl-b d comes back)", "app.attach"),
+            ("A", "mark what the agent asked for as seen", "app.seen"), ("n", "create a taskspace", "app.create"),
             ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
             ("C", cleanup, "app.cleanup"), ("r", "restart", "app.restart"), ("x", "stop", "app.stop"),
             ("g", "start", "app.start"), ("d", "remove (asks first)", "app.remove")])
@@ -112,6 +116,8 @@ class HomeScreen(Screen[None]):
             for status in state.snapshot.taskspaces:
                 self.rows[f"{name}/{status.id}"] = (name, status)
             self.gone += [(name, gone) for gone in state.snapshot.registry_only]
+        # Agents waiting for the person first (the list's own order otherwise).
+        self.rows = dict(sorted(self.rows.items(), key=lambda item: not item[1][1].agent.needs_attention))
         self._render_rows()
 
     def _cells(self, host: str, status: TaskspaceStatus, columns: tuple[Column, ...]) -> dict[str, Text]:
@@ -167,6 +173,7 @@ class HomeScreen(Screen[None]):
         if len(rows) > max(self.size.height - ROWS_AROUND, 1):
             available -= table.styles.scrollbar_size_vertical  # the vertical scrollbar takes its share
         shown = tuple(fitting.fit([c.header for c in columns], widths, available))
+        widths = fitting.grow(columns, shown, widths, values, available)
         layout = (shown, tuple(widths[c] for c in shown))
         if layout == self._layout:
             return False
@@ -205,6 +212,8 @@ class HomeScreen(Screen[None]):
                 line = f"{status.id}: {host} does not answer; its last known state is shown"
             if status.storage is not None:
                 line += f" · storage {status.storage.describe()}"
+            if status.agent.state != "none" or status.agent.message:
+                line += f" · agent {status.agent.text()}"
         elif key:
             line = f"{self.selected_id()}: in the registry but gone from the engine (drift); `ls` reconciles it"
         if line != getattr(self, "_selected_line", None):  # an update lays the screen out again
