@@ -74,6 +74,18 @@ def test_a_taskspace_on_the_remote_host_end_to_end(box2, local_env, isolated, re
         assert text.splitlines()[0].split()[:2] == ["HOST", "ID"]
         assert any(line.split()[:2] == ["box2", "far-1"] for line in text.splitlines())
 
+        # The agent's session there (a shell: no agent configured): send types into it through the
+        # host's engine, and its signal is read back through the engine too (#20).
+        assert remote_ls["taskspaces"][0]["agent"]["state"] == "none"
+        cli("send", "far-1", "symposium-signal attention 'remote hello'", "--connection", "box2", env=local_env)
+        deadline = time.monotonic() + 20
+        while not (agent := json.loads(cli("ls", "-c", "box2", "--json", env=local_env).stdout)
+                   ["taskspaces"][0]["agent"])["needs_attention"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert agent["attention"]["message"] == "remote hello"
+        signals = json.loads(cli("signals", "far-1", "-c", "box2", "--json", env=local_env).stdout)["signals"]
+        assert [s["message"] for s in signals] == ["remote hello"]
+
         # The host's state is its own: registry and SSH entries under its name.
         registry = json.loads((paths.state_dir / "hosts" / "box2" / "taskspace-registry.json").read_text())
         assert "far-1" in registry

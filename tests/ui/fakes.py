@@ -84,6 +84,19 @@ class FakePaths:
     main_ssh_config: Path = Path("/nonexistent/ssh_config")
 
 
+class FakeRegistry:
+    """The registry's entries in memory: update() as the real one (under its lock) does."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict] = {name: {} for name in ("checkout-v2", "fix-login-2", "ledger-sync")}
+
+    def read(self) -> dict[str, dict]:
+        return self.entries
+
+    def update(self, change) -> None:  # noqa: ANN001
+        change(self.entries)
+
+
 @dataclass
 class FakeCtx:
     backend: FakeEngine = field(default_factory=FakeEngine)
@@ -92,7 +105,7 @@ class FakeCtx:
     paths: FakePaths = field(default_factory=FakePaths)
 
     tasks: dict[str, str] = field(default_factory=dict)  # the task each was given at create
-    seen: list[str] = field(default_factory=list)  # acknowledged: what their agents asked is seen
+    registry: FakeRegistry = field(default_factory=lambda: FakeRegistry())
 
     def ssh_alias(self, taskspace: str, role: str) -> str:
         return f"{taskspace}-{role}"

@@ -39,6 +39,15 @@ def rows(app) -> dict[str, list[str]]:
     return {_name(str(key.value)): [str(c) for c in table.get_row(key)] for key in table.rows}
 
 
+def cells(app) -> dict[str, dict[str, str]]:
+    """The list's rows by id, each cell by its column's header (the columns shown change with the width)."""
+    from symposium_tui.ui.screens.home import HomeScreen
+
+    home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+    headers = [str(c.label) for c in home.query_one("#taskspaces", DataTable).columns.values()]
+    return {taskspace: dict(zip(headers, row)) for taskspace, row in rows(app).items()}
+
+
 def _name(key: str) -> str:
     """A row key is HOST/ID (gone:HOST/ID for drift): the id, with gone: kept."""
     gone = key.startswith("gone:")
@@ -65,9 +74,9 @@ async def test_list_logs_adjust_and_responsiveness(isolated, ctx, shown):
     async with app.run_test(size=(120, 40)) as pilot:
         # The list shows the taskspace with a CPU figure from the poller (at 120 columns: ID,
         # PROJECT, HEALTH, TIER, NET, CPU...; the ports went for CHANGES).
-        row = await until(pilot, lambda: (r := rows(app).get(shown)) and r[5].endswith("%") and r, 30,
+        row = await until(pilot, lambda: (r := cells(app).get(shown)) and r["CPU"].endswith("%") and r, 30,
                           "a CPU figure")
-        assert "healthy" in row[2] and row[1] == "demo-project" and row[4] == "open"
+        assert "healthy" in row["HEALTH"] and row["PROJECT"] == "demo-project" and row["TIER"] == "default"
         # `l` shows a line the dev container printed, then follows new output.
         isolated.cli("exec", f"taskspace-{shown}-dev", "sh", "-c", "echo hello-from-dev > /proc/1/fd/1")
         select(app, shown)
@@ -165,8 +174,8 @@ async def test_w_changes_the_security_level_after_a_confirmation(isolated, ctx, 
     before = pod_id()
     app = SymposiumApp(isolated.uri, interval=0.5)
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: (r := rows(app).get(shown)) and r[4] == "open", 30, "the list")
+        async with app.run_test(size=(150, 40)) as pilot:
+            await until(pilot, lambda: (r := cells(app).get(shown)) and r["NET"] == "open", 30, "the list")
             for answer in ("n", "y"):
                 select(app, shown)
                 await pilot.press("w")
@@ -182,7 +191,7 @@ async def test_w_changes_the_security_level_after_a_confirmation(isolated, ctx, 
                 if answer == "n":
                     await pilot.pause(0.5)
                     assert pod_id() == before  # said no: nothing was touched
-            await until(pilot, lambda: rows(app).get(shown, [""] * 5)[4] == "isol", 90, "the new level in the list")
+            await until(pilot, lambda: cells(app).get(shown, {}).get("NET") == "isol", 90, "the new level in the list")
             # The list shows the new pod's level as soon as the pod exists; the change ends (and
             # lets go of the taskspace's lock) once SSH answers in both containers.
             await until(pilot, lambda: not ctx.is_busy(shown), 90, "the change to end")
@@ -302,3 +311,24 @@ async def test_a_crash_loop_is_given_up_and_the_dashboard_says_why(isolated, ctx
             await pilot.press("q")
     finally:
         discard(lifecycle, "ui-loop")
+
+
+async def test_an_agent_asking_for_attention_marks_its_row_notifies_and_is_seen_with_a(isolated, ctx, shown):
+    """The agent (here the shell its session holds: no agent configured) signals attention: within a
+    tick the row is first and marked, a notification and the bell come; A marks it seen (#20)."""
+    app = SymposiumApp(isolated.uri, interval=0.5)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: shown in rows(app), 30, "the taskspace")
+        ctx.backend.send_to_agent(shown, "symposium-signal attention 'look at the login form'")
+        row = await until(pilot, lambda: (r := cells(app).get(shown)) and r["AGENT"].startswith("!") and r, 20,
+                          "the row to be marked")
+        assert row["AGENT"] == "! attention: look at the login form"
+        assert next(iter(rows(app))) == shown  # listed first
+        assert any("ui-one: the agent needs you: look at the login form" in n.message for n in app._notifications)
+        assert bells
+        select(app, shown)
+        await pilot.press("A")
+        await until(pilot, lambda: not cells(app)[shown]["AGENT"].startswith("!"), 20, "the mark to go")
+        assert any("marked as seen" in n.message for n in app._notifications)

@@ -210,3 +210,43 @@ async def test_the_sparkline_and_the_restarts_come_in_the_snapshot_message_not_f
         restarts = text_of(app.screen.query_one("#restarts"))
         assert "dev exited (exit code 1) → restarted" in restarts
         assert "CPU 100%" in text_of(app.screen.query_one("#dev-title"))
+
+
+# -- the agent -----------------------------------------------------------------------------------
+async def test_t_attaches_to_the_agents_session_and_marks_what_it_asked_as_seen(monkeypatch):
+    import contextlib
+
+    ran: list = []
+    monkeypatch.setattr("subprocess.run", lambda argv, **k: ran.append(argv))
+    app = fixed_app()
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # the headless driver cannot suspend
+    async with app.run_test(size=(80, 24)) as pilot:
+        services = connect_fake(app)
+        await show(pilot)
+        assert row_keys(app)[0] == "local/checkout-v2"  # its agent asks for the person: first
+        select(app, "checkout-v2")
+        await pilot.press("t")
+        await pilot.pause()
+        assert ran and ran[0][:5] == ["ssh", "-F", "/nonexistent/ssh_config", "-t", "--"]
+        assert ran[0][5] == "checkout-v2-agent" and "attach -t agent" in ran[0][6]
+        assert services.ctx.registry.entries["checkout-v2"]["attention_seen"] == 1400.0
+        select(app, "ledger-sync")  # stopped: nothing to attach to
+        await pilot.press("t")
+        await pilot.pause()
+        assert len(ran) == 1 and any("ledger-sync is stopped" in n.message for n in app._notifications)
+
+
+async def test_a_marks_what_the_agent_asked_as_seen_and_says_when_there_is_nothing():
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        services = connect_fake(app)
+        await show(pilot)
+        select(app, "fix-login-2")
+        await pilot.press("A")
+        await pilot.pause()
+        assert any("not asking for anything" in n.message for n in app._notifications)
+        select(app, "checkout-v2")
+        await pilot.press("A")
+        await pilot.pause()
+        assert services.ctx.registry.entries["checkout-v2"]["attention_seen"] == 1400.0
+        assert any("checkout-v2: marked as seen" in n.message for n in app._notifications)
