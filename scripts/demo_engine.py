@@ -36,10 +36,19 @@ def start(home: Path):  # noqa: ANN201 - returns the IsolatedEngine
     ctx = LifecycleContext(PodmanBackend(engine), paths, load_settings(paths.config_file))
     web = make_repo(home / "src" / "web-shop")
     api = make_repo(home / "src" / "payments-api")
-    for taskspace, repo, tier, security in (("fix-login-2", web, "default", "open"),
-                                            ("checkout-v2", web, "minimal", "restricted"),
-                                            ("ledger-sync", api, "default", "isolated")):
-        Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), tier=tier, security=security))
+    # Stand-ins for agents (any command runs as the agent): they read their task, say how it
+    # goes with symposium-signal, and one asks for the person.
+    asks = ("sh", "-c", 'echo "task: $(cat {task})"; symposium-signal progress "running the test suite"; sleep 2; '
+            'symposium-signal attention "allow + in e-mail addresses? it changes the signup form too"; '
+            "exec bash -l")
+    works = ("sh", "-c", 'echo "task: $(cat {task})"; symposium-signal progress "rounding totals in cart.py"; '
+             "exec sleep infinity")
+    for taskspace, repo, tier, security, agent, task in (
+            ("fix-login-2", web, "default", "open", asks, "Make the login accept e-mail addresses with a +"),
+            ("checkout-v2", web, "minimal", "restricted", works, "Round checkout totals to cents"),
+            ("ledger-sync", api, "default", "isolated", (), None)):
+        Creator(ctx).create(CreateRequest(taskspace, parse_repo(str(repo)), tier=tier, security=security,
+                                          agent_command=agent, task=task))
     return iso
 
 

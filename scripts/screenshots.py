@@ -34,7 +34,7 @@ async def capture(uri: str, engine_cli) -> None:  # noqa: ANN001
     from symposium_tui.ui.app import SymposiumApp
 
     app = SymposiumApp(uri, interval=1.0)
-    async with app.run_test(size=(136, 32)) as pilot:  # wide enough for every column
+    async with app.run_test(size=(170, 32)) as pilot:  # wide enough for every column
         await until(pilot, lambda: app.snapshot is not None and len(app.snapshot.taskspaces) == 3)
         engine_cli("exec", "-d", "taskspace-fix-login-2-dev", "sh", "-c",
                    "timeout 20 sh -c 'while :; do :; done'")

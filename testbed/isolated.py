@@ -26,8 +26,10 @@ BACKENDS = ("netavark", "cni")
 
 class IsolatedEngine:
     def __init__(self, base_dir: Path | None = None, network_backend: str = "netavark",
-                 hide_helpers: tuple[str, ...] = ()) -> None:
-        """hide_helpers: binaries the service must not find (as on a machine without them)."""
+                 hide_helpers: tuple[str, ...] = (), image_store: Path | None = None) -> None:
+        """hide_helpers: binaries the service must not find (as on a machine without them).
+        image_store: another engine's store whose images this one uses, read-only (podman's
+        additional image stores): its images need not be copied."""
         if network_backend not in BACKENDS:
             raise ValueError(f"unknown network backend {network_backend!r}")
         self.network_backend = network_backend
@@ -47,6 +49,9 @@ class IsolatedEngine:
             "engine": {"tmp_dir": str(self.dir / "tmp"), "volume_path": str(self.root / "volumes")},
         })
         env = {}
+        # storage.conf's additionalimagestores are dropped once --root is given: the overlay
+        # driver's own option it is.
+        self.global_args = ("--storage-opt", f"overlay.imagestore={image_store}") if image_store else ()
         if hide_helpers:
             path, helpers = self._without(hide_helpers)
             overrides = hostfix.deep_merge(overrides, {"engine": {"helper_binaries_dir": [helpers]}})
@@ -54,7 +59,7 @@ class IsolatedEngine:
         self.conf.parent.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(hostfix.merged_conf(hostfix.system_conf_files(), overrides))
         self.service = PodmanService(binary, socket_dir=self.dir, containers_conf=self.conf,
-                                     root=self.root, runroot=self.runroot, env=env)
+                                     root=self.root, runroot=self.runroot, env=env, global_args=self.global_args)
         self.binary = binary
 
     def _without(self, hidden: tuple[str, ...]) -> tuple[str, str]:
@@ -113,7 +118,7 @@ class IsolatedEngine:
 
     def cli_prefix(self) -> list[str]:
         """podman on the same private store (its CONTAINERS_CONF is in service.environment())."""
-        return [self.binary, "--root", str(self.root), "--runroot", str(self.runroot)]
+        return [self.binary, "--root", str(self.root), "--runroot", str(self.runroot), *self.global_args]
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """The podman CLI on the same private store (for assertions and baselines)."""

@@ -49,7 +49,8 @@ class Backend:
 class EnginePool:
     """The session's isolated engines, one per podman network backend, each started when a test
     first needs it and destroyed at the end. The images are built once, into the first engine;
-    the others load them from it (podman save | podman load): one image build per session."""
+    the others use them from its store, read-only (an additional image store): one image build
+    per session, and no copy."""
 
     def __init__(self) -> None:
         self._backends: dict[str, Backend] = {}
@@ -63,11 +64,9 @@ class EnginePool:
         from testbed.isolated import IsolatedEngine
 
         source = self.get(DEFAULT_BACKEND) if backend != DEFAULT_BACKEND else None
-        iso = IsolatedEngine(network_backend=backend).start()
+        iso = IsolatedEngine(network_backend=backend, image_store=source.iso.root if source else None).start()
         engine = iso.engine()
         try:
-            if source is not None:
-                _copy_images(source, iso)
             images = _build_images(engine)
         except BaseException:
             engine.close()
@@ -76,7 +75,7 @@ class EnginePool:
         return Backend(iso, engine, images)
 
     def close(self) -> None:
-        for backend in self._backends.values():
+        for backend in reversed(list(self._backends.values())):  # the image store's engine last
             backend.engine.close()
             backend.iso.destroy()
 
@@ -95,6 +94,8 @@ def _build_images(engine):
 
 
 def _copy_images(source: Backend, target) -> None:
+    """The product's images, copied (podman save | podman load): for an engine that must not see
+    the source's other images (its pause image, on a machine without a pause binary)."""
     import subprocess
 
     names = [step.image for step in source.images.values()]

@@ -1,4 +1,4 @@
-"""Five processes at once creating and removing twenty taskspaces at random for a minute, through the
+"""Five processes at once creating and removing ten taskspaces at random for half a minute, through the
 CLI on the real isolated engine: afterwards the engine holds exactly what the last successful
 operation of each id says, and the registry and SSH config match the engine."""
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.engine
 
 WORKERS = 5
 IDS = [f"conc-{n:02d}" for n in range(10)]
-DURATION = 40.0
+DURATION = 30.0
 EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace", "is not a taskspace",
                      "does not exist", "not found")
 
@@ -61,8 +61,8 @@ def test_five_processes_creating_and_removing_at_random(isolated, ctx, repo):
         assert not unexpected, "\n\n".join(f"{action} {taskspace}:\n{stderr}"
                                             for _, action, taskspace, _, stderr in unexpected[:3])
         succeeded = [r for r in results if r[3] == 0]
-        assert sum(1 for r in succeeded if r[1] == "create") >= 10, "too few creates to prove anything"
-        assert sum(1 for r in succeeded if r[1] == "rm") >= 5
+        assert sum(1 for r in succeeded if r[1] == "create") >= 8, "too few creates to prove anything"
+        assert sum(1 for r in succeeded if r[1] == "rm") >= 4
         print(f"FIGURE {len(results)} operations by {WORKERS} processes in {DURATION:.0f} s: "
               f"{sum(1 for r in succeeded if r[1] == 'create')} creates and "
               f"{sum(1 for r in succeeded if r[1] == 'rm')} removals succeeded, {len(failures)} refused "

@@ -34,8 +34,10 @@ class PodmanService:
         runroot: Path | None = None,
         parent_dir: Path | None = None,
         env: dict[str, str] | None = None,
+        global_args: tuple[str, ...] = (),
     ) -> None:
         self.extra_env = dict(env or {})
+        self.global_args = tuple(global_args)  # podman's own options before the command
         self._owns_dir = socket_dir is None
         if socket_dir is None:
             parent = parent_dir if parent_dir and _usable_dir(parent_dir) else None
@@ -63,7 +65,7 @@ class PodmanService:
             cmd += ["--root", str(self.root)]
         if self.runroot:
             cmd += ["--runroot", str(self.runroot)]
-        return [*cmd, "system", "service", "--time=0", self.uri]
+        return [*cmd, *self.global_args, "system", "service", "--time=0", self.uri]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
