@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common import REPO, Bench, Result, machine
 
-GROUPS = ("create", "refresh", "ls", "dashboard", "cleanup")
+GROUPS = ("create", "refresh", "ls", "dashboard", "cleanup", "toolchains")
 HEADER = ["group", "what", "value", "baseline", "baseline value", "ratio", "target"]
 
 
@@ -50,17 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args.runs, log)
     results: list[Result] = []
     try:
-        from benchmarks import bench_cleanup, bench_create, bench_dashboard, bench_refresh
+        from benchmarks import bench_cleanup, bench_create, bench_dashboard, bench_refresh, bench_toolchains
 
         steps = {"create": lambda: bench_create.run(bench),
                  "refresh": lambda: bench_refresh.run_refresh(bench),
                  "ls": lambda: bench_refresh.run_ls(bench),
                  "dashboard": lambda: bench_dashboard.run(bench, idle_seconds=args.idle_seconds),
-                 "cleanup": lambda: bench_cleanup.run(bench)}
+                 "cleanup": lambda: bench_cleanup.run(bench),
+                 "toolchains": lambda: bench_toolchains.run(bench)}
         for group in GROUPS:
             if group not in groups:
                 continue
-            if group in ("create", "cleanup"):
+            if group in ("create", "cleanup", "toolchains"):
                 bench.remove_fakes()  # only real taskspaces in these
             log(f"-- {group}")
             for result in steps[group]():

@@ -26,10 +26,12 @@ BACKENDS = ("netavark", "cni")
 
 class IsolatedEngine:
     def __init__(self, base_dir: Path | None = None, network_backend: str = "netavark",
-                 hide_helpers: tuple[str, ...] = (), image_store: Path | None = None) -> None:
+                 hide_helpers: tuple[str, ...] = (), image_store: Path | None = None,
+                 root: Path | None = None) -> None:
         """hide_helpers: binaries the service must not find (as on a machine without them).
         image_store: another engine's store whose images this one uses, read-only (podman's
-        additional image stores): its images need not be copied."""
+        additional image stores): its images need not be copied. root: a store of its own that
+        outlives it (destroy() keeps it): the tests' cache of built images."""
         if network_backend not in BACKENDS:
             raise ValueError(f"unknown network backend {network_backend!r}")
         self.network_backend = network_backend
@@ -37,7 +39,8 @@ class IsolatedEngine:
         if binary is None:
             raise EngineUnavailable("podman is not installed", hint="apt-get install podman runc")
         self.dir = base_dir or Path(tempfile.mkdtemp(prefix="symposium-engine-", dir="/tmp"))
-        self.root = self.dir / "root"
+        self.kept_root = root
+        self.root = root or self.dir / "root"
         self.runroot = self.dir / "run"
         self.conf = self.dir / "containers.conf"
         fix = hostfix.fixes_for(hostfix.HostQuirks.detect(), network_backend)
@@ -142,9 +145,11 @@ class IsolatedEngine:
             _remove_bridge(bridge)  # podman leaves it, with its route to the subnet
         self._unmount()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.kept_root is not None:
+            self._unmount(self.kept_root)
 
-    def _unmount(self) -> None:
-        prefix = str(self.dir)
+    def _unmount(self, under: Path | None = None) -> None:
+        prefix = str(under or self.dir)
         with open("/proc/mounts", encoding="utf-8") as mounts:
             points = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
         for point in sorted(points, key=len, reverse=True):

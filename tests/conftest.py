@@ -46,14 +46,71 @@ class Backend:
         self.iso, self.engine, self.images = iso, engine, images
 
 
+# The images the engine tests use, built once per machine and recipe into a store of their own
+# (like the root file systems in the cache dir): every session's engines read them from there,
+# read-only, so a session builds nothing unless a recipe changed. The toolchain environments the
+# tests make are in it too (a Rust one is 900 MB of root file system).
+IMAGE_STORE = Path.home() / ".cache" / "symposium-tui" / "test-image-store"
+TEST_ENVIRONMENTS = (("rust",), ("node", "python"))
+
+
+def cached_images() -> Path:
+    """Bring the store's images up to date (under a lock: sessions may run at once); its root.
+    The tests' SSH key is kept beside it, as the dev and agent images carry the public half."""
+    import fcntl
+    import shutil
+
+    from symposium_tui.core.config import load_settings
+    from symposium_tui.core.keys import ensure_key
+    from symposium_tui.core.paths import app_paths
+    from symposium_tui.backends.podman.images import ImageBuilder
+    from testbed.isolated import IsolatedEngine
+
+    paths = app_paths()
+    IMAGE_STORE.mkdir(parents=True, exist_ok=True)
+    with open(IMAGE_STORE / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = IMAGE_STORE / "key"
+        if (kept / "id_ed25519").is_file():
+            paths.ssh_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for name in ("id_ed25519", "id_ed25519.pub"):
+                shutil.copy2(kept / name, paths.ssh_key.parent / name.replace("id_ed25519", paths.ssh_key.name))
+        else:
+            ensure_key(paths.ssh_key)
+            kept.mkdir(mode=0o700, exist_ok=True)
+            shutil.copy2(paths.ssh_key, kept / "id_ed25519")
+            shutil.copy2(paths.ssh_key.with_name(paths.ssh_key.name + ".pub"), kept / "id_ed25519.pub")
+        # libpod's database remembers the run and temporary dirs of the engine that made it (each
+        # start has new ones); it holds containers and pods, of which this engine has none, and
+        # not the images (those are the store's).
+        (IMAGE_STORE / "root" / "libpod" / "bolt_state.db").unlink(missing_ok=True)
+        iso = IsolatedEngine(root=IMAGE_STORE / "root").start()
+        engine = iso.engine()
+        try:
+            builder = ImageBuilder(engine, paths, load_settings(paths.config_file),
+                                   progress=lambda line: _log_build(line))
+            builder.build_all()
+            for types in TEST_ENVIRONMENTS:
+                builder.build_for(types)
+        finally:
+            engine.close()
+            iso.destroy()
+    return IMAGE_STORE / "root"
+
+
+def _log_build(line: str) -> None:
+    with open(_HOME / "image-build.log", "a", encoding="utf-8") as out:
+        print(line, file=out)
+
+
 class EnginePool:
     """The session's isolated engines, one per podman network backend, each started when a test
-    first needs it and destroyed at the end. The images are built once, into the first engine;
-    the others use them from its store, read-only (an additional image store): one image build
-    per session, and no copy."""
+    first needs it and destroyed at the end. Their images come from the cached store (read-only,
+    an additional image store of each): one image build per machine and recipe, no copies."""
 
     def __init__(self) -> None:
         self._backends: dict[str, Backend] = {}
+        self._store: Path | None = None
 
     def get(self, backend: str) -> Backend:
         if backend not in self._backends:
@@ -63,8 +120,9 @@ class EnginePool:
     def _start(self, backend: str) -> Backend:
         from testbed.isolated import IsolatedEngine
 
-        source = self.get(DEFAULT_BACKEND) if backend != DEFAULT_BACKEND else None
-        iso = IsolatedEngine(network_backend=backend, image_store=source.iso.root if source else None).start()
+        if self._store is None:
+            self._store = cached_images()
+        iso = IsolatedEngine(network_backend=backend, image_store=self._store).start()
         engine = iso.engine()
         try:
             images = _build_images(engine)

@@ -74,7 +74,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         try:
             while True:
                 time.sleep(1.0)
-                for signal in agent.look()[1]:
+                for signal in agent.look(fresh_for=10.0)[1]:
                     (emit_json_line(signal.as_dict()) if args.json else say(_line(args.id, signal)))
         except KeyboardInterrupt:
             return 0

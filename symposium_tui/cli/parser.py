@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(build, argparse.SUPPRESS)
     build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    build.add_argument("--project-type", metavar="TYPE",
+                       help="the images of an environment with these toolchains instead (rust, node, "
+                            "python, go, or several joined by +), as create makes on first use")
     _json_flag(build)
     build.set_defaults(handler=system.cmd_images_build)
     lst = images_sub.add_parser("list", help="show the configured images and whether they exist",
@@ -98,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     _id_arg(p)
     p.add_argument("--repo", required=True, help="repository to clone: a path, file:// or any git URL")
     p.add_argument("--image", metavar="BASE", help="dev image to use instead of the default")
-    p.add_argument("--project-type", choices=["rust", "node", "python", "none"], default="none",
-                   help="prepares the build cache's folders (default: none)")
+    p.add_argument("--project-type", metavar="TYPE",
+                   help="the toolchains of its dev environment: rust, node, python, go, none, or several "
+                        "joined by + (default: from the files at the start commit's root)")
     p.add_argument("--tier", metavar="NAME", help="resource tier from resource-policies.yaml")
     p.add_argument("--security", choices=["isolated", "restricted", "open"],
                    help="network security level (default: security.default in config.yaml, else open)")

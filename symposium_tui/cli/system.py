@@ -83,12 +83,22 @@ def cmd_images_build(args: argparse.Namespace) -> int:
     from symposium_tui.core.paths import app_paths
     from symposium_tui.backends import image_builder
 
+    types: tuple[str, ...] = ()
+    if args.project_type is not None:
+        from symposium_tui.core.toolchains import CHOICES, parse_choice
+        from symposium_tui.core.units import quoted
+
+        try:
+            types = parse_choice(args.project_type)
+        except ValueError:
+            raise UsageError(f"--project-type {quoted(args.project_type)}: choose from {', '.join(CHOICES)}, or "
+                             "several joined by +") from None
     settings = load_settings()
     connection = open_connection(args)
     started = time.monotonic()
     progress = note if not args.quiet else (lambda line: None)
     try:
-        steps = image_builder(connection, app_paths(), settings, progress).build_all(args.force)
+        steps = image_builder(connection, app_paths(), settings, progress).build_for(types, args.force)
     finally:
         connection.close()
     elapsed = time.monotonic() - started

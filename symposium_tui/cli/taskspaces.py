@@ -21,6 +21,9 @@ def _taskspace_text(t: Any, ctx: Any) -> str:
         lines.append(f"  project  {printable(t.project)} ({printable(t.repo)})")
     if t.security:
         lines.append(f"  security {printable(t.security)}")
+    if t.project_type:
+        lines.append(f"  tools    {printable(t.project_type)}" + ("" if t.project_type == "none" else
+                                                               "    (its toolchain in both containers; builds cached)"))
     if t.branch:
         lines.append(f"  branch   {printable(t.branch)} from {t.start[:12]}    (symposium-tui diff {t.id}; "
                      f"fetch {t.id} brings it home)")
@@ -87,6 +90,16 @@ def cmd_create(args: argparse.Namespace) -> int:
     from symposium_tui.core.agent import parse_command_line, read_task
 
     command = parse_command_line(args.agent_command) if args.agent_command is not None else None
+    if args.project_type is not None:
+        from symposium_tui.core.errors import UsageError
+        from symposium_tui.core.toolchains import CHOICES, parse_choice
+        from symposium_tui.core.units import quoted
+
+        try:
+            parse_choice(args.project_type)
+        except ValueError:
+            raise UsageError(f"--project-type {quoted(args.project_type)}: choose from {', '.join(CHOICES)}, or several "
+                             "joined by + (rust+python)") from None
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
                             security=args.security, ref=args.ref, branch=args.branch,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
@@ -31,6 +31,10 @@ from symposium_tui.core.models import (
     VolumeInfo,
 )
 from symposium_tui.core.policy import Limits
+
+if TYPE_CHECKING:
+    from symposium_tui.core.config import Settings
+    from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.repos import RepoSpec
 from symposium_tui.core.security import AllowRule
 
@@ -113,6 +117,7 @@ class Storage:
     cache: str
     start: str = ""  # the commit the workspace starts from
     branch: str = ""
+    detected: tuple[str, ...] = ()  # the toolchains the files at the start commit's root call for
 
     @property
     def volumes(self) -> tuple[str, ...]:
@@ -200,6 +205,10 @@ class TaskspaceBackend(Protocol):
 
     # 3. provision storage; `step` is told "volumes", then "project" as each begins
     def provision_storage(self, request: StorageRequest, undo: Undo, step: Callable[[str], None]) -> Storage: ...
+
+    # ... and the images of an environment with these toolchains, built when missing: (agent, dev)
+    def environment_images(self, types: tuple[str, ...], paths: AppPaths, settings: Settings,
+                           progress: Callable[[str], None]) -> tuple[str, str]: ...
 
     # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
     #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins

@@ -54,6 +54,7 @@ class RowFacts:
     mem_limit: int = 0
     cpu_recent: tuple[float, ...] = ()  # its CPU over the last CPU_TICKS ticks, oldest first
     branch: str = ""  # the branch it works on (ls)
+    project_type: str = ""  # its environment's toolchains (ls)
     changes: str | None = None  # the dashboard's: +12 −3 · 2c since its start commit (None: not read yet)
     agent: str = ""  # its agent's state, and the latest message (core.agent.AgentView.text)
     calling: bool = False  # its agent waits for the person (an attention or done signal not yet seen)
@@ -65,7 +66,7 @@ class RowFacts:
                    security=t.security, dev_port=t.dev_port, agent_port=t.agent_port,
                    storage=storage.describe() if storage is not None else "",
                    over_storage=storage is not None and storage.over, created=t.created,
-                   last_activity=t.last_activity, drift=t.drift, branch=t.branch,
+                   last_activity=t.last_activity, drift=t.drift, branch=t.branch, project_type=t.project_type,
                    agent=t.agent.text() if t.agent else "", calling=bool(t.agent and t.agent.needs_attention))
 
     @classmethod
@@ -145,6 +146,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("PROJECT", lambda f: f.project or "-", ls=Place(20, drop=70), dashboard=Place(20, drop=50),
            most=16),
     Column("BRANCH", lambda f: f.branch or "-", ls=Place(25, drop=45), most=28),
+    Column("TYPE", lambda f: f.project_type or "-", ls=Place(27, drop=35)),
     Column("STATUS", _status, ls=Place(30), cut=True),
     Column("HEALTH", lambda f: f.state + ("!" if f.over_storage else ""), dashboard=Place(30), width=9,
            style=lambda f: HEALTH_STYLE.get(f.state, "")),

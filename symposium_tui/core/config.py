@@ -34,9 +34,19 @@ class ImageNames:
     agent: str = DEFAULT_AGENT_IMAGE
     dev: str = DEFAULT_DEV_IMAGE
     base: str = DEFAULT_BASE_IMAGE
+    toolchains: tuple[tuple[str, str, str], ...] = ()  # (key, agent, dev) named in config.yaml
 
     def by_role(self) -> dict[str, str]:
         return {"agent": self.agent, "dev": self.dev}
+
+    def for_key(self, key: str) -> tuple[str, str]:
+        """(agent, dev) of an environment: `none` the default ones; a toolchain set (rust,
+        python+rust) config.yaml's names for it, else localhost/symposium/{agent,dev}-KEY."""
+        if key == "none":
+            return self.agent, self.dev
+        named = {k: (agent, dev) for k, agent, dev in self.toolchains}
+        name = key.replace("+", "-")  # an image name has no +
+        return named.get(key, (f"localhost/symposium/agent-{name}:latest", f"localhost/symposium/dev-{name}:latest"))
 
 
 @dataclass(frozen=True)
@@ -92,9 +102,11 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         images = {}
     if not isinstance(images, dict):
         raise doc.fail(["images"], "a mapping with keys agent, dev, base")
+    toolchains = _parse_toolchain_images(doc, images.get("toolchains"))
+    images = {k: v for k, v in images.items() if k != "toolchains"}
     for role, value in images.items():
         if role not in ("agent", "dev", "base"):
-            raise doc.fail(["images", str(role)], "one of agent, dev, base (unknown key)")
+            raise doc.fail(["images", str(role)], "one of agent, dev, base, toolchains (unknown key)")
         if not _validate_image_name(value):
             raise doc.fail(["images", role], "an image name such as registry.example/symposium/dev:1")
     suite = data.get("debian_suite", settings.debian_suite)
@@ -105,7 +117,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
             or not 0 <= retention <= MAX_DURATION_DAYS):  # also refuses .nan; .inf is too many
         raise doc.fail(["state_retention_days"], f"a number of days, 0 to {MAX_DURATION_DAYS}")
     default, allow = _parse_security(doc, data.get("security"), settings)
-    return Settings(images=replace(settings.images, **images), debian_suite=suite,
+    return Settings(images=replace(settings.images, toolchains=toolchains, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,
                     restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
                     network_backend=_parse_engine(doc, data.get("engine"), settings),
@@ -148,6 +160,31 @@ def _parse_agent(doc: YamlDoc, section: Any) -> AgentSpec:
         raise doc.fail(["agent", "idle_after"], "a duration such as 5m or 90s") from None
     return AgentSpec(tuple(command), tuple((str(k), str(v)) for k, v in env.items()), restart, limit,
                      max(idle_after, 1.0))
+
+
+def _parse_toolchain_images(doc: YamlDoc, section: Any) -> tuple[tuple[str, str, str], ...]:
+    """images: {toolchains: {rust: {agent: NAME, dev: NAME}, python+rust: {...}}}"""
+    from symposium_tui.core.toolchains import key_of, parse_choice
+
+    if section is None:
+        return ()
+    if not isinstance(section, dict):
+        raise doc.fail(["images", "toolchains"], "a mapping of toolchains (rust, node+python) to {agent, dev}")
+    found = []
+    for key, names in section.items():
+        try:
+            types = parse_choice(str(key))
+        except ValueError:
+            types = ()
+        if not types:
+            raise doc.fail(["images", "toolchains", str(key)], "rust, node, python, go, or several joined by +")
+        if not isinstance(names, dict) or set(names) != {"agent", "dev"}:
+            raise doc.fail(["images", "toolchains", str(key)], "a mapping with the keys agent and dev")
+        for role, value in names.items():
+            if not _validate_image_name(value):
+                raise doc.fail(["images", "toolchains", str(key), role], "an image name")
+        found.append((key_of(types), names["agent"], names["dev"]))
+    return tuple(found)
 
 
 def valid_git_value(value: object) -> bool:

@@ -14,13 +14,6 @@ CONTAINER_UID = 1000  # `developer` and `agent` in the default images
 
 # Removed with the taskspace, in this order: views before what they are views of.
 REMOVED_WITH_TASKSPACE = ("workspace", "build-cache", "project", "project-disk")
-BUILD_CACHE_DIRS = {
-    "rust": ("target", "registry"),
-    "node": ("node_modules", "npm"),
-    "python": ("pip", "pycache"),
-    "none": (),
-}
-PROJECT_TYPES = tuple(BUILD_CACHE_DIRS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class Taskspace:
     reason: str = ""
     start: str = ""  # the commit it started from
     branch: str = ""  # the branch it works on
+    project_type: str = ""  # its environment's toolchains (rust, node+python, none)
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
     agent: AgentView | None = None  # its agent, when the list read it (ls does)
 
@@ -52,5 +46,6 @@ class Taskspace:
             "created": self.created.isoformat() if self.created else None,
             "last_activity": self.last_activity, "drift": self.drift or None,
             "reason": self.reason or None, "start": self.start or None, "branch": self.branch or None,
+            "project_type": self.project_type or None,
             "containers": {role: c.state.value for role, c in sorted(self.containers.items())},
         } | ({"agent": self.agent.as_dict()} if self.agent is not None else {})

@@ -20,7 +20,6 @@ from symposium_tui.backends.podman import agentstate
 from symposium_tui.core.agent import AgentSpec
 from symposium_tui.core.services.agents import BUDGET, AgentWatch, Seen, with_agents
 from symposium_tui.core.services.context import LifecycleContext
-from symposium_tui.core.services.poller import Poller, PollerSettings
 from tests.engine.conftest import make_repo
 from tests.engine.test_lifecycle import create, discard
 from tests.helpers import run_cli
@@ -177,27 +176,43 @@ def test_the_agent_gets_its_task_is_talked_to_signals_and_survives_restarts(isol
         discard(lifecycle, taskspace)
 
 
-def test_an_agent_that_keeps_failing_is_given_up_on_and_every_list_says_why(isolated, ctx, lifecycle, repo):
+@pytest.fixture(scope="module")
+def failing(isolated, ctx, lifecycle, repo):
+    """A taskspace whose agent fails at once, every time, restarted once before it is given up on."""
     quick = LifecycleContext(ctx.backend, ctx.paths, replace(ctx.settings, agent=AgentSpec(
         ("sh", "-c", "echo failing; exit 5"), restart_limit=1)))
     create(quick, "agent-fails", repo)
-    try:
-        status = until(lambda: "gave-up" in (s := in_agent(isolated, "agent-fails", "cat /agent/state/logs/agent.status"))
-                       and s, 30, "the supervisor to give up")
-        assert "code=5" in status and "reason=failing" in status
-        exits = [json.loads(line) for line in in_agent(isolated, "agent-fails",
-                                                       "cat /agent/state/logs/exits.jsonl").splitlines()]
-        assert [e["code"] for e in exits] == [5, 5]  # the first run and the one restart
-        agent = agent_of(isolated, "agent-fails")
-        assert agent["state"] == "gave up (kept failing, code 5)"
-        poller = Poller(ctx, PollerSettings(repair=False, storage_every=0))
-        snapshot = poller.tick()
-        assert next(t for t in snapshot.taskspaces if t.id == "agent-fails").agent.state.startswith("gave up")
-        # its session holds a shell now: attaching still works, and typing runs commands
-        cli(isolated, "send", "agent-fails", "symposium-signal attention 'from the shell'")
-        until(lambda: agent_of(isolated, "agent-fails")["needs_attention"], 15, "a signal from the shell")
-    finally:
-        discard(lifecycle, "agent-fails")
+    until(lambda: "gave-up" in in_agent(isolated, "agent-fails", "cat /agent/state/logs/agent.status"),
+          30, "the supervisor to give up")
+    yield "agent-fails"
+    discard(lifecycle, "agent-fails")
+
+
+async def test_the_dashboard_says_an_agent_gave_up(isolated, failing):
+    """(Before the test below, which makes it ask for attention.)"""
+    from symposium_tui.ui.app import SymposiumApp
+    from tests.ui.test_dashboard_engine import cells, until as until_shown
+
+    app = SymposiumApp(isolated.uri, interval=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        row = await until_shown(pilot, lambda: (r := cells(app).get(failing)) and "gave up" in r["AGENT"] and r,
+                                30, "the row of the agent that gave up")
+        assert row["AGENT"].startswith("gave up (kept failing")
+
+
+def test_an_agent_that_keeps_failing_is_given_up_on_and_every_list_says_why(isolated, ctx, failing):
+    status = in_agent(isolated, failing, "cat /agent/state/logs/agent.status")
+    assert "code=5" in status and "reason=failing" in status
+    exits = [json.loads(line) for line in in_agent(isolated, failing, "cat /agent/state/logs/exits.jsonl").splitlines()]
+    assert [e["code"] for e in exits] == [5, 5]  # the first run and the one restart
+    assert agent_of(isolated, failing)["state"] == "gave up (kept failing, code 5)"
+    health = json.loads(cli(isolated, "health", "--json").stdout)
+    assert next(t for t in health["taskspaces"] if t["id"] == failing)["agent"]["state"] == \
+        "gave up (kept failing, code 5)"
+    assert "gave up (kept failing, code 5)" in cli(isolated, "health").stdout
+    # its session holds a shell now: attaching still works, and typing runs commands
+    cli(isolated, "send", failing, "symposium-signal attention 'from the shell'")
+    until(lambda: agent_of(isolated, failing)["needs_attention"], 15, "a signal from the shell")
 
 
 def test_the_agent_state_folder_is_read_without_following_what_the_agent_planted(isolated, ctx, lifecycle, repo,

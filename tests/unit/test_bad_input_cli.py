@@ -103,8 +103,7 @@ def test_bad_repos_are_refused(cli, repo):
     cli.refused(["create", GOOD_ID, f"--repo={repo}"], "--repo")
 
 
-CHOICES = [("create", [GOOD_ID, "--repo", GOOD_REPO, "--project-type={}"]),
-           ("create", [GOOD_ID, "--repo", GOOD_REPO, "--security={}"]),
+CHOICES = [("create", [GOOD_ID, "--repo", GOOD_REPO, "--security={}"]),
            ("logs", [GOOD_ID, "--container={}"]), ("security", [GOOD_ID, "{}"])]
 VALID_CHOICES = {"rust", "node", "python", "none", "isolated", "restricted", "open", "agent", "dev"}
 
@@ -115,6 +114,22 @@ VALID_CHOICES = {"rust", "node", "python", "none", "isolated", "restricted", "op
 def test_bad_levels_and_choices_are_refused(cli, value, choice):
     command, args = choice
     cli.refused([command, *[arg.format(value) if "{}" in arg else arg for arg in args]], "invalid choice")
+
+
+def _not_toolchains(text: str) -> bool:
+    from symposium_tui.core.toolchains import parse_choice
+
+    try:
+        parse_choice(text)
+    except ValueError:
+        return True
+    return False
+
+
+@MANY
+@given(argv_junk.filter(lambda text: _not_toolchains(text) and not text.startswith("-")))
+def test_bad_project_types_are_refused(cli, value):
+    cli.refused(["create", GOOD_ID, "--repo", GOOD_REPO, f"--project-type={value}"], "--project-type")
 
 
 def _not_a_number(text: str, kind: type) -> bool:

@@ -69,7 +69,8 @@ def test_a_lone_double_dash_as_a_value_is_refused(cli, argv):
 
 def test_a_value_that_merely_ends_in_double_dash_is_judged_as_itself(cli):
     # Found by the property test: "--project-type==--" (value "=--") was called a lone "--".
-    result = cli.refused(["create", GOOD_ID, "--repo", GOOD_REPO, "--project-type==--"], "invalid choice")
+    assert "'=--'" in cli.refused(["create", GOOD_ID, "--repo", GOOD_REPO, "--project-type==--"], "--project-type").err
+    result = cli.refused(["create", GOOD_ID, "--repo", GOOD_REPO, "--security==--"], "invalid choice")
     assert "'=--'" in result.err
 
 

@@ -34,14 +34,14 @@ def sample(cpu: float) -> StatsSample:
 
 
 def test_each_list_shows_its_columns_in_its_order():
-    assert headers("ls") == ["ID", "PROJECT", "BRANCH", "STATUS", "AGENT", "DEV", "AGT", "TIER", "SECURITY", "STORAGE",
-                             "CREATED", "ACTIVITY", "DRIFT"]
+    assert headers("ls") == ["ID", "PROJECT", "BRANCH", "TYPE", "STATUS", "AGENT", "DEV", "AGT", "TIER", "SECURITY",
+                             "STORAGE", "CREATED", "ACTIVITY", "DRIFT"]
     assert headers("ls", several_hosts=True)[0] == "HOST"
     assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "AGENT", "TIER", "NET", "DEV", "AGT", "CPU", "MEMORY",
                                     "CPU 20s", "CHANGES", "ACTIVITY"]
-    assert drop_order("ls") == ("CREATED", "AGT", "DRIFT", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "AGENT", "PROJECT",
+    assert drop_order("ls") == ("CREATED", "AGT", "DRIFT", "TYPE", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "AGENT", "PROJECT",
                                 "STORAGE", "DEV")
-    assert drop_order("dashboard") == ("AGT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "AGENT", "ACTIVITY",
+    assert drop_order("dashboard") == ("AGT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY", "AGENT",
                                        "MEMORY", "CPU")
 
 
@@ -51,7 +51,7 @@ def test_a_column_both_lists_show_says_the_same_in_both():
     shared = [c for c in columns_of("ls", True) if c in columns_of("dashboard", True) and c.header != "HOST"]
     assert [c.header for c in shared] == ["ID", "PROJECT", "AGENT", "DEV", "AGT", "TIER", "ACTIVITY"]
     assert row_texts(from_ls, shared) == row_texts(from_dashboard, shared) == \
-        ["fix-login-2", "web-shop", "! running · attention: need review", "34335", "41281", "default", "-"]
+        ["fix-login-2", "web-shop", "! attention: need review", "34335", "41281", "default", "-"]
 
 
 def test_the_cells_of_each_list():

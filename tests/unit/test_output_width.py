@@ -4,7 +4,7 @@ from symposium_tui.cli.health import HEALTH_DROP, HEALTH_HEADERS
 from symposium_tui.cli.output import table
 from symposium_tui.cli.taskspaces import LS_DROP, LS_HEADERS
 
-LS_ROW = ["fix-login-2", "web-shop", "taskspace/fix-login-2", "degraded (dev exited (exit code 137))",
+LS_ROW = ["fix-login-2", "web-shop", "taskspace/fix-login-2", "python+rust", "degraded (dev exited (exit code 137))",
           "running · progress: reading", "34335", "41281", "default",
           "restricted", "52M/2G", "3 minutes ago", "2 minutes ago", ""]
 HEALTH_ROW = ["fix-login-2", "degraded", "dev exited (exit code 137); dev auto-restart failed: podman refused "
@@ -19,7 +19,7 @@ def test_ls_at_80_columns_keeps_id_and_status_and_drops_the_least_useful_first()
     header = lines[0].split()
     assert header[:2] == ["ID", "PROJECT"] and "STATUS" in header and "STORAGE" in header
     assert "DRIFT" not in header and "CREATED" not in header and "AGT" not in header  # gone first
-    wide = table([LS_ROW], LS_HEADERS, LS_DROP, "STATUS", width=200)
+    wide = table([LS_ROW], LS_HEADERS, LS_DROP, "STATUS", width=240)
     assert wide.splitlines()[0].split() == LS_HEADERS  # it fits: nothing goes
 
 

@@ -76,6 +76,15 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
     def provision_storage(self, request: StorageRequest, undo: Undo, step: Callable[[str], None]) -> Storage:
         return ProjectStorage(self.engine, request, undo).provision(step)
 
+    def environment_images(self, types: tuple[str, ...], paths, settings,  # noqa: ANN001
+                           progress: Callable[[str], None]) -> tuple[str, str]:
+        """The agent and dev images of an environment with these toolchains, built when missing
+        or out of date (its root file system is cached, so again only the images are made)."""
+        from symposium_tui.backends.podman.images import ImageBuilder
+
+        steps = {s.role: s.image for s in ImageBuilder(self.engine, paths, settings, progress).build_for(types)}
+        return steps["agent"], steps["dev"]
+
     def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
                step: Callable[[str], None]) -> tuple[int, int]:
         return launch(self.engine, spec, undo, report, step)

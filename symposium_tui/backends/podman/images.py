@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from symposium_tui.core import labels as L
+from symposium_tui.core.toolchains import key_of, packages_for
 from symposium_tui.core.config import Settings
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.keys import ensure_key
@@ -64,11 +65,14 @@ class ImageBuilder:
         self.progress = progress or (lambda line: None)
 
     # -- the root filesystem ------------------------------------------------------------------
-    def rootfs_recipe(self) -> str:
-        return _digest(self.settings.debian_suite.encode(), " ".join(ROOTFS_PACKAGES).encode())
+    def rootfs_recipe(self, extra: tuple[str, ...] = ()) -> str:
+        packages = ROOTFS_PACKAGES + tuple(p for p in extra if p not in ROOTFS_PACKAGES)
+        return _digest(self.settings.debian_suite.encode(), " ".join(packages).encode())
 
-    def rootfs_tar(self) -> Path:
-        tar = self.paths.rootfs_cache / f"debian-{self.settings.debian_suite}-{self.rootfs_recipe()}.tar"
+    def rootfs_tar(self, extra: tuple[str, ...] = ()) -> Path:
+        """Debian with the images' packages and EXTRA (a toolchain's), cached by its recipe."""
+        packages = ROOTFS_PACKAGES + tuple(p for p in extra if p not in ROOTFS_PACKAGES)
+        tar = self.paths.rootfs_cache / f"debian-{self.settings.debian_suite}-{self.rootfs_recipe(extra)}.tar"
         if tar.is_file():
             self.progress(f"root filesystem: cached at {tar}")
             return tar
@@ -81,7 +85,7 @@ class ImageBuilder:
         tar.parent.mkdir(parents=True, exist_ok=True)
         # mmdebstrap picks its output format from the extension: keep ".tar" last.
         partial = tar.with_name(f"{tar.stem}.partial-{os.getpid()}.tar")
-        cmd = [mmdebstrap, "--variant=apt", "--include=" + ",".join(ROOTFS_PACKAGES),
+        cmd = [mmdebstrap, "--variant=apt", "--include=" + ",".join(packages),
                self.settings.debian_suite, str(partial)]
         if os.getuid() != 0:
             cmd.insert(1, "--mode=unshare")
@@ -129,19 +133,32 @@ class ImageBuilder:
 
     def build_all(self, force: bool = False) -> list[BuildStep]:
         images = self.settings.images
+        return self._build_set(images.base, images.dev, images.agent, (), force)
+
+    def build_for(self, types: tuple[str, ...], force: bool = False) -> list[BuildStep]:
+        """The images of an environment with these toolchains (the default ones for none)."""
+        if not types:
+            return self.build_all(force)
+        key = key_of(types)
+        agent, dev = self.settings.images.for_key(key)
+        base = f"localhost/symposium/base-{key.replace('+', '-')}:{self.settings.debian_suite}"
+        self.progress(f"the {key} environment: {', '.join(packages_for(types))} from Debian's archive")
+        return self._build_set(base, dev, agent, packages_for(types), force)
+
+    def _build_set(self, base: str, dev: str, agent: str, extra: tuple[str, ...], force: bool) -> list[BuildStep]:
         public_key = ensure_key(self.paths.ssh_key)
         base_dir = recipe_dir("base")
-        base_recipe = _digest(self.rootfs_recipe().encode(), *_files_digest(base_dir))
+        base_recipe = _digest(self.rootfs_recipe(extra).encode(), *_files_digest(base_dir))
         steps: list[BuildStep] = []
-        base_id = self._up_to_date(images.base, base_recipe) if not force else None
+        base_id = self._up_to_date(base, base_recipe) if not force else None
         if base_id:
-            self.progress(f"base: {images.base} is up to date")
-            steps.append(BuildStep("base", images.base, False, base_id))
+            self.progress(f"base: {base} is up to date")
+            steps.append(BuildStep("base", base, False, base_id))
         else:
-            files = {"Containerfile": base_dir / "Containerfile", "rootfs.tar": self.rootfs_tar()}
-            steps.append(self._build("base", images.base, base_recipe, files, True))
+            files = {"Containerfile": base_dir / "Containerfile", "rootfs.tar": self.rootfs_tar(extra)}
+            steps.append(self._build("base", base, base_recipe, files, True))
         common = recipe_dir("common")
-        for role, name in (("dev", images.dev), ("agent", images.agent)):
+        for role, name in (("dev", dev), ("agent", agent)):
             directory = recipe_dir(role)
             recipe = _digest(steps[0].image_id.encode(), public_key.read_bytes(),
                              *_files_digest(directory), *_files_digest(common))
@@ -152,6 +169,6 @@ class ImageBuilder:
                 "profile.sh": common / "profile.sh",
                 "authorized_keys": public_key,
             }
-            steps.append(self._build(role, name, recipe, files, force, {"BASE": images.base}))
+            steps.append(self._build(role, name, recipe, files, force, {"BASE": base}))
         return steps
 

@@ -18,6 +18,7 @@ from symposium_tui.backends.podman.specs import (
 )
 from symposium_tui.core import labels as L
 from symposium_tui.core.agent import container_env, from_labels
+from symposium_tui.core.toolchains import BUILD_ENV, CACHE
 from symposium_tui.core.backend import LaunchSpec, RepairReport, Undo
 from symposium_tui.core.errors import EngineConflict, SymposiumError
 from symposium_tui.core.ids import container_name, pod_name
@@ -59,10 +60,11 @@ def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairRep
     step("agent")
     _container(engine, ContainerSpec(
         agent, spec.agent_image, L.ours("agent", taskspace) | spec.labels | spec.mark, pod=pod,
-        volumes=(VolumeMount(storage.workspace, "/workspace"), VolumeMount(storage.state, "/agent/state")),
+        volumes=(VolumeMount(storage.workspace, "/workspace"), VolumeMount(storage.cache, CACHE),
+                 VolumeMount(storage.state, "/agent/state")),
         # Read-only bind mounts on this machine; another machine gets root-owned copies.
         binds=tuple(BindMount(str(path), f"/agent/{name}") for name, path in files.items()) if engine.local else (),
-        env={"SYMPOSIUM_TASKSPACE": taskspace} | container_env(from_labels(spec.labels)),
+        env={"SYMPOSIUM_TASKSPACE": taskspace} | BUILD_ENV | container_env(from_labels(spec.labels)),
         memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
         copy=None if engine.local else files, cpu_millis=limits.cpu)
     step("agent-ready")
@@ -74,9 +76,8 @@ def launch(engine: PodmanEngine, spec: LaunchSpec, undo: Undo, report: RepairRep
     step("dev")
     _container(engine, ContainerSpec(
         dev, spec.dev_image, L.ours("dev", taskspace) | spec.labels | spec.mark, pod=pod,
-        volumes=(VolumeMount(storage.workspace, "/workspace"),
-                 VolumeMount(storage.cache, "/workspace/.build-cache")),
-        env={"SYMPOSIUM_TASKSPACE": taskspace}, memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
+        volumes=(VolumeMount(storage.workspace, "/workspace"), VolumeMount(storage.cache, CACHE)),
+        env={"SYMPOSIUM_TASKSPACE": taskspace} | BUILD_ENV, memory=limits.memory, tmpfs=scratch(limits.memory)), undo,
         cpu_millis=limits.cpu)
     step("dev-ready")
     wait_ssh_ready(engine, dev, dev_port, repair=repair)

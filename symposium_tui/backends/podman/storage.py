@@ -23,7 +23,8 @@ from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.ids import volume_name
 from symposium_tui.core.models import ExecResult, VolumeInfo
 from symposium_tui.core.repos import RepoSpec, is_commit_id
-from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, CONTAINER_UID
+from symposium_tui.core.taskspace import CONTAINER_UID
+from symposium_tui.core.toolchains import CACHE_DIRS, detect
 
 # Runs in a throwaway container from the agent image. The repository arrives as "$1" (never
 # through a shell string); the clone lands in .incoming and is renamed, so a half-made base is
@@ -104,9 +105,18 @@ else
     make_generation
 fi
 echo "start=$sha"
+# what is at its root says which toolchains it needs (core/toolchains.py)
+ls -A "/base/gen/$sha" | head -n 500 | sed 's/^/root=/'
 seed=/tmp/project-seed
 mkdir -p "$seed/upper/.git/refs/heads/$branch" "$seed/work" "$seed/cache"
 rmdir "$seed/upper/.git/refs/heads/$branch"
+if [ -e "/base/gen/$sha/package.json" ] && [ ! -e "/base/gen/$sha/node_modules" ]; then
+    # npm's packages in the build cache, not in the copy-on-write layer
+    ln -s .build-cache/node_modules "$seed/upper/node_modules"
+    mkdir -p "$seed/upper/.git/info"
+    { cat "/base/gen/$sha/.git/info/exclude" 2>/dev/null || true; printf '/node_modules\n'; } \
+        > "$seed/upper/.git/info/exclude"
+fi
 # the taskspace's own branch at the start commit, checked out: written in its layer alone
 printf 'ref: refs/heads/%s\n' "$branch" > "$seed/upper/.git/HEAD"
 printf '%s\n' "$sha" > "$seed/upper/.git/refs/heads/$branch"
@@ -117,7 +127,7 @@ if [ -n "${SYMPOSIUM_GIT_NAME:-}${SYMPOSIUM_GIT_EMAIL:-}" ]; then
     if [ -n "${SYMPOSIUM_GIT_EMAIL:-}" ]; then git config -f "$seed/upper/.git/config" user.email "$SYMPOSIUM_GIT_EMAIL"; fi
 fi
 for dir in "$@"; do mkdir -p "$seed/cache/$dir"; done
-chown -R "$uid:$uid" "$seed/upper" "$seed/cache"
+chown -hR "$uid:$uid" "$seed/upper" "$seed/cache"
 rm -f /disk/.project.img
 truncate -s "$size" /disk/.project.img
 mkfs.ext4 -q -F -m 0 -L symposium -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
@@ -162,6 +172,7 @@ class ProjectStorage:
     def __init__(self, engine: PodmanEngine, request: StorageRequest, undo: Undo) -> None:
         self.engine, self.request, self.undo = engine, request, undo
         self.mark = request.labels
+        self.detected: tuple[str, ...] = ()  # the toolchains its start commit's root calls for
 
     def provision(self, step: Callable[[str], None]) -> Storage:
         request = self.request
@@ -175,7 +186,8 @@ class ProjectStorage:
             start = self._init_storage(request.repo, base, volumes.disk, volumes.state, request.project_type,
                                        request.size, request.image, branch)
             workspace = self._workspace_volume(request.taskspace, base, volumes.layer, start, branch)
-        return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name, start, branch)
+        return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name, start, branch,
+                       self.detected)
 
     def volumes(self, taskspace: str) -> TaskspaceVolumes:
         disk = self._volume(taskspace, "project-disk")
@@ -244,6 +256,7 @@ class ProjectStorage:
         start = next((line[6:] for line in result.stdout.splitlines() if line.startswith("start=")), "")
         if not is_commit_id(start) or (repo.kind == "path" and start != self.request.ref):
             raise SymposiumError(f"preparing project storage from {repo.argument} gave no start commit")
+        self.detected = detect(line[5:] for line in result.stdout.splitlines() if line.startswith("root="))
         return start
 
     def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
@@ -252,7 +265,7 @@ class ProjectStorage:
         spec = ContainerSpec(
             name="", image=image, labels=L.ours("init") | self.mark, entrypoint=("/bin/sh",),
             command=("-c", INIT_SCRIPT, "symposium-init", source, repo.source, str(CONTAINER_UID),
-                     str(size), self.request.ref, branch, repo.kind, *BUILD_CACHE_DIRS[project_type]),
+                     str(size), self.request.ref, branch, repo.kind, *CACHE_DIRS),
             volumes=(VolumeMount(base.name, "/base"), VolumeMount(disk.name, "/disk"),
                      VolumeMount(state.name, "/state")),
             binds=binds, network=None if repo.needs_network else "none", env=self.request.git_identity)

@@ -139,9 +139,16 @@ class OneAgent:
         self.ctx = ctx
         self.taskspace = validate_id(taskspace)
         self.watch = AgentWatch(ctx, remote_every=0)
+        self._seen: tuple[float, Seen] | None = None  # when its containers were last listed, and how
 
-    def look(self, require_running: bool = False) -> tuple[A.AgentView, list[A.Signal]]:
-        """Its view now, and the signals that came since the last look (none the first time)."""
+    def look(self, require_running: bool = False, fresh_for: float = 0.0) -> tuple[A.AgentView, list[A.Signal]]:
+        """Its view now, and the signals that came since the last look (none the first time). Its
+        containers are listed again unless they were less than `fresh_for` seconds ago (`signals
+        -f`: the state files each second, the engine's list every ten)."""
+        now = time.monotonic()
+        if self._seen is not None and now - self._seen[0] < fresh_for and not require_running:
+            new = self.watch.look([self._seen[1]])
+            return self.watch.views[self.taskspace], [s for _, s in new]
         from symposium_tui.core.services.inventory import inventory
 
         found = inventory(self.ctx.backend, self.taskspace)
@@ -153,7 +160,9 @@ class OneAgent:
             state = agent.state.value if agent is not None else "missing"
             raise SymposiumError(f"{self.taskspace}: its agent container is {state}",
                                  hint=f"symposium-tui start {self.taskspace}")
-        new = self.watch.look([Seen(self.taskspace, running, found.pod.labels if found.pod else {})])
+        seen = Seen(self.taskspace, running, found.pod.labels if found.pod else {})
+        self._seen = (now, seen)
+        new = self.watch.look([seen])
         return self.watch.views[self.taskspace], [s for _, s in new]
 
     def recent(self) -> tuple[A.Signal, ...]:

@@ -28,13 +28,15 @@ from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.journal import Journal
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.services.rollback import Rollback
-from symposium_tui.core.taskspace import BUILD_CACHE_DIRS, Taskspace
+from symposium_tui.core.taskspace import Taskspace
+from symposium_tui.core.toolchains import CHOICES, key_of, parse_choice
 from symposium_tui.core.units import format_cpu
 
 STEPS = (
     ("check", "checking images, tier and id"),
     ("volumes", "creating volumes"),
     ("project", "preparing project storage"),
+    ("environment", "preparing the dev environment"),
     ("network", "setting up the network"),
     ("pod", "creating the pod"),
     ("agent", "starting the agent container"),
@@ -49,7 +51,7 @@ class CreateRequest:
     id: str
     repo: RepoSpec
     image: str | None = None
-    project_type: str = "none"
+    project_type: str | None = None  # rust, node+python, none...; None: from the files at the start commit
     tier: str | None = None
     security: str | None = None  # None: the default level of config.yaml
     ref: str | None = None  # a branch, tag or commit; None: HEAD of a local repository, a URL's default branch
@@ -101,9 +103,12 @@ class Creator:
 
     def create(self, request: CreateRequest) -> Taskspace:
         taskspace = validate_id(request.id)
-        if request.project_type not in BUILD_CACHE_DIRS:
-            raise UsageError(f"unknown project type {request.project_type!r}; "
-                             f"choose from {', '.join(BUILD_CACHE_DIRS)}")
+        if request.project_type is not None:
+            try:
+                parse_choice(request.project_type)
+            except ValueError:
+                raise UsageError(f"unknown project type {request.project_type!r}; choose from "
+                                 f"{', '.join(CHOICES)}, or several joined by + (rust+python)") from None
         level = request.security or self.ctx.settings.security_default
         if level not in LEVELS:
             raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
@@ -194,8 +199,7 @@ class Creator:
                 rollback: Rollback) -> Taskspace:
         agent_image, dev_image = self._check(request, taskspace, limits)
         repo = request.repo
-        common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier,
-                  L.SECURITY: request.security, L.PROJECT_TYPE: request.project_type,
+        common = {L.PROJECT: repo.project, L.REPO: repo.source, L.TIER: tier, L.SECURITY: request.security,
                   L.CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds")} | agent.labels()
         if request.task is not None:
             rollback.add("taskspace files", lambda: self.ctx.remove_taskspace_files(taskspace))
@@ -203,12 +207,15 @@ class Creator:
 
         name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
         storage = self.backend.provision_storage(StorageRequest(
-            taskspace, repo, request.project_type, limits.storage, agent_image, self.mark,
+            taskspace, repo, request.project_type or "", limits.storage, agent_image, self.mark,
             git_identity={k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v},
             base_lock=self.ctx.base_lock, ref=request.ref or "", branch=request.branch or ""), rollback.add,
             lambda step: self._report(step, f"preparing project storage ({repo.base_volume})" if step == "project" else ""))
 
         common |= {L.START: storage.start, L.BRANCH: storage.branch}
+        types = parse_choice(request.project_type) if request.project_type is not None else storage.detected
+        common[L.PROJECT_TYPE] = key_of(types)
+        agent_image, dev_image = self._environment(types, request, agent_image, dev_image)
         launch = Launch(taskspace, common, limits, agent_image, dev_image, storage)
         dev_port, agent_port = self.launch(launch, rollback)
 
@@ -226,7 +233,33 @@ class Creator:
         return Taskspace(id=taskspace, status="running", project=repo.project, repo=repo.source,
                          tier=tier, security=request.security, dev_port=dev_port,
                          agent_port=agent_port, created=created, last_activity=fields["last_activity"],
-                         start=storage.start, branch=storage.branch)
+                         start=storage.start, branch=storage.branch, project_type=common[L.PROJECT_TYPE])
+
+    def _environment(self, types: tuple[str, ...], request: CreateRequest, agent_image: str,
+                     dev_image: str) -> tuple[str, str]:
+        """The images with the project's toolchains (built on first use, with progress; the
+        names config.yaml gives are used as they are); --image still names the dev image."""
+        key = key_of(types)
+        how = "detected" if request.project_type is None else "asked for"
+        if not types:
+            self._report("environment", f"the dev environment: no toolchain {how}; {dev_image}")
+            return agent_image, dev_image
+        agent, dev = self.ctx.settings.images.for_key(key)
+        self._report("environment", f"the {key} environment ({how}): {dev}")
+        if any(k == key for k, _, _ in self.ctx.settings.images.toolchains):
+            for role, image in (("agent", agent), ("dev", dev)):
+                if request.image is None or role == "agent":
+                    if self.backend.image(image) is None:
+                        raise SymposiumError(f"the {role} image {image} of the {key} environment is not in "
+                                             "the engine", hint=f"podman pull {image}")
+        else:
+            agent, dev = self.backend.environment_images(types, self.ctx.paths, self.ctx.settings,
+                                                         lambda line: self.notes_progress(line))
+        return agent, request.image or dev
+
+    def notes_progress(self, line: str) -> None:
+        """A line of an image build, said under the environment step."""
+        self.progress(CreateProgress(self._step, len(STEPS), "environment", "  " + line))
 
     def launch(self, launch: Launch, rollback: Rollback) -> tuple[int, int]:
         """Network, pod and containers on existing volumes, up to SSH answering in both

@@ -154,7 +154,8 @@ class Lifecycle:
             agent_port=ports.get(AGENT_SSH_PORT) or _int(remembered.get("agent_port")),
             created=_created(labels.get(L.CREATED)) or (pod.created if pod else None),
             last_activity=str(remembered["last_activity"]) if remembered.get("last_activity") else None,
-            drift=drift.of(taskspace), containers=containers, **start_of(labels, remembered))
+            drift=drift.of(taskspace), containers=containers, project_type=labels.get(L.PROJECT_TYPE) or "",
+            **start_of(labels, remembered))
 
     def _existing(self, taskspace: str) -> Inventory:
         validate_id(taskspace)

@@ -72,6 +72,7 @@ class TaskspaceStatus:
     start: str = ""  # the commit it started from ("": made by an earlier version)
     branch: str = ""  # the branch it works on
     agent: AgentView = NO_AGENT  # its agent's state and signals
+    project_type: str = ""  # its environment's toolchains (rust, node+python, none)
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
@@ -82,7 +83,7 @@ class TaskspaceStatus:
                 "mem_bytes": self.mem_bytes, "mem_limit": self.mem_limit, "cpu_millis": self.cpu_millis,
                 "last_activity": self.last_activity,
                 "storage": self.storage.as_dict() if self.storage else None,
-                "agent": self.agent.as_dict(),
+                "agent": self.agent.as_dict(), "project_type": self.project_type or None,
                 "containers": {r: c.state.value for r, c in sorted(self.containers.items())}}
 
 
@@ -295,7 +296,7 @@ class Poller(Repairs):
             storage=self.measure.storage.get(taskspace),
             start=str(labels.get(L.START) or entry.get("start") or ""),
             branch=str(labels.get(L.BRANCH) or entry.get("branch") or ""),
-            agent=self.agents.views.get(taskspace, NO_AGENT))
+            agent=self.agents.views.get(taskspace, NO_AGENT), project_type=labels.get(L.PROJECT_TYPE, ""))
 
     # -- repair ----------------------------------------------------------------------------------
     def _remember(self, transitions: list[Transition]) -> None:

@@ -23,7 +23,7 @@ from symposium_tui.core.policy import Limits
 from symposium_tui.core.repos import parse_repo, validate_branch, validate_ref
 from symposium_tui.core.security import LEVELS
 from symposium_tui.core.services.create import STEPS, CreateRequest, Creator
-from symposium_tui.core.taskspace import PROJECT_TYPES
+from symposium_tui.core.toolchains import CHOICES
 from symposium_tui.ui.forms import field_message, tier_info, tier_option
 from symposium_tui.ui.messages import OperationFinished
 from symposium_tui.ui.screens.onhost import OnHost
@@ -82,8 +82,8 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
                              allow_blank=not self.tiers, id="tier", compact=True, prompt="tier")
             with Horizontal(classes="field"):
                 yield Label("Type, security")
-                yield Select([(t, t) for t in PROJECT_TYPES], value="none", allow_blank=False, id="type",
-                             compact=True)
+                yield Select([("auto", "auto"), *((t, t) for t in CHOICES)], value="auto", allow_blank=False,
+                             id="type", compact=True)
                 yield Select([(level, level) for level in LEVELS], value=default_level, allow_blank=False,
                              id="security", compact=True)
             yield Static("", id="tier-info")
@@ -159,7 +159,8 @@ class CreateScreen(OnHost, ModalScreen[str | None]):
                     check(typed)
             except SymposiumError as exc:
                 raise SymposiumError(field_message(field, exc, FIELDS)) from exc
-        return CreateRequest(taskspace, repo, image, str(value("#type", Select).value),
+        kind = str(value("#type", Select).value)
+        return CreateRequest(taskspace, repo, image, None if kind == "auto" else kind,
                              None if tier is Select.NULL else str(tier), str(value("#security", Select).value),
                              ref=ref, branch=branch)
 

@@ -84,7 +84,7 @@ class DetailsScreen(OnHost, Screen[None]):
         health = status.health.state.value + (f" — {status.health.reason}" if status.health.reason else "")
         self.query_one("#summary", Static).update(
             f"{status.id} · project {status.project or '-'}  tier {status.tier or '-'}  "
-            f"security {status.security or '-'}\n"
+            f"security {status.security or '-'}  tools {fmt.printable(status.project_type) or '-'}\n"
             f"health: {health}\n"
             f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
             f"limits: memory {fmt.size(status.mem_limit)}, cpu {format_cpu(status.cpu_millis)}  ·  "
