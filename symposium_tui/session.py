@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symposium_tui.core.config import Settings
-from symposium_tui.core.services.changes import TaskspaceChanges
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.lifecycle import Lifecycle
-from symposium_tui.core.services.poller import Poller, PollerSettings
+
+if TYPE_CHECKING:  # imported when used: a command that lists taskspaces needs neither
+    from symposium_tui.core.services.changes import TaskspaceChanges
+    from symposium_tui.core.services.poller import Poller, PollerSettings
 
 
 def load_settings() -> Settings:
@@ -41,9 +43,14 @@ class HostSession:
     @classmethod
     def on(cls, connection: Any, settings: Settings | None = None,
            poller: PollerSettings | None = None) -> HostSession:
+        from symposium_tui.core.services.changes import TaskspaceChanges
+
         ctx = context_for(connection, settings or load_settings())
-        return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller) if poller is not None else None,
-                   TaskspaceChanges(ctx))
+        if poller is None:
+            return cls(connection, ctx, Lifecycle(ctx), None, TaskspaceChanges(ctx))
+        from symposium_tui.core.services.poller import Poller
+
+        return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller), TaskspaceChanges(ctx))
 
     def recover(self) -> list[str]:
         """Finish off creates that were killed half-way (their process is gone); what was done."""

@@ -51,7 +51,7 @@ class Backend:
 # read-only, so a session builds nothing unless a recipe changed. The toolchain environments the
 # tests make are in it too (a Rust one is 900 MB of root file system).
 IMAGE_STORE = Path.home() / ".cache" / "symposium-tui" / "test-image-store"
-TEST_ENVIRONMENTS = (("rust",), ("node", "python"))
+TEST_ENVIRONMENTS = (("rust",), ("node", "python"), ("go",))
 
 
 def cached_images() -> Path:

@@ -21,6 +21,10 @@ PACKAGE = {
     "setup.py": "from setuptools import setup\nsetup(name='hello', version='0.1', py_modules=['hello'])\n",
     "hello.py": "def greet():\n    return 'hello from python'\n",
 }
+GO = {
+    "go.mod": "module example.com/hello\n\ngo 1.19\n",
+    "main.go": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("hello from go")\n}\n',
+}
 NODE = {
     "package.json": '{"name": "hello", "version": "1.0.0", "scripts": {"test": "node test.js"}}\n',
     "test.js": "console.log('hello from node');\n",
@@ -43,7 +47,7 @@ def _repo(path, files):
 def run_in(ctx, taskspace: str, role: str, command: str) -> str:
     done = ssh(ctx, f"{taskspace}-{role}", f"cd /workspace && {command}")
     assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
-    return done.stdout + done.stderr
+    return done.stdout
 
 
 def test_a_rust_crate_builds_in_both_containers_and_a_rebuild_after_restart_is_fresh(isolated, ctx, lifecycle,
@@ -84,6 +88,18 @@ def test_a_python_package_installs_offline_and_a_node_package_tests(isolated, ct
         assert run_in(ctx, "tools-both", "dev", "ls .build-cache/pycache") != ""
     finally:
         discard(lifecycle, "tools-both")
+
+
+def test_a_go_module_builds_with_its_caches_in_the_build_cache(isolated, ctx, lifecycle, tmp_path):
+    repo = _repo(tmp_path / "gomod", GO)
+    try:
+        assert create(ctx, "tools-go", repo).project_type == "go"
+        assert "hello from go" in run_in(ctx, "tools-go", "dev", "go run .")
+        assert run_in(ctx, "tools-go", "agent", "go env GOCACHE GOMODCACHE") == \
+            "/workspace/.build-cache/go-build\n/workspace/.build-cache/go-mod\n"
+        assert run_in(ctx, "tools-go", "dev", "ls /workspace/.build-cache/go-build | head -1") != ""
+    finally:
+        discard(lifecycle, "tools-go")
 
 
 def test_project_type_overrides_detection_and_a_bad_one_is_a_usage_error(isolated, ctx, lifecycle, repo):
