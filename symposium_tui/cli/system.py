@@ -85,14 +85,9 @@ def cmd_images_build(args: argparse.Namespace) -> int:
 
     types: tuple[str, ...] = ()
     if args.project_type is not None:
-        from symposium_tui.core.toolchains import CHOICES, parse_choice
-        from symposium_tui.core.units import quoted
+        from symposium_tui.core.toolchains import choice_of
 
-        try:
-            types = parse_choice(args.project_type)
-        except ValueError:
-            raise UsageError(f"--project-type {quoted(args.project_type)}: choose from {', '.join(CHOICES)}, or "
-                             "several joined by +") from None
+        types = choice_of(args.project_type)
     settings = load_settings()
     connection = open_connection(args)
     started = time.monotonic()

@@ -91,15 +91,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
     command = parse_command_line(args.agent_command) if args.agent_command is not None else None
     if args.project_type is not None:
-        from symposium_tui.core.errors import UsageError
-        from symposium_tui.core.toolchains import CHOICES, parse_choice
-        from symposium_tui.core.units import quoted
+        from symposium_tui.core.toolchains import choice_of
 
-        try:
-            parse_choice(args.project_type)
-        except ValueError:
-            raise UsageError(f"--project-type {quoted(args.project_type)}: choose from {', '.join(CHOICES)}, or several "
-                             "joined by + (rust+python)") from None
+        choice_of(args.project_type)  # before any engine: a usage error
     request = CreateRequest(id=validate_id(args.id), repo=parse_repo(args.repo), image=args.image,
                             project_type=args.project_type, tier=args.tier,
                             security=args.security, ref=args.ref, branch=args.branch,

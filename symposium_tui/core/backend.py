@@ -84,7 +84,6 @@ class StorageRequest:
 
     taskspace: str
     repo: RepoSpec
-    project_type: str
     size: int
     image: str  # the image the preparation runs in (it has git)
     labels: dict[str, str]  # put on everything made (the create's mark)

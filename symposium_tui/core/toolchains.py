@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from symposium_tui.core.errors import UsageError
+
 CACHE = "/workspace/.build-cache"
 # What brings each toolchain, from Debian's archive (no registry needed).
 PACKAGES: dict[str, tuple[str, ...]] = {
@@ -67,6 +69,17 @@ def parse_choice(text: str) -> tuple[str, ...]:
     if not words or unknown:
         raise ValueError(", ".join(unknown) or "nothing")
     return tuple(t for t in TYPES if t in words)
+
+
+def choice_of(text: str, what: str = "--project-type") -> tuple[str, ...]:
+    """parse_choice, a value that is none of them a usage error naming what was given."""
+    from symposium_tui.core.units import quoted
+
+    try:
+        return parse_choice(text)
+    except ValueError:
+        raise UsageError(f"{what} {quoted(text)}: choose from {', '.join(CHOICES)}, or several joined by + "
+                         "(rust+python)") from None
 
 
 def packages_for(types: Iterable[str]) -> tuple[str, ...]:

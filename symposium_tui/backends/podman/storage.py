@@ -183,8 +183,8 @@ class ProjectStorage:
         lock = request.base_lock(request.repo.base_volume) if request.base_lock else nullcontext()
         with lock:  # held until the workspace reads its generation: gc-volumes takes none in use
             base = self._base_volume(request.repo)
-            start = self._init_storage(request.repo, base, volumes.disk, volumes.state, request.project_type,
-                                       request.size, request.image, branch)
+            start = self._init_storage(request.repo, base, volumes.disk, volumes.state, request.size,
+                                       request.image, branch)
             workspace = self._workspace_volume(request.taskspace, base, volumes.layer, start, branch)
         return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name, start, branch,
                        self.detected)
@@ -228,7 +228,7 @@ class ProjectStorage:
         return volume
 
     def _init_storage(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
-                      project_type: str, size: int, image: str, branch: str) -> str:
+                      size: int, image: str, branch: str) -> str:
         """Makes the base's generation at the start commit (unless there is one) and the project
         disk with the taskspace's branch on it; returns the start commit."""
         # A worktree's (or submodule's) .git names a directory elsewhere on this machine, which
@@ -244,8 +244,7 @@ class ProjectStorage:
                 # so a killed create leaves none behind here).
                 tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="symposium-bundle-"))
                 source, files = "/source.bundle", {"source.bundle": git_bundle(repo.source, Path(tmp))}
-            result = self._run_init(repo, base, disk, state, project_type, size, image, source, binds, files,
-                                    branch)
+            result = self._run_init(repo, base, disk, state, size, image, source, binds, files, branch)
         detail = (result.stderr or result.stdout).strip().splitlines()
         if result.exit_code == 64:
             raise UsageError(f"--ref {self.request.ref or 'HEAD'}: no branch, tag or commit of that name in "
@@ -260,7 +259,7 @@ class ProjectStorage:
         return start
 
     def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
-                  project_type: str, size: int, image: str, source: str, binds: tuple[BindMount, ...],
+                  size: int, image: str, source: str, binds: tuple[BindMount, ...],
                   files: dict[str, Path] | None, branch: str) -> ExecResult:
         spec = ContainerSpec(
             name="", image=image, labels=L.ours("init") | self.mark, entrypoint=("/bin/sh",),

@@ -29,7 +29,7 @@ from symposium_tui.core.services.journal import Journal
 from symposium_tui.core.services.network import TaskspaceNetwork
 from symposium_tui.core.services.rollback import Rollback
 from symposium_tui.core.taskspace import Taskspace
-from symposium_tui.core.toolchains import CHOICES, key_of, parse_choice
+from symposium_tui.core.toolchains import choice_of, key_of
 from symposium_tui.core.units import format_cpu
 
 STEPS = (
@@ -104,11 +104,7 @@ class Creator:
     def create(self, request: CreateRequest) -> Taskspace:
         taskspace = validate_id(request.id)
         if request.project_type is not None:
-            try:
-                parse_choice(request.project_type)
-            except ValueError:
-                raise UsageError(f"unknown project type {request.project_type!r}; choose from "
-                                 f"{', '.join(CHOICES)}, or several joined by + (rust+python)") from None
+            choice_of(request.project_type, "project type")
         level = request.security or self.ctx.settings.security_default
         if level not in LEVELS:
             raise UsageError(f"unknown security level {level!r}; choose from {', '.join(LEVELS)}")
@@ -207,13 +203,13 @@ class Creator:
 
         name, email = person_git_identity(self.ctx.settings.git_name, self.ctx.settings.git_email)
         storage = self.backend.provision_storage(StorageRequest(
-            taskspace, repo, request.project_type or "", limits.storage, agent_image, self.mark,
+            taskspace, repo, limits.storage, agent_image, self.mark,
             git_identity={k: v for k, v in (("SYMPOSIUM_GIT_NAME", name), ("SYMPOSIUM_GIT_EMAIL", email)) if v},
             base_lock=self.ctx.base_lock, ref=request.ref or "", branch=request.branch or ""), rollback.add,
             lambda step: self._report(step, f"preparing project storage ({repo.base_volume})" if step == "project" else ""))
 
         common |= {L.START: storage.start, L.BRANCH: storage.branch}
-        types = parse_choice(request.project_type) if request.project_type is not None else storage.detected
+        types = choice_of(request.project_type) if request.project_type is not None else storage.detected
         common[L.PROJECT_TYPE] = key_of(types)
         agent_image, dev_image = self._environment(types, request, agent_image, dev_image)
         launch = Launch(taskspace, common, limits, agent_image, dev_image, storage)
@@ -246,18 +242,17 @@ class Creator:
             return agent_image, dev_image
         agent, dev = self.ctx.settings.images.for_key(key)
         self._report("environment", f"the {key} environment ({how}): {dev}")
-        if any(k == key for k, _, _ in self.ctx.settings.images.toolchains):
-            for role, image in (("agent", agent), ("dev", dev)):
-                if request.image is None or role == "agent":
-                    if self.backend.image(image) is None:
-                        raise SymposiumError(f"the {role} image {image} of the {key} environment is not in "
-                                             "the engine", hint=f"podman pull {image}")
+        if any(k == key for k, _, _ in self.ctx.settings.images.toolchains):  # named: never built
+            needed = {"agent": agent} | ({} if request.image else {"dev": dev})
+            for role, image in needed.items():
+                if self.backend.image(image) is None:
+                    raise SymposiumError(f"the {role} image {image} of the {key} environment is not in "
+                                         "the engine", hint=f"podman pull {image}")
         else:
-            agent, dev = self.backend.environment_images(types, self.ctx.paths, self.ctx.settings,
-                                                         lambda line: self.notes_progress(line))
+            agent, dev = self.backend.environment_images(types, self.ctx.paths, self.ctx.settings, self._build_line)
         return agent, request.image or dev
 
-    def notes_progress(self, line: str) -> None:
+    def _build_line(self, line: str) -> None:
         """A line of an image build, said under the environment step."""
         self.progress(CreateProgress(self._step, len(STEPS), "environment", "  " + line))
 
