@@ -30,6 +30,7 @@ from symposium_tui.core.models import (
     PodInfo,
     VolumeInfo,
 )
+from symposium_tui.core.definition import Definition
 from symposium_tui.core.policy import Limits
 
 if TYPE_CHECKING:
@@ -117,10 +118,22 @@ class Storage:
     start: str = ""  # the commit the workspace starts from
     branch: str = ""
     detected: tuple[str, ...] = ()  # the toolchains the files at the start commit's root call for
+    base: str = ""  # the repository's shared base it reads
+    root: tuple[tuple[str, str, str], ...] = ()  # the start commit's root: (name, blob or tree, git id)
+    tree: str = ""  # the start commit's tree id
 
     @property
     def volumes(self) -> tuple[str, ...]:
         return (self.layer, self.workspace, self.state, self.cache)
+
+
+@dataclass(frozen=True)
+class RepositoryEnvironment:
+    """The images made from a repository's own definition of its environment."""
+
+    definition: Definition
+    agent: str
+    dev: str
 
 
 @dataclass(frozen=True)
@@ -208,6 +221,15 @@ class TaskspaceBackend(Protocol):
     # ... and the images of an environment with these toolchains, built when missing: (agent, dev)
     def environment_images(self, types: tuple[str, ...], paths: AppPaths, settings: Settings,
                            progress: Callable[[str], None]) -> tuple[str, str]: ...
+
+    # ... or of the repository's own definition at the start commit (None: it has none), its image
+    #     built keyed by content with the product's layer on top; NETWORK: its build may connect out
+    def repository_environment(self, storage: Storage, paths: AppPaths, settings: Settings,
+                               progress: Callable[[str], None], *, network: bool,
+                               memory: int) -> RepositoryEnvironment | None: ...
+
+    # ... and a command in one running container as USER, in /workspace (postCreateCommand)
+    def run_in(self, member: str, command: tuple[str, ...], user: str) -> ExecResult: ...
 
     # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
     #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins

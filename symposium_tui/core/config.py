@@ -35,6 +35,7 @@ class ImageNames:
     dev: str = DEFAULT_DEV_IMAGE
     base: str = DEFAULT_BASE_IMAGE
     toolchains: tuple[tuple[str, str, str], ...] = ()  # (key, agent, dev) named in config.yaml
+    definition: str = ""  # a repository's Containerfile at this path, not the usual places
 
     def by_role(self) -> dict[str, str]:
         return {"agent": self.agent, "dev": self.dev}
@@ -103,10 +104,15 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
     if not isinstance(images, dict):
         raise doc.fail(["images"], "a mapping with keys agent, dev, base")
     toolchains = _parse_toolchain_images(doc, images.get("toolchains"))
-    images = {k: v for k, v in images.items() if k != "toolchains"}
+    definition = images.get("definition", "")
+    if definition != "" and not (isinstance(definition, str) and _validate_image_name(definition)
+                                 and not definition.startswith("/") and ".." not in definition.split("/")):
+        raise doc.fail(["images", "definition"], "a Containerfile's path inside the repository, such as "
+                       "docker/dev.Containerfile")
+    images = {k: v for k, v in images.items() if k not in ("toolchains", "definition")}
     for role, value in images.items():
         if role not in ("agent", "dev", "base"):
-            raise doc.fail(["images", str(role)], "one of agent, dev, base, toolchains (unknown key)")
+            raise doc.fail(["images", str(role)], "one of agent, dev, base, toolchains, definition (unknown key)")
         if not _validate_image_name(value):
             raise doc.fail(["images", role], "an image name such as registry.example/symposium/dev:1")
     suite = data.get("debian_suite", settings.debian_suite)
@@ -117,7 +123,7 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
             or not 0 <= retention <= MAX_DURATION_DAYS):  # also refuses .nan; .inf is too many
         raise doc.fail(["state_retention_days"], f"a number of days, 0 to {MAX_DURATION_DAYS}")
     default, allow = _parse_security(doc, data.get("security"), settings)
-    return Settings(images=replace(settings.images, toolchains=toolchains, **images), debian_suite=suite,
+    return Settings(images=replace(settings.images, toolchains=toolchains, definition=definition, **images), debian_suite=suite,
                     state_retention_days=float(retention), security_default=default,
                     restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
                     network_backend=_parse_engine(doc, data.get("engine"), settings),

@@ -248,15 +248,22 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
 
     def build(self, context_tar: Path, tag: str, *, containerfile: str = "Containerfile",
               labels: dict[str, str] | None = None, build_args: dict[str, str] | None = None,
-              on_output: Callable[[str], None] | None = None
-              ) -> str:
-        """Build an image from a context tarball, streaming its output; returns the image id."""
+              on_output: Callable[[str], None] | None = None, network: bool = False, target: str = "",
+              memory: int = 0) -> str:
+        """Build an image from a context tarball, streaming its output; returns the last line.
+        Without NETWORK its steps have none; a failure says the build's last lines."""
         params: dict[str, Any] = {"t": tag, "dockerfile": containerfile, "layers": True, "rm": True,
-                                  "forcerm": True, "networkmode": "none"}
+                                  "forcerm": True}
+        if not network:
+            params["networkmode"] = "none"
         if labels:
             params["labels"] = json.dumps(labels)
         if build_args:
             params["buildargs"] = json.dumps(build_args)
+        if target:
+            params["target"] = target
+        if memory:
+            params["memory"] = memory
 
         def call() -> str:
             with open(context_tar, "rb") as body:
@@ -264,13 +271,13 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
                     "/build", params=params, data=body, headers={"Content-Type": "application/x-tar"},
                     stream=True, timeout=BUILD_TIMEOUT)
                 if response.status_code >= 400:
-                    raise EngineError(f"podman refused to build {tag}: {response.text.strip()}")
+                    raise EngineError(f"podman refused to build {tag}: {response.text.strip()[:2000]}")
                 return self._follow_build(response.iter_lines(), tag, on_output)
         return self._call(f"build {tag}", call)
 
     @staticmethod
     def _follow_build(lines: Iterable[bytes], tag: str, on_output: Callable[[str], None] | None) -> str:
-        last = ""
+        tail: list[str] = []
         for raw in lines:
             if not raw:
                 continue
@@ -278,14 +285,18 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
                 item = json.loads(raw)
             except ValueError:
                 continue
+            if not isinstance(item, dict):
+                continue
             if item.get("error"):
-                raise EngineError(f"building {tag} failed: {item['error'].strip()}")
+                last = " | ".join(line for line in tail[-8:] if line)
+                raise EngineError(f"building {tag} failed: {str(item['error']).strip()[:2000]}"
+                                  + (f"; its last lines: {last}" if last else ""))
             text = item.get("stream", "")
-            if text:
-                last = text.strip() or last
+            if isinstance(text, str) and text:
+                tail = [*tail[-19:], *(line.strip()[:300] for line in text.splitlines() if line.strip())]
                 if on_output:
                     on_output(text.rstrip("\n"))
-        return last
+        return tail[-1] if tail else ""
 
     def remove_image(self, name: str) -> None:
         self._call(f"remove image {name}", lambda: self.client.images.remove(name, force=True))

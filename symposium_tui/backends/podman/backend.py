@@ -21,6 +21,7 @@ from symposium_tui.core.backend import (
     LineFeed,
     Observation,
     RepairReport,
+    RepositoryEnvironment,
     SignalCursor,
     Storage,
     StorageRequest,
@@ -32,6 +33,10 @@ from symposium_tui.core import labels as L
 from symposium_tui.core import models as m
 
 KINDS = ("pods", "containers", "volumes", "networks")
+# A command run in a taskspace's container (run_in): in the workspace, at most 15 minutes where
+# the image has coreutils' timeout.
+RUN_IN = ('cd /workspace || exit 1; if command -v timeout >/dev/null 2>&1; then exec timeout 900 "$@"; fi; '
+          'exec "$@"')
 
 
 class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBases):
@@ -84,6 +89,24 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
 
         steps = {s.role: s.image for s in ImageBuilder(self.engine, paths, settings, progress).build_for(types)}
         return steps["agent"], steps["dev"]
+
+    def repository_environment(self, storage: Storage, paths, settings, progress: Callable[[str], None], *,  # noqa: ANN001
+                               network: bool, memory: int) -> RepositoryEnvironment | None:
+        """The images of the repository's own Containerfile or devcontainer.json (backends/podman/definition.py)."""
+        from symposium_tui.backends.podman.definition import RepositoryImages, RepositoryReader, read_definition
+        from symposium_tui.backends.podman.images import ImageBuilder
+
+        with RepositoryReader(self.engine, storage.base, storage.start, settings.images.agent) as reader:
+            found = read_definition(reader, storage, settings.images.definition)
+            if found is None:
+                return None
+            progress(f"the repository's {found.path} defines the environment")
+            builder = ImageBuilder(self.engine, paths, settings, progress)
+            return RepositoryImages(self.engine, builder, progress).environment(
+                reader, storage, found, network=network, memory=memory)
+
+    def run_in(self, member: str, command: tuple[str, ...], user: str) -> m.ExecResult:
+        return self.engine.exec(member, ["/bin/sh", "-c", RUN_IN, "symposium-run", *command], user=user)
 
     def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
                step: Callable[[str], None]) -> tuple[int, int]:

@@ -8,6 +8,7 @@ seconds. The Containerfiles live in symposium_tui/images/.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -112,8 +113,8 @@ class ImageBuilder:
             return image.id
         return None
 
-    def _build(self, role: str, name: str, recipe: str, files: dict[str, Path], force: bool,
-               build_args: dict[str, str] | None = None) -> BuildStep:
+    def _build(self, role: str, name: str, recipe: str, files: dict[str, Path | bytes], force: bool,
+               build_args: dict[str, str] | None = None, network: bool = False) -> BuildStep:
         if not force and (image_id := self._up_to_date(name, recipe)):
             self.progress(f"{role}: {name} is up to date")
             return BuildStep(role, name, False, image_id)
@@ -122,9 +123,14 @@ class ImageBuilder:
             context = Path(tmp) / "context.tar"
             with tarfile.open(context, "w") as tar:
                 for arcname, source in files.items():
-                    tar.add(source, arcname=arcname)
+                    if isinstance(source, bytes):
+                        info = tarfile.TarInfo(arcname)
+                        info.size, info.mode = len(source), 0o644
+                        tar.addfile(info, io.BytesIO(source))
+                    else:
+                        tar.add(source, arcname=arcname)
             self.engine.build(context, name, labels={L.IMAGE_ROLE: role, L.IMAGE_RECIPE: recipe},
-                              build_args=build_args,
+                              build_args=build_args, network=network,
                               on_output=lambda line: self.progress(f"  {line}"))
         image = self.engine.image(name)
         if image is None:
@@ -146,7 +152,6 @@ class ImageBuilder:
         return self._build_set(base, dev, agent, packages_for(types), force)
 
     def _build_set(self, base: str, dev: str, agent: str, extra: tuple[str, ...], force: bool) -> list[BuildStep]:
-        public_key = ensure_key(self.paths.ssh_key)
         base_dir = recipe_dir("base")
         base_recipe = _digest(self.rootfs_recipe(extra).encode(), *_files_digest(base_dir))
         steps: list[BuildStep] = []
@@ -157,18 +162,36 @@ class ImageBuilder:
         else:
             files = {"Containerfile": base_dir / "Containerfile", "rootfs.tar": self.rootfs_tar(extra)}
             steps.append(self._build("base", base, base_recipe, files, True))
-        common = recipe_dir("common")
-        for role, name in (("dev", dev), ("agent", agent)):
-            directory = recipe_dir(role)
-            recipe = _digest(steps[0].image_id.encode(), public_key.read_bytes(),
-                             *_files_digest(directory), *_files_digest(common))
-            files = {
-                **{path.name: path for path in sorted(directory.iterdir()) if path.is_file()},
-                "sshd_config": common / "sshd_config",
-                "entrypoint.sh": common / "entrypoint.sh",
-                "profile.sh": common / "profile.sh",
-                "authorized_keys": public_key,
-            }
-            steps.append(self._build(role, name, recipe, files, force, {"BASE": base}))
+        return steps + self.layers(steps[0], dev, agent, force=force)
+
+    def layers(self, below: BuildStep, dev: str, agent: str, *, login: str = "",
+               env: tuple[tuple[str, str], ...] = (), force: bool = False, network: bool = False) -> list[BuildStep]:
+        """The dev and agent images: the product's layer (images/layer) on the image BELOW, with
+        its user sharing LOGIN's uid, home and shell (if given) and ENV in both containers; with
+        NETWORK, it may install what a repository's image lacks from its package archive."""
+        public_key = ensure_key(self.paths.ssh_key)
+        env_lines = "".join(f"{name}={value}\n" for name, value in env).encode()
+        steps = []
+        for role, name, port in (("dev", dev, "2222"), ("agent", agent, "2223")):
+            files: dict[str, Path | bytes] = {}
+            for directory in ("layer", "common") + (("agent",) if role == "agent" else ()):
+                files |= {path.name: path for path in sorted(recipe_dir(directory).iterdir()) if path.is_file()}
+            files["Containerfile"] = layer_containerfile(env)
+            files["authorized_keys"] = public_key
+            files["project.env"] = env_lines
+            recipe = _digest(below.image_id.encode(), role.encode(), login.encode(), env_lines,
+                             *(n.encode() + (v if isinstance(v, bytes) else v.read_bytes())
+                               for n, v in sorted(files.items())))
+            steps.append(self._build(role, name, recipe, files, force,
+                                     {"BASE": below.image, "ROLE": role, "SSH_PORT": port, "LOGIN": login}, network))
         return steps
 
+
+def layer_containerfile(env: tuple[tuple[str, str], ...]) -> bytes:
+    """images/layer/Containerfile, with ENV for a repository's containerEnv (values checked by
+    core.definition: one printable line without quotes or backslashes; `$` is escaped here, so
+    nothing in them is expanded)."""
+    text = (recipe_dir("layer") / "Containerfile").read_text()
+    for name, value in env:
+        text += f'ENV {name}="{value.replace("$", chr(92) + "$")}"\n'
+    return text.encode()

@@ -184,6 +184,35 @@ class TaskspaceEngineMixin:
             response.raise_for_status()
         self._call(f"copy files into {container}", call)
 
+    def archive(self, container: str, path: str) -> Any:
+        """PATH of a container (its volumes too, started or not) as a tar stream, a file object the
+        caller closes; None when it has no such path."""
+        def call() -> Any:
+            response = self.client.api.get(f"/containers/{container}/archive", params={"path": path}, stream=True)
+            if response.status_code == 404:
+                response.close()
+                return None
+            response.raise_for_status()
+            response.raw.decode_content = True
+            return response.raw
+        return self._call(f"copy {path} out of {container}", call)
+
+    def pull(self, name: str) -> None:
+        """Pull an image from its registry; an error says why it could not."""
+        def call() -> None:
+            response = self.client.api.post("/images/pull", params={"reference": name, "quiet": True},
+                                            stream=True, timeout=600)
+            if response.status_code >= 400:
+                raise EngineError(response.text.strip()[:500])
+            for raw in response.iter_lines():
+                try:
+                    item = json.loads(raw) if raw else {}
+                except ValueError:
+                    continue
+                if isinstance(item, dict) and item.get("error"):
+                    raise EngineError(str(item["error"]).strip()[:500])
+        self._call(f"pull {name}", call)
+
     def run(self, spec: ContainerSpec, timeout: float = 600.0,
             files: dict[str, Path] | None = None, files_dir: str = "/") -> ExecResult:
         """A throwaway container: create, (copy files in,) start, wait, collect output, remove."""

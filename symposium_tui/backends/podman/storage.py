@@ -9,6 +9,7 @@ generation is never changed once made; gc-volumes removes the ones no workspace 
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 import tempfile
@@ -105,8 +106,10 @@ else
     make_generation
 fi
 echo "start=$sha"
-# what is at its root says which toolchains it needs (core/toolchains.py)
-ls -A "/base/gen/$sha" | head -n 500 | sed 's/^/root=/'
+# what is at its root says which toolchains it needs (core/toolchains.py), and whether it defines
+# its own environment (core/definition.py); git's object ids key the images built from it
+git -C "/base/gen/$sha" ls-tree "$sha" | head -n 500 | sed 's/^/root=/'
+echo "tree=$(git -C "/base/gen/$sha" rev-parse "$sha^{tree}")"
 seed=/tmp/project-seed
 mkdir -p "$seed/upper/.git/refs/heads/$branch" "$seed/work" "$seed/cache"
 rmdir "$seed/upper/.git/refs/heads/$branch"
@@ -173,6 +176,8 @@ class ProjectStorage:
         self.engine, self.request, self.undo = engine, request, undo
         self.mark = request.labels
         self.detected: tuple[str, ...] = ()  # the toolchains its start commit's root calls for
+        self.root: tuple[tuple[str, str, str], ...] = ()  # its root's (name, blob/tree, object id)
+        self.tree = ""  # the start commit's tree id
 
     def provision(self, step: Callable[[str], None]) -> Storage:
         request = self.request
@@ -187,7 +192,7 @@ class ProjectStorage:
                                        request.image, branch)
             workspace = self._workspace_volume(request.taskspace, base, volumes.layer, start, branch)
         return Storage(volumes.layer.name, workspace, volumes.state.name, volumes.cache.name, start, branch,
-                       self.detected)
+                       self.detected, base.name, self.root, self.tree)
 
     def volumes(self, taskspace: str) -> TaskspaceVolumes:
         disk = self._volume(taskspace, "project-disk")
@@ -255,7 +260,8 @@ class ProjectStorage:
         start = next((line[6:] for line in result.stdout.splitlines() if line.startswith("start=")), "")
         if not is_commit_id(start) or (repo.kind == "path" and start != self.request.ref):
             raise SymposiumError(f"preparing project storage from {repo.argument} gave no start commit")
-        self.detected = detect(line[5:] for line in result.stdout.splitlines() if line.startswith("root="))
+        self.root, self.tree = root_entries(result.stdout)
+        self.detected = detect(name for name, _, _ in self.root)
         return start
 
     def _run_init(self, repo: RepoSpec, base: VolumeInfo, disk: VolumeInfo, state: VolumeInfo,
@@ -285,6 +291,24 @@ class ProjectStorage:
         self.engine.create_volume(VolumeSpec(name, labels, options))
         self.undo(f"volume {name}", lambda: self.engine.remove_volume(name))
         return name
+
+
+_OBJECT = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
+
+
+def root_entries(output: str) -> tuple[tuple[tuple[str, str, str], ...], str]:
+    """The init script's `root=MODE TYPE ID\tNAME` lines (git ls-tree of the start commit) and
+    its `tree=ID`: text from a container, so only well-formed entries count."""
+    entries, tree = [], ""
+    for line in output.splitlines():
+        if line.startswith("root="):
+            meta, _, name = line[5:].partition("\t")
+            words = meta.split(" ")
+            if len(words) == 3 and words[1] in ("blob", "tree") and _OBJECT.match(words[2]) and name:
+                entries.append((name, words[1], words[2]))
+        elif line.startswith("tree=") and _OBJECT.match(line[5:]):
+            tree = line[5:]
+    return tuple(entries), tree
 
 
 def generation_read(workspace: VolumeInfo, base: VolumeInfo) -> str | None:

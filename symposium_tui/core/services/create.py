@@ -16,10 +16,12 @@ import yaml
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.agent import AgentSpec
-from symposium_tui.core.backend import LaunchSpec, Storage, StorageRequest
+from symposium_tui.core.backend import LaunchSpec, RepositoryEnvironment, Storage, StorageRequest
+from symposium_tui.core.definition import Definition, find as find_definitions
+from symposium_tui.core.display import printable
 from symposium_tui.core.errors import SymposiumError, UsageError
 from symposium_tui.core.fsutil import atomic_write
-from symposium_tui.core.ids import pod_name, validate_id
+from symposium_tui.core.ids import container_name, pod_name, validate_id
 from symposium_tui.core.policy import Limits
 from symposium_tui.core import localgit
 from symposium_tui.core.repos import RepoSpec, person_git_identity, validate_branch, validate_ref
@@ -43,6 +45,7 @@ STEPS = (
     ("agent-ready", "waiting for the agent's SSH"),
     ("dev", "starting the dev container"),
     ("dev-ready", "waiting for the dev container's SSH"),
+    ("post-create", "running the repository's postCreateCommand"),
     ("register", "updating the registry and SSH config"),
 )
 
@@ -95,6 +98,7 @@ class Creator:
         self._step = 0
         self.mark: dict[str, str] = {}  # labels.CREATE of the create in progress, on all it makes
         self.notes: list[str] = []  # what the person should know of a create that worked
+        self._said_environment = False
 
     def _report(self, step: str, detail: str = "") -> None:
         self._step += 1
@@ -140,7 +144,7 @@ class Creator:
         for name in spec.auth_names:
             if not (auth / name).is_file():
                 raise UsageError(f"the agent's environment reads @auth/{name}, but {auth / name} is not a file",
-                                 hint=f"put the secret there (chmod 644: the container's agent user reads it) "
+                                 hint="put the secret there (chmod 644: the container's agent user reads it) "
                                       "or change agent.env in config.yaml")
         return spec
 
@@ -211,9 +215,15 @@ class Creator:
         common |= {L.START: storage.start, L.BRANCH: storage.branch}
         types = choice_of(request.project_type) if request.project_type is not None else storage.detected
         common[L.PROJECT_TYPE] = key_of(types)
-        agent_image, dev_image = self._environment(types, request, agent_image, dev_image)
+        own = self._own_environment(request, storage, limits)
+        if own is not None:
+            common[L.PROJECT_TYPE] = own.definition.label
+            agent_image, dev_image = own.agent, own.dev
+        else:
+            agent_image, dev_image = self._environment(types, request, agent_image, dev_image)
         launch = Launch(taskspace, common, limits, agent_image, dev_image, storage)
         dev_port, agent_port = self.launch(launch, rollback)
+        self._post_create(taskspace, own.definition if own else None)
 
         self._report("register")
         created = datetime.now(timezone.utc)
@@ -231,17 +241,56 @@ class Creator:
                          agent_port=agent_port, created=created, last_activity=fields["last_activity"],
                          start=storage.start, branch=storage.branch, project_type=common[L.PROJECT_TYPE])
 
+    def _own_environment(self, request: CreateRequest, storage: Storage, limits: Limits) -> RepositoryEnvironment | None:
+        """The images of the repository's own Containerfile or devcontainer.json, if it has one
+        and neither --project-type nor --image says otherwise (the environment step is then said)."""
+        candidates = find_definitions(dict((n, k) for n, k, _ in storage.root), self.ctx.settings.images.definition)
+        if not candidates:
+            return None
+        if request.project_type is not None or request.image is not None:
+            self.notes.append(f"the repository's {candidates[0]} is not used: "
+                              + ("--project-type" if request.project_type is not None else "--image") + " chose the images")
+            return None
+        self._report("environment", f"the repository's own environment ({candidates[0]})")
+        self._said_environment = True
+        own = self.backend.repository_environment(storage, self.ctx.paths, self.ctx.settings, self._build_line,
+                                                  network=request.security == "open", memory=limits.memory)
+        if own is not None:
+            for note in own.definition.notes:
+                self._build_line(f"{own.definition.path}: {note}")
+                self.notes.append(f"{own.definition.path}: {note}")
+            self._build_line(f"dev image {own.dev}, agent image {own.agent}")
+        return own
+
+    def _post_create(self, taskspace: str, definition: Definition | None) -> None:
+        """postCreateCommand, once, in the dev container as its user; its output is said under
+        the step, and a failure fails the create (which is then undone)."""
+        if definition is None or not definition.post_create:
+            self._report("post-create", "no postCreateCommand to run")
+            return
+        self._report("post-create", f"running {definition.path}'s postCreateCommand")
+        for command in definition.post_create:
+            done = self.backend.run_in(container_name(taskspace, "dev"), command, "developer")
+            lines = [printable(line)[:300] for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+            for line in lines[-20:]:
+                self.progress(CreateProgress(self._step, len(STEPS), "post-create", "  " + line))
+            if done.exit_code != 0:
+                raise SymposiumError(f"the repository's postCreateCommand failed (exit code {done.exit_code}): "
+                                     + (" | ".join(lines[-5:]) or "no output"),
+                                     hint=f"fix it in {definition.path}; nothing of the taskspace is left")
+
     def _environment(self, types: tuple[str, ...], request: CreateRequest, agent_image: str,
                      dev_image: str) -> tuple[str, str]:
         """The images with the project's toolchains (built on first use, with progress; the
         names config.yaml gives are used as they are); --image still names the dev image."""
         key = key_of(types)
         how = "detected" if request.project_type is None else "asked for"
+        say = self._build_line if self._said_environment else lambda text: self._report("environment", text)
         if not types:
-            self._report("environment", f"the dev environment: no toolchain {how}; {dev_image}")
+            say(f"the dev environment: no toolchain {how}; {dev_image}")
             return agent_image, dev_image
         agent, dev = self.ctx.settings.images.for_key(key)
-        self._report("environment", f"the {key} environment ({how}): {dev}")
+        say(f"the {key} environment ({how}): {dev}")
         if any(k == key for k, _, _ in self.ctx.settings.images.toolchains):  # named: never built
             needed = {"agent": agent} | ({} if request.image else {"dev": dev})
             for role, image in needed.items():
