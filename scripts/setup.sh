@@ -93,4 +93,9 @@ ensure_venv() {
         fi
         echo "$want" >"$stamp"
     fi
+    # The package is installed editable: its modules' bytecode is written here, once, so no
+    # command compiles them again at start (with PYTHONDONTWRITEBYTECODE set, Python never would:
+    # that cost every CLI process 0.4 s). Stale files are rewritten; unchanged ones are kept.
+    "$VENV/bin/python" -m compileall -q -j 0 "$REPO/symposium_tui" "$REPO/testbed" "$REPO/tests" \
+        "$REPO/benchmarks" >/dev/null 2>&1 || true
 }

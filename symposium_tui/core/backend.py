@@ -228,8 +228,9 @@ class TaskspaceBackend(Protocol):
                                progress: Callable[[str], None], *, network: bool,
                                memory: int) -> RepositoryEnvironment | None: ...
 
-    # ... and a command in one running container as USER, in /workspace (postCreateCommand)
-    def run_in(self, member: str, command: tuple[str, ...], user: str) -> ExecResult: ...
+    # ... and a command in one running container as USER, in /workspace (postCreateCommand): an
+    #     argument vector, or a string for the container's own /bin/sh
+    def run_in(self, member: str, command: str | tuple[str, ...], user: str) -> ExecResult: ...
 
     # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
     #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins

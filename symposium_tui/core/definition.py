@@ -45,7 +45,8 @@ class Definition:
     args: tuple[tuple[str, str], ...] = ()
     target: str = ""
     env: tuple[tuple[str, str], ...] = ()  # in both containers and SSH sessions
-    post_create: tuple[tuple[str, ...], ...] = ()  # each an argv, run once in the dev container
+    post_create: tuple[str | tuple[str, ...], ...] = ()  # run once in the dev container: a string
+    # by the container's /bin/sh, an array as it is
     remote_user: str = ""  # the image's user whose uid, home and shell `developer` shares
     notes: tuple[str, ...] = field(default=())  # what of the file is not acted on, said at create
 
@@ -136,12 +137,12 @@ def _pairs(value: object, path: str, what: str, notes: list[str]) -> tuple[tuple
     return tuple(pairs)
 
 
-def _commands(value: object, path: str) -> tuple[tuple[str, ...], ...]:
+def _commands(value: object, path: str) -> tuple[str | tuple[str, ...], ...]:
     """postCreateCommand: a string (run by /bin/sh -c), an array (run as it is) or an object of
     either (each run, one after another, in the order written)."""
-    def one(item: object, what: str) -> tuple[str, ...]:
-        if isinstance(item, str) and item.strip():
-            return ("/bin/sh", "-c", item)
+    def one(item: object, what: str) -> str | tuple[str, ...]:
+        if isinstance(item, str) and item.strip() and "\0" not in item:
+            return item
         if isinstance(item, list) and item and all(isinstance(w, str) and "\0" not in w for w in item):
             return tuple(item)
         raise problem(path, f"{what} must be a command string or an array of strings")

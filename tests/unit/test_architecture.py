@@ -45,9 +45,10 @@ def test_wheel_contains_styles_and_image_recipes(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "symposium_tui/styles/app.tcss" in names
     assert "symposium_tui/styles/dialogs.tcss" in names
-    for recipe in ("base", "dev", "agent"):
+    for recipe in ("base", "layer"):
         assert f"symposium_tui/images/{recipe}/Containerfile" in names
-    assert "symposium_tui/images/common/entrypoint.sh" in names
+    for script in ("layer/install.sh", "common/entrypoint.sh", "agent/supervise.sh"):
+        assert f"symposium_tui/images/{script}" in names
 
 
 def _import_graph() -> dict[str, set[str]]:

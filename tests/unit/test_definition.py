@@ -40,9 +40,9 @@ def test_ignored_keys_are_named_and_what_is_used_is_kept():
     assert "forwardPorts is ignored" in found.notes and "features is ignored" in found.notes
     assert "build.cacheFrom is ignored" in found.notes
     assert found.remote_user == "vscode" and found.post_create == (("make", "setup"),)
-    assert parse({"image": "x:1", "postCreateCommand": "npm ci"}).post_create == (("/bin/sh", "-c", "npm ci"),)
+    assert parse({"image": "x:1", "postCreateCommand": "npm ci"}).post_create == ("npm ci",)
     several = parse({"image": "x:1", "postCreateCommand": {"a": "one", "b": ["two", "2"]}})
-    assert several.post_create == (("/bin/sh", "-c", "one"), ("two", "2"))
+    assert several.post_create == ("one", ("two", "2"))
     assert parse({"image": "x:1", "remoteUser": "root"}).remote_user == ""
 
 

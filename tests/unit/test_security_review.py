@@ -257,6 +257,7 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
         ("symposium_tui.backends.podman.storage", "REMOVE_GENERATION_SCRIPT"),
         ("symposium_tui.backends.podman.limits", "FELT_SCRIPT"),
         ("symposium_tui.backends.podman.agentstate", "REMOTE_SCRIPT"),
+        ("symposium_tui.backends.podman.backend", "RUN_IN"),
     ])
 
 
@@ -267,7 +268,7 @@ def test_the_init_script_takes_the_repository_as_an_argument():
     # '--': a repository is never an option
     assert INIT_SCRIPT.count('-- "$repo"') == INIT_SCRIPT.count('"$repo"') == 4
     # nothing left to fill in by format(): no {name} outside shell's own ${...} and git's ^{commit}
-    assert not re.search(r"\{[A-Za-z_]\w*\}", INIT_SCRIPT.replace("${", "$").replace("^{commit}", ""))
+    assert not re.search(r"\{[A-Za-z_]\w*\}", INIT_SCRIPT.replace("${", "$").replace("^{commit}", "").replace("^{tree}", ""))
 
 
 def test_ssh_remote_commands_are_constants(package):
@@ -489,12 +490,13 @@ def test_copies_for_a_remote_engine_are_root_owned_and_not_writable_by_others(tm
 
 
 def test_the_agent_does_not_own_the_directory_of_its_read_only_files():
-    text = (PACKAGE / "images" / "agent" / "Containerfile").read_text(encoding="utf-8")
+    text = (PACKAGE / "images" / "layer" / "install.sh").read_text(encoding="utf-8")
     words = text.replace("\\\n", " ").replace("&&", "\n").split("\n")
-    for command in words:
-        parts = command.split()
-        if parts[:1] == ["chown"] or parts[:1] == ["RUN"] and parts[1:2] == ["chown"]:
-            assert "/agent" not in parts, command.strip()
+    chowns = [command.split() for command in words if command.split()[:1] == ["chown"]]
+    assert chowns  # the workspace and the agent's state are the container user's
+    for parts in chowns:
+        assert "/agent" not in parts, parts
+    assert "chmod 0755 /agent" in text
 
 
 # -- 4. the product's key and SSH config files are 0600 ---------------------------------------------

@@ -35,8 +35,9 @@ from symposium_tui.core import models as m
 KINDS = ("pods", "containers", "volumes", "networks")
 # A command run in a taskspace's container (run_in): in the workspace, at most 15 minutes where
 # the image has coreutils' timeout.
-RUN_IN = ('cd /workspace || exit 1; if command -v timeout >/dev/null 2>&1; then exec timeout 900 "$@"; fi; '
-          'exec "$@"')
+# "--shell TEXT": TEXT is a command line for the container's /bin/sh.
+RUN_IN = ('cd /workspace || exit 1; t=; if command -v timeout >/dev/null 2>&1; then t="timeout 900"; fi; '
+          'if [ "$1" = --shell ]; then exec $t /bin/sh -c "$2"; fi; exec $t "$@"')
 
 
 class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBases):
@@ -105,8 +106,9 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
             return RepositoryImages(self.engine, builder, progress).environment(
                 reader, storage, found, network=network, memory=memory)
 
-    def run_in(self, member: str, command: tuple[str, ...], user: str) -> m.ExecResult:
-        return self.engine.exec(member, ["/bin/sh", "-c", RUN_IN, "symposium-run", *command], user=user)
+    def run_in(self, member: str, command: str | tuple[str, ...], user: str) -> m.ExecResult:
+        argv = ("--shell", command) if isinstance(command, str) else command
+        return self.engine.exec(member, ["/bin/sh", "-c", RUN_IN, "symposium-run", *argv], user=user)
 
     def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
                step: Callable[[str], None]) -> tuple[int, int]:
