@@ -53,7 +53,12 @@ class HostSession:
         return cls(connection, ctx, Lifecycle(ctx), Poller(ctx, poller), TaskspaceChanges(ctx))
 
     def recover(self) -> list[str]:
-        """Finish off creates that were killed half-way (their process is gone); what was done."""
+        """Finish off creates that were killed half-way (their process is gone); what was done.
+        Without a journal entry (nearly always) the recovery's own modules are not even loaded."""
+        from symposium_tui.core.services.journal import Journal
+
+        if not Journal(self.ctx).pending():
+            return []
         from symposium_tui.core.services.recovery import Recovery
 
         return [recovered.describe() for recovered in Recovery(self.ctx).run()]

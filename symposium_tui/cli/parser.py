@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from typing import NoReturn
 
 from symposium_tui import __version__
-import symposium_tui.cli.agent as agent
-import symposium_tui.cli.changes as changes
-import symposium_tui.cli.cleanup as cleanup
-import symposium_tui.cli.health as health
-import symposium_tui.cli.resources as resources
-import symposium_tui.cli.system as system
-import symposium_tui.cli.taskspaces as taskspaces
 from symposium_tui.cli.common import Handler
 from symposium_tui.core.display import printable
+
+
+class _Commands:
+    """A module of command handlers, imported only when one of its commands runs: a command
+    loads its own module, not the other six (a read-only command starts faster)."""
+
+    def __init__(self, name: str) -> None:
+        self._module = f"symposium_tui.cli.{name}"
+
+    def __getattr__(self, name: str) -> Handler:
+        module = self._module
+
+        def handler(args: argparse.Namespace) -> int | None:
+            return getattr(importlib.import_module(module), name)(args)
+        handler.__name__ = handler.__qualname__ = name
+        return handler
+
+
+agent, changes, cleanup, health, resources, system, taskspaces = (
+    _Commands(name) for name in ("agent", "changes", "cleanup", "health", "resources", "system", "taskspaces"))
 
 PROG = "symposium-tui"
 

@@ -30,11 +30,11 @@ from symposium_tui.core.models import (
     PodInfo,
     VolumeInfo,
 )
-from symposium_tui.core.definition import Definition
 from symposium_tui.core.policy import Limits
 
 if TYPE_CHECKING:
     from symposium_tui.core.config import Settings
+    from symposium_tui.core.definition import Definition
     from symposium_tui.core.paths import AppPaths
 from symposium_tui.core.repos import RepoSpec
 from symposium_tui.core.security import AllowRule
@@ -203,6 +203,7 @@ class TaskspaceBackend(Protocol):
     name: str  # "podman"
     local: bool  # on this machine: its bind mounts, file systems and loopback ports are ours to use
     reaches_ports: bool  # the ports it publishes on its host's loopback can be reached from here
+    identity: str  # which engine of its host it is ("" the host's own), for the state they share
 
     # 1. the host
     def info(self) -> EngineInfo: ...

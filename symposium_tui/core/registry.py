@@ -43,12 +43,39 @@ class Drift:
 
 
 class Registry:
-    def __init__(self, path: Path) -> None:
+    """One host's registry file. Several engines of this machine share it (they are all "local"):
+    ENGINE ("" for the machine's own engine, else a socket's URL) scopes what read, update,
+    reconcile and remove see to that engine's entries, so one engine's reconcile never drops
+    another's; the SSH config is still written from every entry. A taskspace id is this machine's
+    across its engines: create refuses one another engine holds (owner_elsewhere)."""
+
+    def __init__(self, path: Path, engine: str = "") -> None:
         self.path = path
+        self.engine = engine
         self.lock_path = path.with_name(path.name + ".lock")
         self.notices: list[str] = []  # what a read found and did (a corrupt file moved aside)
 
+    def _mine(self, entry: dict[str, Any]) -> bool:
+        return (entry.get("engine") or "") == self.engine
+
     def read(self) -> Entries:
+        """This engine's entries."""
+        return {t: e for t, e in self.read_all().items() if self._mine(e)}
+
+    def owner_elsewhere(self, taskspace: str) -> str | None:
+        """The engine ("" the machine's own) that holds TASKSPACE, if not this one and it is
+        still there (an engine's socket that is gone leaves only stale entries)."""
+        entry = self.read_all().get(taskspace)
+        if entry is None or self._mine(entry):
+            return None
+        engine = entry.get("engine") or ""
+        if not isinstance(engine, str):
+            return None
+        if engine.startswith("unix://") and not os.path.exists(engine.removeprefix("unix://")):
+            return None
+        return engine
+
+    def read_all(self) -> Entries:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -88,14 +115,20 @@ class Registry:
                after: Callable[[Entries], None] | None = None) -> Entries:
         """Apply change() to the entries under the lock; after() runs under the same lock."""
         with locked(self.lock_path):
-            entries = self.read()
-            before = json.dumps(entries, sort_keys=True)
+            every = self.read_all()
+            before = json.dumps(every, sort_keys=True)  # change() edits the entries in place
+            entries = {t: e for t, e in every.items() if self._mine(e)}
+            others = {t: e for t, e in every.items() if t not in entries}
             changed = change(entries)
             entries = entries if changed is None else changed
-            if json.dumps(entries, sort_keys=True) != before or not self.path.exists():
-                atomic_write(self.path, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+            if self.engine:
+                for entry in entries.values():
+                    entry["engine"] = self.engine
+            merged = others | entries
+            if json.dumps(merged, sort_keys=True) != before or not self.path.exists():
+                atomic_write(self.path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
             if after is not None:
-                after(entries)
+                after(merged)
             return entries
 
     def put(self, taskspace: str, fields: dict[str, Any],

@@ -544,3 +544,26 @@ def test_adjust_to_a_tier_shows_that_tier_and_own_values_show_custom(isolated, c
         assert status.tier == "custom"
     finally:
         discard(lifecycle, "tiered")
+
+
+def test_two_engines_of_one_machine_do_not_drop_each_others_taskspaces(engine_pool, repo):
+    """#22 item 11: every unix socket used to be "local" with one registry: the other engine's
+    `ls` dropped this one's entries (and with them its SSH aliases); an id in use on one engine
+    is now refused on the other, whose SSH aliases and firewall chain would be the same."""
+    first, second = engine_pool.get("netavark").iso, engine_pool.get("cni").iso
+    made = run_cli("--url", first.uri, "create", "two-engines", "--repo", str(repo))
+    try:
+        assert made.returncode == 0, made.stderr
+        assert run_cli("--url", second.uri, "ls", "--json").returncode == 0  # reconciles the second
+        listed = json.loads(run_cli("--url", first.uri, "ls", "--json").stdout)["taskspaces"]
+        entry = next(t for t in listed if t["id"] == "two-engines")
+        assert entry["drift"] in ("", None) and entry["status"] == "running"
+        # the SSH config the second engine's ls wrote still has the first engine's taskspace
+        from symposium_tui.core.paths import app_paths
+        assert "Host two-engines-dev" in app_paths().ssh_config.read_text()
+        again = run_cli("--url", second.uri, "create", "two-engines", "--repo", str(repo))
+        assert_clean_failure(again, 1)
+        assert "exists on another engine of this machine" in again.stderr and first.uri in again.stderr
+        assert not [n for n in inventory(second)["volumes"] if "two-engines" in n]  # nothing made there
+    finally:
+        run_cli("--url", first.uri, "rm", "two-engines", "--force", "--purge-state")

@@ -23,8 +23,18 @@ from tests.unit.bad_input_support import MANY, NOWHERE, Cli, make_cli
 
 GOOD_ID = "fix-login-2"
 GOOD_REPO = "https://example.com/org/app.git"  # parsed without any network access
-COMMANDS = {"doctor", "images", "create", "diff", "fetch", "ls", "start", "stop", "restart", "rm", "adjust", "security", "health",
-            "monitor", "logs", "cleanup", "gc-volumes", "ssh-config", "export-kube"}
+def _commands() -> set[str]:
+    """Every command the parser has (a hand-written list missed attach, send and signals)."""
+    import argparse
+
+    from symposium_tui.cli.parser import build_parser
+
+    return {name for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)
+            for name in action.choices}
+
+
+COMMANDS = _commands()
+assert {"create", "ls", "send", "signals", "attach"} <= COMMANDS
 
 
 @pytest.fixture

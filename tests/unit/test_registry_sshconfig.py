@@ -48,6 +48,30 @@ def test_registry_reconcile_reports_and_fixes_drift(tmp_path):
 import pytest  # noqa: E402
 
 
+def test_two_engines_of_one_machine_keep_their_own_entries_in_the_shared_registry(tmp_path):
+    """#22 item 11: another engine's reconcile used to drop this one's entries."""
+    socket = tmp_path / "other.sock"
+    socket.touch()
+    mine, other = Registry(tmp_path / "r.json"), Registry(tmp_path / "r.json", f"unix://{socket}")
+    written: list[set[str]] = []
+    mine.put("a", {"status": "running", "dev_port": 1})
+    other.put("b", {"status": "running"}, after=lambda entries: written.append(set(entries)))
+    assert written == [{"a", "b"}]  # the SSH config is written from every engine's entries
+    assert set(mine.read()) == {"a"} and set(other.read()) == {"b"}
+    drift = other.reconcile({"c": {"status": "running"}})
+    assert drift.registry_only == ("b",) and set(other.read()) == {"c"}
+    assert mine.read()["a"]["dev_port"] == 1  # untouched by the other engine's reconcile
+    assert json.loads((tmp_path / "r.json").read_text())["c"]["engine"] == f"unix://{socket}"
+    assert "engine" not in json.loads((tmp_path / "r.json").read_text())["a"]
+    # an id is the machine's: the other engine holds c while its socket is there
+    assert mine.owner_elsewhere("c") == f"unix://{socket}" and other.owner_elsewhere("a") == ""
+    assert mine.owner_elsewhere("a") is None and mine.owner_elsewhere("nothing") is None
+    socket.unlink()
+    assert mine.owner_elsewhere("c") is None  # a gone engine's entries are stale, not in the way
+    mine.remove("c")
+    assert "c" in Registry(tmp_path / "r.json", f"unix://{socket}").read()  # remove is scoped too
+
+
 @pytest.mark.parametrize("damage", [b"{not json", b"\x00\x00\xff\xfe", b'{"a": {"status": "run', b"[1, 2]",
                                     b'{"a": 3}', b"[" * 100000])
 def test_a_corrupt_registry_is_moved_aside_with_a_notice_and_rebuilt(tmp_path, damage):

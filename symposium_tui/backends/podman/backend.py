@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from symposium_tui.backends.podman.agentstate import AgentState
+from symposium_tui.backends.podman.connection import ROOTFUL_SOCKET
 from symposium_tui.backends.podman.launch import bring_up, launch
 from symposium_tui.backends.podman.limits import PodmanLimits
 from symposium_tui.backends.podman.netlevel import PodmanNetworkLevel
@@ -48,6 +49,17 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
         self.local = bool(getattr(engine, "local", False))
         self.reaches_ports = bool(getattr(engine, "reaches_ports", True))
         self._agent = AgentState(engine)
+
+    @property
+    def identity(self) -> str:
+        """Which of this machine's engines it is, for the state they share ("" the machine's own:
+        the rootful socket or the service the product starts on the default store); a socket named
+        by URL is another engine (its own store), keyed by its URL."""
+        uri = str(getattr(self.engine, "uri", ""))
+        if not uri.startswith("unix://") or uri == f"unix://{ROOTFUL_SOCKET}" or \
+                getattr(self.engine, "source", "") == "embedded service":
+            return ""
+        return uri
 
     @property
     def calls(self) -> int:

@@ -44,7 +44,7 @@ class LifecycleContext:
     def __post_init__(self) -> None:
         if self.paths.host != self.host:
             self.paths = self.paths.for_host(self.host)
-        self.registry = Registry(self.paths.registry_file)
+        self.registry = Registry(self.paths.registry_file, getattr(self.backend, "identity", ""))
         self.notices: list[str] = []  # what went wrong on the side (a log that could not be written)
         self._policy = self.given_policy
 

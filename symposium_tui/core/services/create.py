@@ -187,6 +187,12 @@ class Creator:
         if info.memory and limits.memory > info.memory:
             raise UsageError(f"the tier asks for {limits.memory / 2**30:.1f} GiB of memory; the engine's "
                              f"host has {info.memory / 2**30:.1f} GiB")
+        elsewhere = self.ctx.registry.owner_elsewhere(taskspace)
+        if elsewhere is not None:
+            raise SymposiumError(f"taskspace {taskspace!r} exists on another engine of this machine "
+                                 f"({elsewhere or 'its own engine'}): an id is one taskspace on a machine "
+                                 "(its SSH aliases and firewall chain go by it)",
+                                 hint="choose another id, or remove that one there")
         existing = self.backend.find("pod", pod_name(taskspace))
         if existing is not None:
             if L.is_ours(existing.labels):

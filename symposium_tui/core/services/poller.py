@@ -31,11 +31,11 @@ from symposium_tui.core.models import ContainerInfo, EngineEvent
 from symposium_tui.core.restarts import RestartBook, RestartPolicy, RestartRecord
 from symposium_tui.core.services.activity import Activity
 from symposium_tui.core.services.agents import AgentWatch, Seen
+from symposium_tui.core.services.journal import Journal
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
 from symposium_tui.core.services.measure import Measurements, Samples, limits_of
 from symposium_tui.core.services.observe import Observer
-from symposium_tui.core.services.recovery import Recovery
 from symposium_tui.core.services.repairs import Repairs
 from symposium_tui.core.services.storage import StorageUse
 from symposium_tui.core.stats import StatsHistory
@@ -234,10 +234,11 @@ class Poller(Repairs):
     def _recover(self) -> tuple[str, ...]:
         """Creates killed half-way (by another process too) are finished off before the list is
         read, so their leftovers never show as taskspaces. A directory listing when there are none."""
-        recovery = Recovery(self.ctx)
-        if not recovery.journal.pending():
+        if not Journal(self.ctx).pending():
             return ()
-        return tuple(r.describe() for r in recovery.run())
+        from symposium_tui.core.services.recovery import Recovery  # only then: a read-only command's start
+
+        return tuple(r.describe() for r in Recovery(self.ctx).run())
 
     def _absorb_events(self, now: float) -> None:
         for event in self.observer.take_events():

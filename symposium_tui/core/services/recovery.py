@@ -99,7 +99,7 @@ class Recovery:
         if not problems:
             # The id's files and pins go only when no taskspace of that id is there: a create of an
             # id that exists (killed before it found out) made nothing of its own to remove.
-            exists = taskspace in self.ctx.registry.read() or self.backend.find("pod", pod_name(taskspace)) is not None
+            exists = taskspace in self.ctx.registry.read_all() or self.backend.find("pod", pod_name(taskspace)) is not None
             if not exists:
                 self.ctx.remove_taskspace_files(taskspace)
                 self.ctx.forget_host_keys(taskspace)
