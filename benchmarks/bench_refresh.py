@@ -35,8 +35,9 @@ def run_refresh(bench: Bench, sizes: tuple[int, ...] = (1, 10, 50)) -> list[Resu
     return results
 
 
-def run_ls(bench: Bench, n: int = 50) -> list[Result]:
-    bench.add_fakes(n)
+def run_ls(bench: Bench, sizes: tuple[int, ...] = (3, 50)) -> list[Result]:
+    """`ls --json` as a person runs it (a new process: Python's start, the imports, the engine
+    calls) against podman's own two CLI calls, with 3 and with 50 taskspaces (issue #23)."""
     ours = [sys.executable, "-m", "symposium_tui", "--url", bench.iso.uri, "ls", "--json"]
 
     def product() -> None:
@@ -46,8 +47,13 @@ def run_ls(bench: Bench, n: int = 50) -> list[Result]:
         subprocess.run(bench.remote("pod", "ps", "--format", "json"), capture_output=True, check=True)
         subprocess.run(bench.remote("stats", "--no-stream", "--format", "json"), capture_output=True, check=True)
 
-    product()
-    podman()
-    runs = max(bench.runs, 5)
-    return [Result("ls", f"`ls --json`, {n} taskspaces", median_time(product, runs),
-                   "podman pod ps + podman stats (json)", median_time(podman, runs), "<= 1.0x", limit=1.0)]
+    results = []
+    for n in sizes:
+        bench.add_fakes(n)
+        product()
+        podman()
+        runs = max(bench.runs, 5)
+        results.append(Result("ls", f"`ls --json`, {n} taskspaces", median_time(product, runs),
+                              "podman pod ps + podman stats (json)", median_time(podman, runs), "<= 1.5x",
+                              limit=1.5))
+    return results

@@ -153,7 +153,7 @@ class Bench:
 
     # -- fake taskspaces: labelled pods with two idle containers, for scale ------------------------
     def add_fakes(self, total: int) -> None:
-        """Grow to `total` fake taskspaces: what the poller and `ls` see of a taskspace (the pod,
+        """Grow (or shrink) to `total` fake taskspaces: what the poller and `ls` see of a taskspace (the pod,
         an agent and a dev container, our labels), without SSH servers or volumes."""
         from symposium_tui.core import labels as L
         from symposium_tui.backends.podman.specs import ContainerSpec, PodSpec
@@ -171,6 +171,11 @@ class Bench:
                 self.engine.start_container(name)
             return taskspace
 
+        if total < len(self.fakes):  # shrink: the extra ones go
+            extra, self.fakes = self.fakes[total:], self.fakes[:total]
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda t: self.engine.remove_pod(f"taskspace-{t}"), extra))
+            return
         wanted = range(len(self.fakes), total)
         with ThreadPoolExecutor(4) as pool:
             self.fakes += list(pool.map(one, wanted))

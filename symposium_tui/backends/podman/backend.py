@@ -57,7 +57,8 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
         by URL is another engine (its own store), keyed by its URL."""
         uri = str(getattr(self.engine, "uri", ""))
         if not uri.startswith("unix://") or uri == f"unix://{ROOTFUL_SOCKET}" or \
-                getattr(self.engine, "source", "") == "embedded service":
+                getattr(self.engine, "source", "") == "embedded service" or \
+                getattr(self.engine, "tunnel", None) is not None:  # another host's, through SSH: its own state
             return ""
         return uri
 
