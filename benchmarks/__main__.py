@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common import REPO, Bench, Result, machine
 
-GROUPS = ("create", "refresh", "ls", "dashboard", "cleanup", "toolchains")
+GROUPS = ("create", "refresh", "ls", "dashboard", "scale", "cleanup", "toolchains")
 HEADER = ["group", "what", "value", "baseline", "baseline value", "ratio", "target"]
 
 
@@ -50,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args.runs, log)
     results: list[Result] = []
     try:
-        from benchmarks import bench_cleanup, bench_create, bench_dashboard, bench_refresh, bench_toolchains
+        from benchmarks import (bench_cleanup, bench_create, bench_dashboard, bench_refresh, bench_scale,
+                                bench_toolchains)
 
         steps = {"create": lambda: bench_create.run(bench),
                  "refresh": lambda: bench_refresh.run_refresh(bench),
                  "ls": lambda: bench_refresh.run_ls(bench),
                  "dashboard": lambda: bench_dashboard.run(bench, idle_seconds=args.idle_seconds),
+                 "scale": lambda: bench_scale.run(bench, idle_seconds=args.idle_seconds),
                  "cleanup": lambda: bench_cleanup.run(bench),
                  "toolchains": lambda: bench_toolchains.run(bench)}
         for group in GROUPS:

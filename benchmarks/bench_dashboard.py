@@ -94,7 +94,7 @@ def _replicated(answer: object, copies: int) -> list:
     return out
 
 
-def memory_child(uri: str, copies: int = 20, ticks: int = 300) -> None:
+def memory_child(uri: str, copies: int = 20, ticks: int = 300, wanted: int = 1000) -> None:
     import resource
 
     from symposium_tui.core import labels as L
@@ -141,13 +141,13 @@ def memory_child(uri: str, copies: int = 20, ticks: int = 300) -> None:
     async def show() -> None:
         app = SymposiumApp(connect=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            app.services = SimpleNamespace(poller=poller, ctx=ctx)
+            app.services = SimpleNamespace(poller=poller, ctx=ctx, changes=None)
             app.post_message(SnapshotTaken(snapshot))
             await _until(pilot, lambda: _rows(app) >= taskspaces, 60)
             await pilot.pause(0.5)
             await pilot.press("q")
 
     asyncio.run(show())
-    if taskspaces < 1000:
+    if taskspaces < wanted:
         raise SystemExit(f"only {taskspaces} taskspaces were replayed")
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -13,6 +13,7 @@ import base64
 import os
 import stat
 import threading
+import time
 
 from symposium_tui.backends.podman.specs import PodmanEngine
 from symposium_tui.core import labels as L
@@ -62,10 +63,14 @@ def whole_lines(data: bytes, start: int, fresh: bool, budget: int) -> tuple[byte
     return data[:end + 1], skipped + end + 1
 
 
+RELIST = 5.0
+
+
 class AgentState:
     def __init__(self, engine: PodmanEngine) -> None:
         self.engine = engine
         self._mounts: dict[str, str] = {}
+        self._listed = -RELIST  # when the state volumes were last listed (time.monotonic)
         self._lock = threading.Lock()
 
     def read(self, taskspace: str, cursor: SignalCursor | None, budget: int) -> AgentFiles:
@@ -77,7 +82,11 @@ class AgentState:
     def _mountpoint(self, taskspace: str) -> str | None:
         name = volume_name(taskspace, "agent-state")
         with self._lock:
-            if name not in self._mounts:  # one listing for all: a new taskspace, or the first read
+            # One listing for all: a new taskspace, or the first read. One without a state volume
+            # (being made, or not ours to read) waits for the next listing, at most one every
+            # RELIST seconds: not a listing per taskspace per tick.
+            if name not in self._mounts and time.monotonic() - self._listed >= RELIST:
+                self._listed = time.monotonic()
                 for volume in self.engine.volumes({L.ROLE: "agent-state"}):
                     path = volume.mountpoint
                     if path.startswith("/") and "/../" not in path + "/" and "\0" not in path:

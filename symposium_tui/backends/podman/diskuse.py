@@ -4,11 +4,15 @@ length), else podman's report, corrected where it can be."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.fsutil import atomic_write
 from symposium_tui.core.models import ContainerInfo, VolumeInfo
 from symposium_tui.backends.podman.normalize import upper_dir_of, volume_sizes_from
 
@@ -38,9 +42,12 @@ class DiskUseMixin:
 
     def written_here(self, containers: list[ContainerInfo]) -> dict[str, int]:
         """Bytes in each container's writable layer (by name), read from its upper directory on
-        this machine, which podman is asked once per container: no engine call in a steady state."""
-        uppers: dict[str, str] = self.__dict__.setdefault("_upper_dirs", {})
+        this machine, which podman is asked once per container and which is kept in the cache dir
+        (a container's layer stays where it is for its life): no engine call in a steady state,
+        in the dashboard's ticks and in each new `ls` process alike."""
+        uppers = self._upper_dirs()
         found = {}
+        asked = False
         for container in containers:
             if container.id not in uppers:
                 try:
@@ -48,13 +55,47 @@ class DiskUseMixin:
                 except SymposiumError:
                     continue  # gone meanwhile
                 uppers[container.id] = upper_dir_of(data)
+                asked = True
             upper = uppers[container.id]
             if upper:
                 try:
                     found[container.name] = tree_size(upper)
                 except OSError:
                     continue
+        if asked:
+            self._keep_upper_dirs({c.id for c in containers})
         return found
+
+    def _upper_dirs_file(self) -> Path:
+        from symposium_tui.core.paths import app_paths
+
+        digest = hashlib.sha256(str(getattr(self, "uri", "")).encode()).hexdigest()[:16]
+        return app_paths().cache_dir / "upper-dirs" / f"{digest}.json"
+
+    def _upper_dirs(self) -> dict[str, str]:
+        if "_upper_dirs_kept" not in self.__dict__:
+            kept: dict[str, str] = {}
+            try:
+                data = json.loads(self._upper_dirs_file().read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            if isinstance(data, dict):  # our own file, but read as carefully as any
+                kept = {k: v for k, v in data.items() if isinstance(k, str) and len(k) == 64 and
+                        isinstance(v, str) and (v == "" or v.startswith("/"))}
+            self.__dict__["_upper_dirs_kept"] = kept
+        return self.__dict__["_upper_dirs_kept"]
+
+    def _keep_upper_dirs(self, live: set[str]) -> None:
+        """Written down for the next process; past 4,096 entries, only the containers asked about
+        now are kept (a container's id is never reused, so an old entry is only wasted space)."""
+        uppers = self._upper_dirs()
+        if len(uppers) > 4096:
+            for gone in set(uppers) - live:
+                del uppers[gone]
+        try:
+            atomic_write(self._upper_dirs_file(), json.dumps(uppers, sort_keys=True))
+        except (OSError, SymposiumError):
+            pass  # only a cache: the next process asks podman again
 
     def volume_sizes(self, volumes: list[VolumeInfo] | None = None) -> dict[str, int]:
         """Disk use of volumes.

@@ -141,9 +141,15 @@ class Poller(Repairs):
                                   name="poller-events", daemon=True)
         if follow_events:
             events.start()
+        first = True
         try:
             while not self._stop.is_set():
-                on_snapshot(self.tick())
+                # The first snapshot comes without stats, at once: podman's stats call is the slow
+                # one (2 s for 400 containers here) and a first sample has no CPU figure anyway.
+                on_snapshot(self.tick(with_stats=not first))
+                if first:
+                    first = False
+                    continue
                 wait = self.settings.interval
                 if self._next_due is not None:  # a restart is due before the next regular tick
                     wait = max(min(wait, self._next_due - self.clock()), 0.05)
@@ -175,11 +181,11 @@ class Poller(Repairs):
         self.observer.close()
 
     # -- one tick --------------------------------------------------------------------------------
-    def tick(self) -> Snapshot:
+    def tick(self, with_stats: bool = True) -> Snapshot:
         with self._tick_lock:
             now = self.clock()
             try:
-                snapshot = self._tick(now)
+                snapshot = self._tick(now, with_stats)
             except (SymposiumError, OSError) as exc:
                 # Unreachable, or refusing, or a file of ours unreadable: said, and tried again next
                 # tick; the last known taskspaces stay.
@@ -188,13 +194,13 @@ class Poller(Repairs):
             self.last = snapshot
             return snapshot
 
-    def _tick(self, now: float) -> Snapshot:
+    def _tick(self, now: float, with_stats: bool = True) -> Snapshot:
         """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
         calls_before = getattr(self.backend, "calls", 0)
         notices = self._recover()
         pods = self.observer.pods()
         containers = self.observer.containers(pods, now)
-        stats = self.backend.stats()
+        stats = self.backend.stats() if with_stats else []
         groups = group_taskspaces(pods, containers)
         self._levels = {t: g.pod.labels.get(L.SECURITY, "open") for t, g in groups.items() if g.pod is not None}
         registry = self.ctx.registry.read()
