@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from symposium_tui.backends.podman.images import BuildStep, ImageBuilder
+from symposium_tui.backends.podman.images import BuildStep, ImageBuilder, add_bytes
 from symposium_tui.backends.podman.specs import ContainerSpec, PodmanEngine, VolumeMount
 from symposium_tui.core import definition as D
 from symposium_tui.core import labels as L
@@ -89,9 +89,7 @@ class RepositoryReader:
                 else:
                     target.addfile(member)
             for name, content in extra.items():
-                info = tarfile.TarInfo(name)
-                info.size, info.mode = len(content), 0o644
-                target.addfile(info, io.BytesIO(content))
+                add_bytes(target, name, content)
         return digest.hexdigest()
 
 
@@ -147,14 +145,15 @@ class RepositoryImages:
             raise D.problem(definition.path, f"the Containerfile {definition.containerfile} is not in the repository")
         text = D.text_of(containerfile, definition.containerfile)
         trees = {name: oid for name, kind, oid in storage.root if kind == "tree"} | {".": storage.tree}
-        context_digest = ""
-        if D.uses_context(text):
-            context_digest = trees.get(definition.context, "") or "content"
+        uses_context = D.uses_context(text)
+        # the git tree of the context when it is the root or a folder at the root; else (a folder
+        # further down) its content, read below: either way the files the build may copy
+        context_digest = trees.get(definition.context, "") if uses_context else ""
         bases = " ".join(f"{name}={getattr(self.engine.image(name), 'id', '')}"
                          for name in D.base_images(text) if "$" not in name)
         with tempfile.TemporaryDirectory(prefix="symposium-context-") as tmp:
             tar = Path(tmp) / "context.tar"
-            if context_digest == "content":  # a folder below the root: its content is its key
+            if uses_context and not context_digest:
                 context_digest = reader.context(definition.context, tar, {CONTAINERFILE_NAME: containerfile})
             key = D.build_key(definition, containerfile, context_digest, bases)
             name = f"localhost/symposium/repo-{key}:latest"
@@ -163,13 +162,11 @@ class RepositoryImages:
                 self.progress(f"{name}: built from the same definition before")
                 return BuildStep("repository", name, False, existing.id)
             if not tar.exists():
-                if D.uses_context(text):
+                if uses_context:
                     reader.context(definition.context, tar, {CONTAINERFILE_NAME: containerfile})
-                else:
+                else:  # the build reads nothing of the repository but its Containerfile
                     with tarfile.open(tar, "w") as out:
-                        info = tarfile.TarInfo(CONTAINERFILE_NAME)
-                        info.size = len(containerfile)
-                        out.addfile(info, io.BytesIO(containerfile))
+                        add_bytes(out, CONTAINERFILE_NAME, containerfile)
             self.progress(f"building {definition.containerfile} as {name} "
                           f"({'with' if network else 'without'} network)")
             try:

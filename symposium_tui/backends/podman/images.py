@@ -124,9 +124,7 @@ class ImageBuilder:
             with tarfile.open(context, "w") as tar:
                 for arcname, source in files.items():
                     if isinstance(source, bytes):
-                        info = tarfile.TarInfo(arcname)
-                        info.size, info.mode = len(source), 0o644
-                        tar.addfile(info, io.BytesIO(source))
+                        add_bytes(tar, arcname, source)
                     else:
                         tar.add(source, arcname=arcname)
             self.engine.build(context, name, labels={L.IMAGE_ROLE: role, L.IMAGE_RECIPE: recipe},
@@ -185,6 +183,13 @@ class ImageBuilder:
             steps.append(self._build(role, name, recipe, files, force,
                                      {"BASE": below.image, "ROLE": role, "SSH_PORT": port, "LOGIN": login}, network))
         return steps
+
+
+def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    """A file of a build context that is not on disk."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), 0o644
+    tar.addfile(info, io.BytesIO(data))
 
 
 def layer_containerfile(env: tuple[tuple[str, str], ...]) -> bytes:
