@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from textual.widgets import Input
 
 from symposium_tui.core.cleanup import CleanupItem, Thing
 from symposium_tui.core.health import Health, HealthState
@@ -18,6 +19,21 @@ from tests.ui.data import CHANGES, FIXED, containers, fixed_app, press, show
 from tests.ui.fakes import GiB, FakeChanges, FakeCtx, FakeEngine, FakeLifecycle, connect_fake
 
 SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def snap_compare(snap_compare):
+    """The plugin's compare, with every text box's cursor held steady: it blinks every 0.5 s, and on
+    a loaded machine the picture was taken in the off half (a CI failure)."""
+    def compare(app, run_before=None, **options):
+        async def steady(pilot):
+            if run_before is not None:
+                await run_before(pilot)
+            for box in pilot.app.screen.query(Input):
+                box.cursor_blink = False  # shows the cursor and stops its timer
+            await pilot.pause()
+        return snap_compare(app, run_before=steady, **options)
+    return compare
 
 
 @pytest.mark.parametrize("size", SIZES)
