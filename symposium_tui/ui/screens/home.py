@@ -12,6 +12,7 @@ from symposium_tui.core.columns import Column, RowFacts, cell_text, columns_of
 from symposium_tui.core.services.poller import TaskspaceStatus
 from symposium_tui.ui import columns as fitting
 from symposium_tui.ui.keys import allowed
+from symposium_tui.ui.widgets.live_table import LiveTable
 
 ROWS_AROUND = 5  # the screen's rows that are not the table's: header, status, selected, footer, column names
 
@@ -60,7 +61,7 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.app.engine_text, id="engine-status", markup=False)
-        yield DataTable(id="taskspaces", cursor_type="row", zebra_stripes=True)  # columns: _fit_columns
+        yield LiveTable(id="taskspaces", cursor_type="row", zebra_stripes=True)  # columns: _fit_columns
         yield Static("No taskspaces yet. Press n to create one.", id="empty-hint")
         yield Static("", id="selected", markup=False)
         yield Input(placeholder="filter by id, project, health…", id="filter")
@@ -135,7 +136,7 @@ class HomeScreen(Screen[None]):
         return cells
 
     def _render_rows(self) -> None:
-        table = self.query_one("#taskspaces", DataTable)
+        table = self.query_one("#taskspaces", LiveTable)
         columns = self.columns
         rows = {key: self._cells(host, status, columns) for key, (host, status) in self.rows.items()
                 if self._matches(status)}
@@ -147,12 +148,12 @@ class HomeScreen(Screen[None]):
             self._shown = {}
         shown = self._layout[0]
         if [str(k.value) for k in table.rows] == keys:
-            for key, cells in rows.items():  # only what changed: each update repaints
+            changes = {}  # only what changed, and only those rows are drawn again
+            for key, cells in rows.items():
                 previous = self._shown.get(key, {})
-                for column in shown:
-                    if previous.get(column) != cells[column]:
-                        table.update_cell(key, column, cells[column])
+                changes[key] = {column: cells[column] for column in shown if previous.get(column) != cells[column]}
                 self._shown[key] = cells
+            table.update_cells(changes)
         else:
             table.clear()
             self._shown = rows
