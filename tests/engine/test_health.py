@@ -285,12 +285,23 @@ def test_monitor_says_the_limits_as_set_and_restarts_another_process_made(isolat
 
 def test_a_taskspace_made_while_the_poller_runs_is_measured_at_once(isolated, ctx, lifecycle, repo):
     """Its storage figures came with the next full measurement, up to a minute later (the
-    details screen said 'volumes: measuring…' meanwhile)."""
+    details screen said 'volumes: measuring…' meanwhile). And a new poller's first snapshot."""
     poller = Poller(ctx, PollerSettings(repair=False, storage_every=3600))
     poller.tick()
     create(ctx, "hl-new", repo)
     try:
         status = next(t for t in poller.tick().taskspaces if t.id == "hl-new")
         assert status.storage is not None and status.storage.enforced and status.storage.limit > 0
+
+        # The loop's first snapshot is the quick one (no stats call, no measuring: the dashboard's
+        # first paint); the full one follows without waiting for the interval.
+        with Running(ctx, PollerSettings(repair=False, interval=30)) as running:
+            wait_until(lambda: len(running.snapshots) >= 2, 20, "two snapshots")
+        (first_at, first), (second_at, second) = running.snapshots[:2]
+        quick = next(t for t in first.taskspaces if t.id == "hl-new")
+        full = next(t for t in second.taskspaces if t.id == "hl-new")
+        assert quick.storage is None and full.storage is not None
+        assert running.poller.history.previous_raw("taskspace-hl-new-dev") is not None  # stats were read
+        assert second_at - first_at < 15  # not the 30 s interval
     finally:
         discard(lifecycle, "hl-new")

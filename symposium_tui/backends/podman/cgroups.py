@@ -7,6 +7,7 @@ at once and survives a pod stop/start.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from symposium_tui.core.errors import EngineError
@@ -15,7 +16,9 @@ ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD = 100000
 
 
+@functools.cache
 def unified(root: Path = ROOT) -> bool:
+    """cgroup v2 (one tree) or v1: a host's does not change while it runs (asked per container per tick)."""
     return (root / "cgroup.controllers").exists()
 
 
