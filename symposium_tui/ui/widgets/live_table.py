@@ -3,8 +3,9 @@
 Textual's `DataTable.update_cell` counts an update, and the count is part of every render cache's
 key: one changed CPU figure re-renders every visible cell of every row (about 360 cells with 40
 rows, 0.1-0.3 ms each), which was most of the dashboard's idle CPU. `update_cells` changes the
-values and forgets only what was made of the rows that changed (their renderables and renders); the order of the rows and the
-columns' widths, which these changes never touch, stay cached."""
+values and forgets only what was made of them: the changed cells' renders and their rows'
+renderables and renders. The order of the rows and the columns' widths, which these changes never
+touch, stay cached."""
 
 from __future__ import annotations
 
