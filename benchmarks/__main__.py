@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common import REPO, Bench, Result, machine
 
-GROUPS = ("create", "refresh", "ls", "dashboard", "scale", "cleanup", "toolchains")
+GROUPS = ("create", "refresh", "ls", "dashboard", "scale", "cleanup", "toolchains", "bigrepo", "real")
 HEADER = ["group", "what", "value", "baseline", "baseline value", "ratio", "target"]
 
 
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args.runs, log)
     results: list[Result] = []
     try:
-        from benchmarks import (bench_cleanup, bench_create, bench_dashboard, bench_refresh, bench_scale,
-                                bench_toolchains)
+        from benchmarks import (bench_bigrepo, bench_cleanup, bench_create, bench_dashboard, bench_real,
+                                bench_refresh, bench_scale, bench_toolchains)
 
         steps = {"create": lambda: bench_create.run(bench),
                  "refresh": lambda: bench_refresh.run_refresh(bench),
@@ -59,11 +59,13 @@ def main(argv: list[str] | None = None) -> int:
                  "dashboard": lambda: bench_dashboard.run(bench, idle_seconds=args.idle_seconds),
                  "scale": lambda: bench_scale.run(bench, idle_seconds=args.idle_seconds),
                  "cleanup": lambda: bench_cleanup.run(bench),
-                 "toolchains": lambda: bench_toolchains.run(bench)}
+                 "toolchains": lambda: bench_toolchains.run(bench),
+                 "bigrepo": lambda: bench_bigrepo.run(bench),
+                 "real": lambda: bench_real.run(bench, idle_seconds=args.idle_seconds)}
         for group in GROUPS:
             if group not in groups:
                 continue
-            if group in ("create", "cleanup", "toolchains"):
+            if group in ("create", "cleanup", "toolchains", "bigrepo", "real"):
                 bench.remove_fakes()  # only real taskspaces in these
             log(f"-- {group}")
             for result in steps[group]():

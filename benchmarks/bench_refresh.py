@@ -19,20 +19,26 @@ def floor_calls(bench: Bench) -> None:
 
 
 def run_refresh(bench: Bench, sizes: tuple[int, ...] = (1, 10, 50)) -> list[Result]:
-    from symposium_tui.core.services.poller import Poller, PollerSettings
-
     results = []
     for n in sizes:
         bench.add_fakes(n)
-        poller = Poller(bench.ctx, PollerSettings(repair=False, storage_every=0))
-        poller.tick()  # the first tick has no CPU deltas yet
-        runs = max(bench.runs, 5)
-        tick = median_time(poller.tick, runs)
-        floor = median_time(lambda: floor_calls(bench), runs)
-        calls = poller.tick().calls
-        results.append(Result("refresh", f"poller tick, {n} taskspaces ({calls} engine calls)", tick,
-                              "REST floor: pods list + stats", floor, "<= 1.25x", limit=1.25))
+        results.append(tick_result(bench, "refresh", f"{n} taskspaces"))
     return results
+
+
+def tick_result(bench: Bench, group: str, what: str) -> Result:
+    """One poller tick (median; repair and disk measuring off) against the REST floor, with the
+    engine calls a tick made."""
+    from symposium_tui.core.services.poller import Poller, PollerSettings
+
+    poller = Poller(bench.ctx, PollerSettings(repair=False, storage_every=0))
+    poller.tick()  # the first tick has no CPU deltas yet
+    runs = max(bench.runs, 5)
+    tick = median_time(poller.tick, runs)
+    floor = median_time(lambda: floor_calls(bench), runs)
+    calls = poller.tick().calls
+    return Result(group, f"poller tick, {what} ({calls} engine calls)", tick, "REST floor: pods list + stats",
+                  floor, "<= 1.25x", limit=1.25)
 
 
 def run_ls(bench: Bench, sizes: tuple[int, ...] = (3, 50)) -> list[Result]:

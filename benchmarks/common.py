@@ -54,6 +54,8 @@ class Result:
 def fmt(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    if unit == "B":
+        return f"{value / 1e9:.2f} GB" if value >= 1e9 else f"{value / 1e6:.1f} MB"
     if unit == "MB":
         return f"{value:.0f} MB"
     if unit == "%":

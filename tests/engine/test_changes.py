@@ -121,6 +121,30 @@ def test_each_taskspace_starts_from_the_commit_as_it_is_now_on_its_own_branch(is
             discard(lifecycle, name)
 
 
+def test_a_new_commits_generation_fetches_only_what_it_brings_with_no_tag_in_common(tmp_path, ctx, lifecycle):
+    """No tag in common to negotiate with: the generation before it tells the fetch what it has
+    (its remote-tracking refs), so a new commit's objects travel, not the whole history again."""
+    repo = make_repo(tmp_path / "untagged", {"README.md": "hello\n"})
+    (repo / "data").mkdir()
+    for n in range(8):
+        (repo / "data" / f"blob{n}.bin").write_bytes(os.urandom(256 * 1024))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "data")
+    try:
+        first = create(ctx, "gen-untagged-a", repo).start
+        base = ctx.backend.find("volume", parse_repo(str(repo)).base_volume)
+        full = du(f"{base.mountpoint}/gen/{first}")
+        before = du(base.mountpoint)
+        second = commit_file(repo, "README.md", "hello again\n", "newer")
+        assert create(ctx, "gen-untagged-b", repo).start == second
+        grown = du(base.mountpoint) - before
+        assert grown < full * 0.2, (grown, full)  # a second copy of the 2 MiB of objects would be ~50 %
+        assert in_workspace(ctx, "gen-untagged-b", "git status --porcelain; cat README.md") == "hello again"
+    finally:
+        for name in ("gen-untagged-a", "gen-untagged-b"):
+            discard(lifecycle, name)
+
+
 def test_a_ref_that_names_nothing_is_refused_before_anything_is_made(isolated, ctx, project):
     before = inventory(isolated)
     result = run_cli("--url", isolated.uri, "create", "no-such-ref", "--repo", str(project), "--ref", "nope")

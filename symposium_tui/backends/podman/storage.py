@@ -35,12 +35,15 @@ from symposium_tui.core.toolchains import CACHE_DIRS, detect
 INIT_SCRIPT = r"""
 set -eu
 repo="$1"; origin="$2"; uid="$3"; size="$4"; want="$5"; branch="$6"; kind="$7"; shift 7
-export GIT_CONFIG_COUNT=5 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
+export GIT_CONFIG_COUNT=7 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
     GIT_CONFIG_KEY_1=gc.auto GIT_CONFIG_VALUE_1=0 GIT_CONFIG_KEY_2=maintenance.auto GIT_CONFIG_VALUE_2=false \
     GIT_CONFIG_KEY_3=core.hooksPath GIT_CONFIG_VALUE_3=/dev/null \
-    GIT_CONFIG_KEY_4=advice.detachedHead GIT_CONFIG_VALUE_4=false GIT_TERMINAL_PROMPT=0
+    GIT_CONFIG_KEY_4=advice.detachedHead GIT_CONFIG_VALUE_4=false GIT_TERMINAL_PROMPT=0 \
+    GIT_CONFIG_KEY_5=checkout.workers GIT_CONFIG_VALUE_5=0 \
+    GIT_CONFIG_KEY_6=core.trustctime GIT_CONFIG_VALUE_6=false
 mkdir -p /base/gen
 rm -rf /base/.incoming
+as_user() { HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"; }
 make_generation() {
     inc=/base/.incoming
     prev=$(ls -1t /base/gen | head -n 1)
@@ -57,14 +60,27 @@ make_generation() {
         cp -al "$prev/.git/objects" "$inc/.git/objects"
         rm -f "$inc/.git/FETCH_HEAD" "$inc/.git/ORIG_HEAD"
         cd "$inc"
-        git remote remove origin >/dev/null 2>&1 || true
+        # its remote-tracking refs stay: they tell the fetch below what this generation has, so
+        # only the objects of new commits travel
+        git remote set-url origin "$origin" >/dev/null 2>&1 || git remote add origin "$origin"
+    elif [ "$kind" = path ] && [ -d "$repo" ] && [ ! -e "$repo/.git/objects/info/alternates" ] \
+            && [ ! -e "$repo/objects/info/alternates" ]; then
+        # A repository on this machine (mounted): its objects copied as they are, as `git clone`
+        # does (git refuses links among them), instead of a fetch that packs and indexes them all
+        # again. Its config, hooks and working tree are not read.
+        git clone --quiet --local --no-hardlinks --no-checkout -- "$repo" "$inc"
+        printf '/.build-cache/\n' >> "$inc/.git/info/exclude"
+        cd "$inc"
+        git remote set-url origin "$origin"
     else
         git init --quiet "$inc"
         printf '/.build-cache/\n' >> "$inc/.git/info/exclude"
         cd "$inc"
+        git remote add origin "$origin"
     fi
-    git remote add origin "$origin"
-    git fetch --quiet --no-tags --force -- "$repo" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
+    # files linked from the generation before have a new ctime, not new content
+    git config core.trustctime false
+    git fetch --quiet --no-tags --force --prune -- "$repo" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
     sha=""
     if [ "$kind" = path ]; then
         git cat-file -e "$want^{commit}" 2>/dev/null || git fetch --quiet --no-tags -- "$repo" "$want" 2>/dev/null || true
@@ -91,8 +107,11 @@ make_generation() {
     if [ -d "/base/gen/$sha" ]; then
         cd /; rm -rf "$inc"
     else
-        git update-index -q --refresh >/dev/null 2>&1 || true
-        git checkout --quiet --detach "$sha"
+        # Checked out as the containers' user: the index records the owner of every file, and a
+        # chown afterwards would make each taskspace's first `git status` read the whole tree.
+        find "$inc" ! -user "$uid" -exec chown -h "$uid:$uid" -- "{}" +
+        as_user git update-index -q --refresh >/dev/null 2>&1 || true
+        as_user git checkout --quiet --detach "$sha"
         git for-each-ref --format='%(refname)' refs/heads/ | while read -r ref; do git update-ref -d "$ref"; done
         find "$inc" ! -user "$uid" -exec chown -h "$uid:$uid" -- "{}" +
         touch "$inc"
