@@ -4,7 +4,9 @@ and disk use (every volume now and then, the project disks every tick)."""
 
 from __future__ import annotations
 
+import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.backend import TaskspaceBackend
@@ -16,6 +18,13 @@ from symposium_tui.core.stats import StatsHistory, StatsSample
 from symposium_tui.core.taskspace import AGENT_SSH_PORT, DEV_SSH_PORT
 
 SSH_PORTS = {"dev": DEV_SSH_PORT, "agent": AGENT_SSH_PORT}
+
+
+@dataclass(frozen=True)
+class Probed:
+    answered: bool
+    marker: tuple  # the container's id, start time and port when asked: a change asks again
+    due: float  # when to ask again
 Samples = dict[str, dict[str, tuple[StatsSample | None, ContainerStats | None]]]
 
 
@@ -28,8 +37,11 @@ def limits_of(group: TaskspaceGroup, entry: dict) -> tuple[int, int]:
 
 
 class Measurements:
-    def __init__(self, backend: TaskspaceBackend, history_length: int, storage_every: float) -> None:
+    def __init__(self, backend: TaskspaceBackend, history_length: int, storage_every: float,
+                 probe_every: float = 15.0) -> None:
         self.backend = backend
+        self.probe_every = probe_every
+        self._probed: dict[tuple[str, str], Probed] = {}
         self.history = StatsHistory(history_length)
         self.storage_every = storage_every
         self.storage: dict[str, StorageUse] = {}
@@ -55,13 +67,26 @@ class Measurements:
     def forget_except(self, groups: dict[str, TaskspaceGroup]) -> None:
         self.history.forget_except({c.name for g in groups.values() for c in g.members.values()})
 
-    def probe(self, groups: dict[str, TaskspaceGroup]) -> dict[tuple[str, str], bool]:
-        wanted = [(t, role, g.ports.get(SSH_PORTS[role])) for t, g in groups.items()
-                  for role, c in g.members.items() if c.running]
-        futures = {(t, role): self._probe_pool.submit(self.backend.ssh_answers, port)
-                   for t, role, port in wanted if port}
-        return {(t, role): futures[(t, role)].result() if (t, role) in futures else False
-                for t, role, _ in wanted}
+    def probe(self, groups: dict[str, TaskspaceGroup], now: float, quick: bool = False) -> dict[tuple[str, str], bool]:
+        """Whether SSH greets on each running container's published port. A greeting costs the
+        container an sshd started for it (some 100 ms), so one that answered is asked again only
+        every probe_every seconds (each at its own phase, so 200 taskspaces are not all asked in
+        one tick), at once when its container (re)started or its port moved, and every tick
+        while it does not answer. A quick tick asks none: one never asked counts as answering."""
+        wanted = {(t, role): (g.ports.get(SSH_PORTS[role]), (c.id, c.started, g.ports.get(SSH_PORTS[role])))
+                  for t, g in groups.items() for role, c in g.members.items() if c.running}
+        self._probed = {key: seen for key, seen in self._probed.items() if key in wanted}
+        due = {} if quick else {
+            key: port for key, (port, marker) in wanted.items() if port and (
+                (seen := self._probed.get(key)) is None or not seen.answered or seen.marker != marker
+                or now >= seen.due)}
+        futures = {key: self._probe_pool.submit(self.backend.ssh_answers, port) for key, port in due.items()}
+        for key, future in futures.items():
+            answered, first = future.result(), key not in self._probed
+            phase = 0.5 + (zlib.crc32(repr(key).encode()) % 1000) / 1000 if first else 1.0
+            self._probed[key] = Probed(answered, wanted[key][1], now + self.probe_every * phase)
+        return {key: bool(port) and (seen.answered if (seen := self._probed.get(key)) else quick)
+                for key, (port, _) in wanted.items()}
 
     def measure_storage(self, registry: dict, pods: list[PodInfo], now: float,
                         containers: list[ContainerInfo] | None = None) -> None:

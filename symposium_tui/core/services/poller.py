@@ -50,6 +50,7 @@ class PollerSettings:
     idle_cpu_percent: float = 5.0  # of the taskspace's CPU quota
     net_activity_bytes: int = 65536  # per tick, beyond health probes
     storage_every: float = 60.0  # seconds between disk-use measurements (0: never)
+    ssh_probe_every: float = 15.0  # seconds between SSH greetings asked of a port that answered
     restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
@@ -113,7 +114,7 @@ class Poller(Repairs):
         self.clock = clock
         self.observer = Observer(self.backend, clock)
         self.measure = Measurements(self.backend, int(self.settings.history_seconds / max(self.settings.interval, 0.1)),
-                                    self.settings.storage_every)
+                                    self.settings.storage_every, self.settings.ssh_probe_every)
         self.book = RestartBook(ctx.paths.state_dir / "restarts.json", self.settings.restart)
         self.restart_log: dict[str, deque[RestartRecord]] = defaultdict(lambda: deque(maxlen=50))
         self._log_lock = threading.Lock()
@@ -213,7 +214,7 @@ class Poller(Repairs):
                                          [c for g in groups.values() for c in g.members.values()])
         self._reapply_limits()
         samples = self.measure.sample(groups, registry, stats, now)
-        probes = self.measure.probe(groups)
+        probes = self.measure.probe(groups, now, quick)
         self._unenforced = self._check_firewall(groups)
         restarts: list[RestartRecord] = []
         if self.settings.repair:
@@ -225,6 +226,9 @@ class Poller(Repairs):
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
             health = self._evaluate(taskspace, group, entry, probes)
+            if quick:  # its SSH not asked yet: shown, not recorded (the full tick follows at once)
+                statuses.append(self._status(taskspace, group, entry, health, samples))
+                continue
             before = self._health.get(taskspace) or remembered_health(entry)
             if before != health:
                 transition = Transition(datetime.fromtimestamp(now, timezone.utc), taskspace, before, health)
