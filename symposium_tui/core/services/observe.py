@@ -12,6 +12,8 @@ from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.models import ContainerInfo, EngineEvent, PodInfo
 
 WAKING_EVENTS = {"start", "died", "restart", "stop", "kill", "remove", "cleanup"}
+# what changes the containers list (an exec, which the changes feed makes, or an attach does not)
+LISTED_EVENTS = WAKING_EVENTS | {"create", "init", "pause", "unpause", "rename"}
 CONTAINERS_REFRESH = 30.0  # seconds: the containers list is asked again at least this often
 
 
@@ -31,10 +33,11 @@ class Observer:
     def containers(self, pods: list[PodInfo], now: float) -> list[ContainerInfo]:
         """Asked again only when the pods list shows a change (a container added, removed,
         started or stopped), an engine event came in, or it is older than CONTAINERS_REFRESH:
-        in a steady state a tick costs two calls, the pods list and stats."""
+        in a steady state a tick costs two calls, the pods list and stats. Only events that change
+        the list count: the changes feed's reads (execs) do not."""
         signature = tuple(sorted((p.id, p.member_states) for p in pods))
         with self._lock:
-            events = bool(self._pending)
+            events = any(e.action in LISTED_EVENTS for e in self._pending)
         if self._known is None or signature != self._signature or events or \
                 now - self._containers_at >= CONTAINERS_REFRESH:
             self._known = list(self.backend.observe(L.ALL_OURS, kinds=("containers",)).containers)

@@ -1,0 +1,40 @@
+"""The poller's observer asks for the containers list again only when something may have changed it:
+an event of a container starting, stopping, being made or removed; not an exec (the changes feed's
+reads of a taskspace make those every time it did something)."""
+
+from __future__ import annotations
+
+from symposium_tui.core.backend import Observation
+from symposium_tui.core.models import EngineEvent
+from symposium_tui.core.services.observe import Observer
+
+
+class Listing:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, ...]] = []
+
+    def observe(self, selector, kinds):  # noqa: ANN001
+        self.asked.append(kinds)
+        return Observation()
+
+
+def event(action: str) -> EngineEvent:
+    return EngineEvent(action, "c1", "taskspace-a-dev", "a", "dev", None)
+
+
+def test_exec_events_do_not_ask_for_the_containers_again_and_a_start_does():
+    backend = Listing()
+    observer = Observer(backend, clock=lambda: 0.0)
+    observer.containers([], 0.0)
+    assert len(backend.asked) == 1
+    observer._pending += [event("exec"), event("exec_died"), event("attach")]
+    observer.containers([], 1.0)
+    assert len(backend.asked) == 1
+    observer.take_events()
+    for action in ("start", "create", "remove", "died"):
+        observer._pending.append(event(action))
+        observer.containers([], 2.0)
+        observer.take_events()
+    assert len(backend.asked) == 5
+    observer.containers([], 40.0)  # older than CONTAINERS_REFRESH
+    assert len(backend.asked) == 6
