@@ -16,6 +16,19 @@ from symposium_tui.core.errors import SymposiumError
 __all__ = ["build_parser", "main"]
 
 
+def _parse(parser, argv: list[str]):  # noqa: ANN001, ANN202
+    """argparse, except that what follows `--` after `exec ID` is the command to run, options and
+    all (argparse would refuse a `--` that follows an option such as --agent)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        head = parser.parse_known_args(argv[:cut])[0] if "exec" in argv[:cut] else None
+        if head is not None and getattr(head, "command", None) == "exec":
+            args = parser.parse_args(argv[:cut])
+            args.argv = [*args.argv, *argv[cut + 1:]]
+            return args
+    return parser.parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -25,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arg.startswith("-") and "=" in arg and arg.split("=", 1)[1] == "--":
             # Python's argparse turns "--opt=--" into an empty list instead of the value "--".
             parser.error(f"{arg}: '--' is not a value for {arg.split('=', 1)[0]}")
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     try:
         if getattr(args, "url", None):
             from symposium_tui.backends import validate_url

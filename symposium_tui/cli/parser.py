@@ -41,6 +41,11 @@ def _id_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="taskspace id (a DNS label, e.g. fix-login-bug)")
 
 
+def _ids_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ids", metavar="ID", nargs="+",
+                        help="taskspace ids (DNS labels); several are done together, each reported")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its error messages made safe to print: what the person typed is shown with
     control characters escaped (an escape sequence must not reach the terminal)."""
@@ -146,16 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     _all_connections(add("ls", "list taskspaces: status, project, ports, tier, created, last activity, drift",
                          taskspaces.cmd_ls), "list")
-    for name, text in (("start", "start a stopped taskspace and wait until its SSH answers"),
-                       ("stop", "stop a taskspace (kept; health checks leave it stopped)"),
-                       ("restart", "restart a taskspace's containers and wait until SSH answers")):
-        _id_arg(add(name, text, taskspaces.cmd_drive))
-    p = add("rm", "remove a taskspace; its agent state volume is kept unless --purge-state", taskspaces.cmd_rm)
-    _id_arg(p)
+    for name, text in (("start", "start stopped taskspaces and wait until their SSH answers"),
+                       ("stop", "stop taskspaces (kept; health checks leave them stopped)"),
+                       ("restart", "restart taskspaces' containers and wait until their SSH answers")):
+        _ids_arg(add(name, text, taskspaces.cmd_drive))
+    p = add("rm", "remove taskspaces; their agent state volumes are kept unless --purge-state", taskspaces.cmd_rm)
+    _ids_arg(p)
     p.add_argument("--purge-state", action="store_true", help="also remove the agent state volume")
     p.add_argument("--force", action="store_true",
                    help="remove even if the project holds uncommitted or unpushed work")
 
+    p = add("exec", "a shell (or COMMAND) in a taskspace's dev container through the engine, not SSH "
+                    "(for when sshd is what broke): as its user, in /workspace; exits with its exit code",
+            taskspaces.cmd_exec, json_flag=False)
+    _id_arg(p)
+    p.add_argument("--agent", action="store_true", help="in the agent container instead")
+    p.add_argument("argv", metavar="COMMAND", nargs="*", default=[],
+                   help="what to run, after -- (default: a login shell): exec ID -- make test")
     p = add("attach", "the agent's session in a terminal, over SSH (detach with Ctrl-b d: the agent keeps "
                       "running)", agent.cmd_attach, json_flag=False)
     _id_arg(p)

@@ -187,35 +187,91 @@ def _ls_all(args: argparse.Namespace) -> int:
     return 0 if report_unreachable(results) else 1
 
 
-def cmd_drive(args: argparse.Namespace) -> int:
+def _each(args: argparse.Namespace, action) -> int:  # noqa: ANN001
+    """ACTION(services, id) -> (its JSON, its text) for every id given (all checked first, a
+    duplicate once), a few at a time, each reported in the order given; one that fails leaves the
+    others done. Exit 0 when all worked, else the exit code of the first that failed. One id: its
+    result alone, as before."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from symposium_tui.core.ids import validate_id
 
-    validate_id(args.id)
+    ids = list(dict.fromkeys(args.ids))
+    for taskspace in ids:
+        validate_id(taskspace)
+    if not args.json:
+        note(f"{args.command} {' '.join(ids)} ...")
     with Services(args) as services:
-        action = getattr(services.lifecycle, args.command)
-        if not args.json:
-            note(f"{args.command} {args.id} ...")
-        taskspace = action(args.id)
+        if len(ids) == 1:
+            data, text = action(services, ids[0])
+            emit_json(data) if args.json else say(text)
+            return 0
+
+        def one(taskspace: str) -> tuple[str, Any, SymposiumError | None]:
+            try:
+                return taskspace, action(services, taskspace), None
+            except SymposiumError as exc:
+                return taskspace, None, exc
+
+        with ThreadPoolExecutor(min(4, len(ids))) as pool:
+            done = list(pool.map(one, ids))
+    failed = [exc for _, _, exc in done if exc is not None]
     if args.json:
-        emit_json(taskspace.as_dict())
-    else:
-        say(_taskspace_text(taskspace, services.ctx))
-    return 0
+        emit_json({"results": [{"id": t, "ok": exc is None, **(result[0] if exc is None else {
+            "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code})} for t, result, exc in done]})
+        return failed[0].exit_code if failed else 0
+    for taskspace, result, exc in done:
+        if exc is None:
+            say(result[1])
+        else:
+            note(f"{taskspace}: failed: {exc.message}" + (f" (fix: {exc.hint})" if exc.hint else ""))
+    say(f"{args.command}: {len(done) - len(failed)} of {len(done)} done" + (f", {len(failed)} failed" if failed else ""))
+    return failed[0].exit_code if failed else 0
+
+
+def cmd_drive(args: argparse.Namespace) -> int:
+    def drive(services: Services, taskspace: str) -> tuple[dict, str]:
+        done = getattr(services.lifecycle, args.command)(taskspace)
+        return done.as_dict(), _taskspace_text(done, services.ctx)
+
+    return _each(args, drive)
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from symposium_tui.core.ids import validate_id
+    def remove(services: Services, taskspace: str) -> tuple[dict, str]:
+        removed = services.lifecycle.remove(taskspace, purge_state=args.purge_state, force=args.force)
+        text = f"removed taskspace {taskspace}: " + ", ".join(removed["pod"] + removed["volumes"] + removed["networks"])
+        if removed["kept"]:
+            text += "\nkept: " + ", ".join(removed["kept"]) + " (remove with --purge-state)"
+        return {"id": taskspace, **removed}, text
+
+    return _each(args, remove)
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    import sys
+
+    from symposium_tui.core.errors import UsageError
+    from symposium_tui.core.ids import container_name, validate_id
+    from symposium_tui.core.taskspace import CONTAINER_UID
 
     validate_id(args.id)
+    command = list(args.argv)
+    if any("\0" in word for word in command):
+        raise UsageError("COMMAND: a NUL character cannot be passed to a program")
+    role = "agent" if args.agent else "dev"
     with Services(args) as services:
-        removed = services.lifecycle.remove(args.id, purge_state=args.purge_state, force=args.force)
-    if args.json:
-        emit_json({"id": args.id, **removed})
-    else:
-        say(f"removed taskspace {args.id}: " + ", ".join(removed["pod"] + removed["volumes"] + removed["networks"]))
-        if removed["kept"]:
-            say("kept: " + ", ".join(removed["kept"]) + " (remove with --purge-state)")
-    return 0
+        member = container_name(args.id, role)
+        found = services.ctx.backend.find("container", member)
+        if found is None:
+            raise SymposiumError(f"no taskspace {args.id} (no {role} container {member})",
+                                 hint="symposium-tui ls lists them")
+        if not found.running:
+            raise SymposiumError(f"the {role} container of {args.id} is not running",
+                                 hint=f"symposium-tui start {args.id}")
+        tty = sys.stdin.isatty() and sys.stdout.isatty()
+        return services.ctx.backend.interactive(member, tuple(command or ("/bin/bash", "-l")),
+                                                f"{CONTAINER_UID}:{CONTAINER_UID}", "/workspace", tty)
 
 
 def cmd_ssh_config(args: argparse.Namespace) -> int:

@@ -233,6 +233,10 @@ class TaskspaceBackend(Protocol):
     #     argument vector, or a string for the container's own /bin/sh
     def run_in(self, member: str, command: str | tuple[str, ...], user: str) -> ExecResult: ...
 
+    # ... and one with this terminal on its end (stdin, stdout, stderr; a TTY when TTY), as USER
+    #     in WORKDIR, through the engine (no SSH): the command's exit code
+    def interactive(self, member: str, command: tuple[str, ...], user: str, workdir: str, tty: bool) -> int: ...
+
     # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
     #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins
     def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,

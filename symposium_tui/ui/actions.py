@@ -7,6 +7,7 @@ message; dialogs that can be refused (remove) run theirs themselves and say the 
 from __future__ import annotations
 
 import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -87,23 +88,30 @@ class TaskspaceActions:
             self.push_screen(CleanupScreen())
 
     # -- SSH ---------------------------------------------------------------------------------------
-    def action_ssh(self: Any, role: str) -> None:
+    def _into(self: Any, role: str) -> tuple[str, Any] | None:
+        """The selected taskspace and the services, when its ROLE container runs to go into; else
+        said (gone) or a start offered (stopped) here, not in a suspended terminal's scrollback."""
         taskspace = self._need_selection()
         if taskspace is None:
-            return
-        # Suspending for an ssh that cannot connect showed its error only in the terminal's
-        # scrollback, gone the moment the dashboard came back: say it here, and offer the fix.
+            return None
         status = self.selected_status()
         if status is None and self.snapshot_for(self.focus_host()) is not None:
-            self.notify(f"{taskspace} is gone from the engine: there is nothing to SSH into", severity="warning")
-            return
+            self.notify(f"{taskspace} is gone from the engine: there is nothing to go into", severity="warning")
+            return None
         container = status.containers.get(role) if status is not None else None
         if status is not None and (container is None or not container.running):
             self._offer_start(taskspace, role, status)
-            return
+            return None
         services = self._need_services()
-        if services is None:
+        return (taskspace, services) if services is not None else None
+
+    def action_ssh(self: Any, role: str) -> None:
+        # Suspending for an ssh that cannot connect showed its error only in the terminal's
+        # scrollback, gone the moment the dashboard came back: say it here, and offer the fix.
+        target = self._into(role)
+        if target is None:
             return
+        taskspace, services = target
         alias = services.ctx.ssh_alias(taskspace, role)
         with self.suspend():
             result = subprocess.run(["ssh", "-F", str(services.ctx.paths.main_ssh_config), "--", alias],
@@ -111,6 +119,27 @@ class TaskspaceActions:
         if getattr(result, "returncode", 0) == SSH_FAILED:
             self.notify(f"ssh {alias} could not connect or lost the connection (exit code 255)",
                         severity="error", timeout=10)
+
+    def action_exec(self: Any, role: str) -> None:
+        """A shell in the container through the engine, not SSH (for when sshd is what broke): the
+        dashboard suspends until it ends."""
+        from symposium_tui.core.ids import container_name
+        from symposium_tui.core.taskspace import CONTAINER_UID
+
+        target = self._into(role)
+        if target is None:
+            return
+        taskspace, services = target
+        member = container_name(taskspace, role)
+        failed = None
+        with self.suspend():
+            try:
+                services.ctx.backend.interactive(member, ("/bin/bash", "-l"), f"{CONTAINER_UID}:{CONTAINER_UID}",
+                                                 "/workspace", sys.stdin.isatty() and sys.stdout.isatty())
+            except SymposiumError as exc:
+                failed = exc.message
+        if failed:
+            self.notify(f"a shell in {member} through the engine: {failed}", severity="error", timeout=10)
 
     def action_attach(self: Any) -> None:
         """The agent's session, in this terminal: the dashboard suspends until the person detaches."""

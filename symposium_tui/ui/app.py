@@ -48,7 +48,8 @@ from symposium_tui.ui.styles import stylesheets
 # What --read-only leaves out. The cleanup preview stays: it is a dry run, what a reviewer needs
 # (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything. The changes
 # screen stays (it reads), without its fetch (which writes a branch into the person's repository).
-CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "fetch", "attach", "seen"}
+CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "exec", "fetch", "attach",
+            "seen"}
 RETRY_SECONDS = 3.0
 HISTORY = 500  # notifications kept for `m`
 

@@ -12,6 +12,8 @@ PALETTE = (
     ("Changes", "files, commits and the patch since its start commit; fetch its branch", "changes"),
     ("SSH into dev", "suspend the dashboard and ssh into the dev container", "ssh('dev')"),
     ("SSH into agent", "suspend the dashboard and ssh into the agent", "ssh('agent')"),
+    ("Shell in dev (engine)", "a shell through the engine, not SSH: for when sshd is what broke", "exec('dev')"),
+    ("Shell in agent (engine)", "a shell in the agent container through the engine, not SSH", "exec('agent')"),
     ("Talk to the agent", "attach to the agent's session (the dashboard comes back on Ctrl-b d)", "attach"),
     ("Mark agent seen", "what the agent asked for (attention, done) is seen: the row is no longer marked",
      "seen"),

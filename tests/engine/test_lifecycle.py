@@ -6,6 +6,7 @@ import json
 import shlex
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -305,6 +306,34 @@ def test_stop_start_restart(isolated, ctx, lifecycle, repo, engine):
     finally:
         lifecycle.remove("cycle", force=True, purge_state=True)
     assert not loop_devices_of(image) and not Path(project.mountpoint).exists()
+
+
+def test_several_ids_at_once_each_reported(isolated, ctx, lifecycle, repo):
+    """`stop a b c` stops all three; one that fails (no such taskspace) is reported with the others
+    done and a non-zero exit; `rm` likewise, with --json a result per id."""
+    ids = ["many-a", "many-b", "many-c"]
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda name: create(ctx, name, repo), ids))
+    try:
+        stopped = run_cli("--url", isolated.uri, "stop", *ids)
+        assert stopped.returncode == 0, stopped.stderr
+        assert "stop: 3 of 3 done" in stopped.stdout
+        rows = {t["id"]: t for t in json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)["taskspaces"]}
+        assert [rows[i]["status"] for i in ids] == ["stopped"] * 3
+        started = run_cli("--url", isolated.uri, "start", "many-a", "no-such-one", "many-b", "--json")
+        assert started.returncode != 0
+        results = json.loads(started.stdout)["results"]
+        assert [(r["id"], r["ok"]) for r in results] == [("many-a", True), ("no-such-one", False), ("many-b", True)]
+        assert results[0]["status"] == "running" and "no-such-one" in results[1]["error"]
+        rows = {t["id"]: t for t in json.loads(run_cli("--url", isolated.uri, "ls", "--json").stdout)["taskspaces"]}
+        assert [rows[i]["status"] for i in ids] == ["running", "running", "stopped"]
+        removed = run_cli("--url", isolated.uri, "rm", *ids, "many-a", "--force", "--purge-state", "--json")
+        assert removed.returncode == 0, removed.stderr
+        assert [r["id"] for r in json.loads(removed.stdout)["results"]] == ids  # the repeated one once
+        assert not set(ids) & {t.id for t in lifecycle.list().taskspaces}
+    finally:
+        for name in ids:
+            discard(lifecycle, name)
 
 
 def test_ls_shows_drift_and_reconciles(isolated, ctx, lifecycle, repo):

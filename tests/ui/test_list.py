@@ -250,3 +250,27 @@ async def test_a_marks_what_the_agent_asked_as_seen_and_says_when_there_is_nothi
         await pilot.pause()
         assert services.ctx.registry.entries["checkout-v2"]["attention_seen"] == 1400.0
         assert any("checkout-v2: marked as seen" in n.message for n in app._notifications)
+
+
+async def test_e_opens_a_shell_through_the_engine_in_dev_and_E_in_the_agent(monkeypatch):
+    import contextlib
+
+    app = fixed_app()
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # the headless driver cannot suspend
+    async with app.run_test(size=(80, 24)) as pilot:
+        services = connect_fake(app)
+        ran: list = []
+        services.ctx.backend.interactive = lambda *a: ran.append(a) or 0
+        await show(pilot)
+        select(app, "checkout-v2")
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("E")
+        await pilot.pause()
+        assert [(member, command, user, workdir) for member, command, user, workdir, _ in ran] == [
+            ("taskspace-checkout-v2-dev", ("/bin/bash", "-l"), "1000:1000", "/workspace"),
+            ("taskspace-checkout-v2-agent", ("/bin/bash", "-l"), "1000:1000", "/workspace")]
+        select(app, "ledger-sync")  # stopped: offered a start instead
+        await pilot.press("e")
+        await pilot.pause()
+        assert len(ran) == 2 and any("ledger-sync is stopped" in n.message for n in app._notifications)

@@ -189,7 +189,8 @@ def test_unknown_commands_are_refused(cli, command):
     ["security", GOOD_ID], ["security"], ["start"], ["stop"], ["restart"], ["rm"], ["adjust"], ["logs"],
     ["export-kube"], ["export-kube", GOOD_ID, "-o"], ["images"], ["images", "nope"], ["logs", GOOD_ID, "--tail"],
     ["cleanup", "--inactive-for"], ["monitor", "--interval"], ["--url"], ["ls", "extra"],
-    ["start", GOOD_ID, "other-id"], ["cleanup", "--inactive-for", "1h", "--inactive-days", "1"],
+    ["attach", GOOD_ID, "other-id"], ["cleanup", "--inactive-for", "1h", "--inactive-days", "1"], ["exec"],
+    ["stop", GOOD_ID, "Not_An_Id"], ["rm", GOOD_ID, GOOD_ID + "-"],
 ])
 def test_missing_and_extra_arguments_are_refused(cli, argv):
     cli.refused(argv)

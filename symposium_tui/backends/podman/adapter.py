@@ -194,8 +194,21 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
     def info(self) -> EngineInfo:
         return engine_info_from(self._call("describe itself", self.client.info), self.version())
 
+    def _list(self, what: str, path: str, **params: Any) -> Any:
+        """A list call; asked again when podman fails it because one of the objects went away
+        while it listed ("no such volume": another removal racing it, seen with 200 taskspaces
+        removed six at a time)."""
+        for attempt in range(4):
+            try:
+                return self._get_json(what, path, **params)
+            except EngineError as exc:
+                if "no such" not in exc.message or attempt == 3:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def containers(self, selector: dict[str, str] | None = None) -> list[ContainerInfo]:
-        return matching(listed(container_from_list, self._get_json(
+        return matching(listed(container_from_list, self._list(
             "list containers", "/containers/json", all=True, **filter_params(selector))), selector)
 
     def written(self, selector: dict[str, str] | None = None) -> dict[str, tuple[dict[str, str], int]]:
@@ -205,7 +218,7 @@ class Engine(TaskspaceEngineMixin, DiskUseMixin, NetworkingMixin):
                                             **filter_params(selector)))
 
     def pods(self, selector: dict[str, str] | None = None) -> list[PodInfo]:
-        return matching(listed(pod_from_list, self._get_json("list pods", "/pods/json", **filter_params(selector))),
+        return matching(listed(pod_from_list, self._list("list pods", "/pods/json", **filter_params(selector))),
                         selector)
 
     def image(self, name: str) -> ImageInfo | None:

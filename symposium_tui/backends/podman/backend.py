@@ -123,6 +123,9 @@ class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBa
         argv = ("--shell", command) if isinstance(command, str) else command
         return self.engine.exec(member, ["/bin/sh", "-c", RUN_IN, "symposium-run", *argv], user=user)
 
+    def interactive(self, member: str, command: tuple[str, ...], user: str, workdir: str, tty: bool) -> int:
+        return self.engine.exec_interactive(member, list(command), user=user, workdir=workdir, tty=tty)
+
     def launch(self, spec: LaunchSpec, undo: Undo, report: RepairReport,
                step: Callable[[str], None]) -> tuple[int, int]:
         return launch(self.engine, spec, undo, report, step)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +53,7 @@ class TaskspaceEngineMixin:
             return None
 
     def volumes(self, selector: dict[str, str] | None = None) -> list[VolumeInfo]:
-        return matching(listed(volume_from, self._get_json("list volumes", "/volumes/json", **filter_params(selector))),
+        return matching(listed(volume_from, self._list("list volumes", "/volumes/json", **filter_params(selector))),
                         selector)
 
     def volume(self, name: str) -> VolumeInfo | None:
@@ -240,6 +242,40 @@ class TaskspaceEngineMixin:
             return ExecResult(int(code), (out or b"").decode(errors="replace"),
                               (err or b"").decode(errors="replace"))
         return self._call(f"run a command in {container}", call)
+
+    def exec_interactive(self, container: str, command: list[str], *, user: str, workdir: str, tty: bool) -> int:
+        """COMMAND in CONTAINER with this terminal (or stdin/stdout/stderr) on its end: execio.py."""
+        from symposium_tui.backends.podman.execio import exit_code, pump, start
+
+        body = {"Cmd": command, "AttachStdin": True, "AttachStdout": True, "AttachStderr": True, "Tty": tty,
+                "User": user, "WorkingDir": workdir}
+
+        def create() -> str:
+            response = self.client.api.post(f"/containers/{container}/exec", data=json.dumps(body))
+            response.raise_for_status()
+            exec_id = response.json().get("Id")
+            if not isinstance(exec_id, str):
+                raise EngineError(f"podman gave no exec id for {container}")
+            return exec_id
+
+        exec_id = self._call(f"run a command in {container}", create)
+        sock, first = start(self.uri, exec_id, tty)
+
+        def resize() -> None:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            try:
+                self.client.api.post(f"/exec/{exec_id}/resize", params={"h": size.lines, "w": size.columns})
+            except Exception:  # noqa: BLE001 - a size not passed on is no reason to stop the shell
+                pass
+
+        try:
+            if tty:
+                resize()
+            pump(sock, first, tty, resize if tty else None)
+        finally:
+            sock.close()
+        return self._call(f"read the exit code in {container}", lambda: exit_code(
+            lambda: self.client.api.get(f"/exec/{exec_id}/json").json()))
 
     def stats(self) -> list[ContainerStats]:
         """CPU and memory of every running container in one call. Memory is the working set, as

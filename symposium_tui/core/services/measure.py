@@ -5,7 +5,7 @@ and disk use (every volume now and then, the project disks every tick)."""
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from symposium_tui.core import labels as L
@@ -42,6 +42,7 @@ class Measurements:
         self.backend = backend
         self.probe_every = probe_every
         self._probed: dict[tuple[str, str], Probed] = {}
+        self._asking: dict[tuple[str, str], tuple[Future, tuple]] = {}  # probes under way
         self.history = StatsHistory(history_length)
         self.storage_every = storage_every
         self.storage: dict[str, StorageUse] = {}
@@ -69,22 +70,32 @@ class Measurements:
 
     def probe(self, groups: dict[str, TaskspaceGroup], now: float, quick: bool = False) -> dict[tuple[str, str], bool]:
         """Whether SSH greets on each running container's published port. A greeting costs the
-        container an sshd started for it (some 100 ms), so one that answered is asked again only
-        every probe_every seconds (each at its own phase, so 200 taskspaces are not all asked in
-        one tick), at once when its container (re)started or its port moved, and every tick
-        while it does not answer. A quick tick asks none: one never asked counts as answering."""
+        container an sshd started for it (some 100 ms, more under load), so one that answered is
+        asked again only every probe_every seconds (each at its own phase, so 200 taskspaces are
+        not all asked in one tick), at once when its container (re)started or its port moved, and
+        every tick while it does not answer. A port never asked, or silent the last time, is waited
+        for; a re-check of one that answered counts from the tick its answer arrives in (so a tick
+        never waits for 60 greetings at once). A quick tick asks none: a port never asked counts
+        as answering."""
         wanted = {(t, role): (g.ports.get(SSH_PORTS[role]), (c.id, c.started, g.ports.get(SSH_PORTS[role])))
                   for t, g in groups.items() for role, c in g.members.items() if c.running}
         self._probed = {key: seen for key, seen in self._probed.items() if key in wanted}
-        due = {} if quick else {
-            key: port for key, (port, marker) in wanted.items() if port and (
-                (seen := self._probed.get(key)) is None or not seen.answered or seen.marker != marker
-                or now >= seen.due)}
-        futures = {key: self._probe_pool.submit(self.backend.ssh_answers, port) for key, port in due.items()}
-        for key, future in futures.items():
-            answered, first = future.result(), key not in self._probed
-            phase = 0.5 + (zlib.crc32(repr(key).encode()) % 1000) / 1000 if first else 1.0
-            self._probed[key] = Probed(answered, wanted[key][1], now + self.probe_every * phase)
+        if not quick:
+            for key, (port, marker) in wanted.items():
+                seen = self._probed.get(key)
+                if port and key not in self._asking and (
+                        seen is None or not seen.answered or seen.marker != marker or now >= seen.due):
+                    self._asking[key] = (self._probe_pool.submit(self.backend.ssh_answers, port), marker)
+            for key, (future, _) in list(self._asking.items()):
+                if key in wanted and ((seen := self._probed.get(key)) is None or not seen.answered):
+                    future.exception()  # never asked, or silent the last time: waited for
+        for key, (future, marker) in list(self._asking.items()):
+            if future.done():
+                del self._asking[key]
+                if key in wanted and future.exception() is None:
+                    first = key not in self._probed
+                    phase = 0.5 + (zlib.crc32(repr(key).encode()) % 1000) / 1000 if first else 1.0
+                    self._probed[key] = Probed(future.result(), marker, now + self.probe_every * phase)
         return {key: bool(port) and (seen.answered if (seen := self._probed.get(key)) else quick)
                 for key, (port, _) in wanted.items()}
 
