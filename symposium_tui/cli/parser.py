@@ -168,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", action="store_true", help="in the agent container instead")
     p.add_argument("argv", metavar="COMMAND", nargs="*", default=[],
                    help="what to run, after -- (default: a login shell): exec ID -- make test")
+    p = add("ports", "what listens on TCP inside a taskspace (its pod's network, which both containers share)",
+            taskspaces.cmd_ports)
+    _id_arg(p)
+    p = add("forward", "reach PORT inside a taskspace (a dev server the agent started) from this machine's "
+                       "127.0.0.1, through the taskspace's SSH, until Ctrl-C", taskspaces.cmd_forward,
+            json_flag=False)
+    _id_arg(p)
+    p.add_argument("port", metavar="PORT", type=int, help="the port inside the container")
+    p.add_argument("--local", metavar="PORT", type=int, help="the port on this machine's 127.0.0.1 (default: PORT)")
+    p.add_argument("--agent", action="store_true", help="through the agent container's SSH instead")
     p = add("attach", "the agent's session in a terminal, over SSH (detach with Ctrl-b d: the agent keeps "
                       "running)", agent.cmd_attach, json_flag=False)
     _id_arg(p)

@@ -248,27 +248,100 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return _each(args, remove)
 
 
+def _running_member(services: Services, taskspace: str, role: str) -> str:
+    """The name of the taskspace's ROLE container, which must be running."""
+    from symposium_tui.core.ids import container_name
+
+    member = container_name(taskspace, role)
+    found = services.ctx.backend.find("container", member)
+    if found is None:
+        raise SymposiumError(f"no taskspace {taskspace} (no {role} container {member})",
+                             hint="symposium-tui ls lists them")
+    if not found.running:
+        raise SymposiumError(f"the {role} container of {taskspace} is not running",
+                             hint=f"symposium-tui start {taskspace}")
+    return member
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    from symposium_tui.core.ids import validate_id
+    from symposium_tui.core.ports import OURS, parse_listening
+    from symposium_tui.core.taskspace import CONTAINER_UID
+
+    validate_id(args.id)
+    with Services(args) as services:
+        member = _running_member(services, args.id, "dev")
+        done = services.ctx.backend.run_in(member, ("/bin/cat", "/proc/net/tcp", "/proc/net/tcp6"),
+                                           str(CONTAINER_UID))
+    if done.exit_code != 0 and not done.stdout:
+        raise SymposiumError(f"could not read what listens in {member}: {printable(done.stderr.strip()[:300])}")
+    listening = parse_listening(done.stdout)
+    if args.json:
+        emit_json({"id": args.id, "listening": [p.as_dict() for p in listening]})
+        return 0
+    rows = [[str(p.port), p.address, OURS.get(p.port) or ("the taskspace only" if p.loopback_only else
+                                                         "all its addresses")] for p in listening]
+    say(table(rows, ["PORT", "ADDRESS", "WHAT"]) if rows else f"nothing listens on TCP in {args.id}")
+    others = [p.port for p in listening if p.port not in OURS]
+    if others:
+        say(f"reach one from here: symposium-tui forward {args.id} {others[0]}")
+    return 0
+
+
+def cmd_forward(args: argparse.Namespace) -> int:
+    import socket
+    import subprocess
+
+    from symposium_tui.core.errors import UsageError
+    from symposium_tui.core.ids import validate_id
+
+    validate_id(args.id)
+    local = args.local if args.local is not None else args.port
+    for name, value in (("PORT", args.port), ("--local", local)):
+        if not 0 < value < 65536:
+            raise UsageError(f"{name} {value}: a TCP port is 1..65535")
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", local))
+    except OSError as exc:
+        raise SymposiumError(f"127.0.0.1:{local} is taken on this machine ({exc.strerror})",
+                             hint=f"choose another: symposium-tui forward {args.id} {args.port} --local PORT") from None
+    finally:
+        probe.close()
+    role = "agent" if args.agent else "dev"
+    with Services(args) as services:
+        _running_member(services, args.id, role)
+        alias = services.ctx.ssh_alias(args.id, role)
+        config = str(services.ctx.paths.main_ssh_config)
+    argv = ["ssh", "-F", config, "-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+            "-L", f"127.0.0.1:{local}:127.0.0.1:{args.port}", "--", alias]
+    note(f"forwarding 127.0.0.1:{local} here to port {args.port} in {args.id}'s {role} container "
+         "(through its SSH; Ctrl-C stops)")
+    proc = subprocess.Popen(argv)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+        note("stopped forwarding")
+        return 0
+    raise SymposiumError(f"the forward through ssh {alias} ended (exit code {code})",
+                         hint=f"symposium-tui health; ssh -F {config} {alias}")
+
+
 def cmd_exec(args: argparse.Namespace) -> int:
     import sys
 
     from symposium_tui.core.errors import UsageError
-    from symposium_tui.core.ids import container_name, validate_id
+    from symposium_tui.core.ids import validate_id
     from symposium_tui.core.taskspace import CONTAINER_UID
 
     validate_id(args.id)
     command = list(args.argv)
     if any("\0" in word for word in command):
         raise UsageError("COMMAND: a NUL character cannot be passed to a program")
-    role = "agent" if args.agent else "dev"
     with Services(args) as services:
-        member = container_name(args.id, role)
-        found = services.ctx.backend.find("container", member)
-        if found is None:
-            raise SymposiumError(f"no taskspace {args.id} (no {role} container {member})",
-                                 hint="symposium-tui ls lists them")
-        if not found.running:
-            raise SymposiumError(f"the {role} container of {args.id} is not running",
-                                 hint=f"symposium-tui start {args.id}")
+        member = _running_member(services, args.id, "agent" if args.agent else "dev")
         tty = sys.stdin.isatty() and sys.stdout.isatty()
         return services.ctx.backend.interactive(member, tuple(command or ("/bin/bash", "-l")),
                                                 f"{CONTAINER_UID}:{CONTAINER_UID}", "/workspace", tty)

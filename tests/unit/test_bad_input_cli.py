@@ -190,7 +190,8 @@ def test_unknown_commands_are_refused(cli, command):
     ["export-kube"], ["export-kube", GOOD_ID, "-o"], ["images"], ["images", "nope"], ["logs", GOOD_ID, "--tail"],
     ["cleanup", "--inactive-for"], ["monitor", "--interval"], ["--url"], ["ls", "extra"],
     ["attach", GOOD_ID, "other-id"], ["cleanup", "--inactive-for", "1h", "--inactive-days", "1"], ["exec"],
-    ["stop", GOOD_ID, "Not_An_Id"], ["rm", GOOD_ID, GOOD_ID + "-"],
+    ["stop", GOOD_ID, "Not_An_Id"], ["rm", GOOD_ID, GOOD_ID + "-"], ["ports"], ["forward", GOOD_ID],
+    ["forward", GOOD_ID, "0"], ["forward", GOOD_ID, "80", "--local", "65536"], ["forward", GOOD_ID, "http"],
 ])
 def test_missing_and_extra_arguments_are_refused(cli, argv):
     cli.refused(argv)
