@@ -350,6 +350,11 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
         for name, help_text, action in palette_actions(self):  # those allowed now (check_action)
             yield SystemCommand(name, help_text, partial(self.run_action, action))
 
+    def action_sort(self) -> None:
+        home = self.home_screen()
+        if home is not None:
+            home.action_sort()
+
     def home_screen(self) -> HomeScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
 

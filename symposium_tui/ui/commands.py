@@ -26,6 +26,7 @@ PALETTE = (
     ("Stop taskspace", "stop it; health checks leave it stopped", "stop"),
     ("Remove taskspace", "after a confirmation that shows what is kept", "remove"),
     ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
+    ("Sort the list", "next order: attention, id, CPU, memory, activity, health (kept)", "sort"),
     ("Refresh", "poll the engine now", "refresh"),
     ("Quit", "leave the dashboard", "quit"),
 )

@@ -274,3 +274,30 @@ async def test_e_opens_a_shell_through_the_engine_in_dev_and_E_in_the_agent(monk
         await pilot.press("e")
         await pilot.pause()
         assert len(ran) == 2 and any("ledger-sync is stopped" in n.message for n in app._notifications)
+
+
+async def test_o_sorts_the_list_by_the_next_column_and_the_choice_is_kept():
+    from symposium_tui.ui.preferences import load_preferences
+
+    busy = FIXED.taskspaces[1]
+    snapshot = replace(FIXED, taskspaces=(FIXED.taskspaces[0], replace(busy, cpu_percent=50.0), FIXED.taskspaces[2]))
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(pilot, snapshot)
+        assert row_keys(app)[:3] == ["local/checkout-v2", "local/fix-login-2", "local/ledger-sync"]  # attention first
+        orders = {}
+        for _ in range(5):
+            await pilot.press("o")
+            await pilot.pause()
+            orders[home_table(app).screen.sort] = [k for k in row_keys(app) if not k.startswith("gone:")]
+        assert orders["cpu"] == ["local/fix-login-2", "local/checkout-v2", "local/ledger-sync"]
+        assert orders["memory"] == ["local/checkout-v2", "local/fix-login-2", "local/ledger-sync"]
+        assert orders["health"] == ["local/fix-login-2", "local/checkout-v2", "local/ledger-sync"]  # degraded first
+        assert orders["id"] == ["local/checkout-v2", "local/fix-login-2", "local/ledger-sync"]
+        assert any("sorted by cpu, highest first" in n.message for n in app._notifications)
+        await show(pilot, snapshot)  # a new snapshot keeps the order
+        assert home_table(app).screen.sort == "health" and load_preferences()["sort"] == "health"
+    again = fixed_app()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await show(pilot, snapshot)
+        assert [k for k in row_keys(again) if not k.startswith("gone:")] == orders["health"]

@@ -15,6 +15,23 @@ from symposium_tui.ui.keys import allowed
 from symposium_tui.ui.widgets.live_table import LiveTable
 
 ROWS_AROUND = 5  # the screen's rows that are not the table's: header, status, selected, footer, column names
+HEALTH_ORDER = {"down": 0, "degraded": 1, "creating": 2, "healthy": 3, "stopped": 4}
+
+
+def _activity(status: TaskspaceStatus) -> str:
+    return status.last_activity or ""
+
+
+# The list's orders (`o` goes to the next; kept in ui.json): (name, key, newest/highest first).
+# "attention" is the list as the engine gives it, agents waiting for the person first.
+SORTS: dict[str, tuple] = {
+    "attention": (lambda s: not s.agent.needs_attention, False),
+    "id": (lambda s: s.id, False),
+    "cpu": (lambda s: -1.0 if s.cpu_percent is None else s.cpu_percent, True),
+    "memory": (lambda s: -1 if s.mem_bytes is None else s.mem_bytes, True),
+    "activity": (_activity, True),
+    "health": (lambda s: HEALTH_ORDER.get(s.health.state.value, 9), False),
+}
 
 
 class HomeScreen(Screen[None]):
@@ -40,6 +57,7 @@ class HomeScreen(Screen[None]):
         Binding("x", "app.stop", "Stop", show=False),
         Binding("g", "app.start", "Start", show=False),
         Binding("d", "app.remove", "Remove", show=False),
+        Binding("o", "app.sort", "Sort", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -92,6 +110,7 @@ class HomeScreen(Screen[None]):
              "app.changes"),
             ("s / S", "SSH into dev / agent", "app.ssh"),
             ("e / E", "a shell in dev / agent through the engine (no SSH)", "app.exec"),
+            ("o", "sort: attention, id, CPU, memory, activity, health (kept)", "app.sort"),
             ("t", "talk to the agent: attach to its session (Ctrl-b d comes back)", "app.attach"),
             ("A", "mark what the agent asked for as seen", "app.seen"), ("n", "create a taskspace", "app.create"),
             ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
@@ -120,9 +139,34 @@ class HomeScreen(Screen[None]):
             for status in state.snapshot.taskspaces:
                 self.rows[f"{name}/{status.id}"] = (name, status)
             self.gone += [(name, gone) for gone in state.snapshot.registry_only]
-        # Agents waiting for the person first (the list's own order otherwise).
-        self.rows = dict(sorted(self.rows.items(), key=lambda item: not item[1][1].agent.needs_attention))
+        key, reverse = SORTS.get(self.sort, SORTS["attention"])
+        if self.sort == "attention":  # agents waiting for the person first (the list's own order otherwise)
+            self.rows = dict(sorted(self.rows.items(), key=lambda item: key(item[1][1])))
+        else:  # ties by id, always ascending
+            by_id = sorted(self.rows.items(), key=lambda item: item[1][1].id)
+            self.rows = dict(sorted(by_id, key=lambda item: key(item[1][1]), reverse=reverse))
         self._render_rows()
+
+    @property
+    def sort(self) -> str:
+        if not hasattr(self, "_sort"):
+            from symposium_tui.ui.preferences import load_preferences
+
+            saved = load_preferences().get("sort")
+            self._sort = saved if saved in SORTS else "attention"
+        return self._sort
+
+    def action_sort(self) -> None:
+        """The list in the next order (attention, id, CPU, memory, activity, health), kept."""
+        from symposium_tui.ui.preferences import save_preference
+
+        names = list(SORTS)
+        self._sort = names[(names.index(self.sort) + 1) % len(names)]
+        failed = save_preference("sort", self._sort)
+        self.notify(f"sorted by {self._sort}" + ("" if self._sort in ("attention", "id", "health") else
+                                                 ", highest first")
+                    + (f" (not kept: {failed})" if failed else ""), timeout=3)
+        self.show_hosts()
 
     def _cells(self, host: str, status: TaskspaceStatus, columns: tuple[Column, ...]) -> dict[str, Text]:
         """Rich Text, not markup strings: the table re-renders every visible cell on each change,
