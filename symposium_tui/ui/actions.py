@@ -240,6 +240,24 @@ class TaskspaceActions:
         self._drive("stop")
 
     def _drive(self: Any, verb: str) -> None:
+        from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+
+        home = self.home_screen()
+        marked = home.marked_rows() if home is not None else []
+        if marked:  # every marked row, after one confirmation that lists them
+            several = self.several_hosts
+            names = "\n".join(f"  {taskspace}" + (f" on {host}" if several else "") for host, taskspace in marked)
+
+            def answered(yes: bool | None) -> None:
+                if not yes:
+                    return
+                home.marked = set()
+                for host, taskspace in marked:
+                    services = self.services_for(host)
+                    if services is not None:
+                        self.drive(services, host, taskspace, verb)
+            self.push_screen(ConfirmScreen(f"{verb.capitalize()} these {len(marked)} taskspaces?\n\n{names}"), answered)
+            return
         if (taskspace := self._need_selection()) and (services := self._need_services()):
             self.drive(services, self.focus_host(), taskspace, verb)
 

@@ -335,3 +335,32 @@ async def test_an_agent_asking_for_attention_marks_its_row_notifies_and_is_seen_
         await pilot.press("A")
         await until(pilot, lambda: not cells(app)[shown]["AGENT"].startswith("!"), 20, "the mark to go")
         assert any("marked as seen" in n.message for n in app._notifications)
+
+
+async def test_three_marked_rows_are_stopped_together(isolated, ctx, lifecycle, repo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
+
+    ids = ["ui-mark-a", "ui-mark-b", "ui-mark-c"]
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda name: create(ctx, name, repo), ids))
+    try:
+        app = SymposiumApp(isolated.uri, interval=0.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: set(ids) <= set(rows(app)), 30, "the three rows")
+            home = next(s for s in app.screen_stack if s.__class__.__name__ == "HomeScreen")
+            for taskspace in ids:
+                select(app, taskspace)
+                await pilot.press("space")
+                await until(pilot, lambda: taskspace in {t for _, t in home.marked_rows()}, 10, f"{taskspace} marked")
+            await pilot.press("x")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 15, "the confirmation")
+            assert all(t in app.screen.question for t in ids)
+            await pilot.press("y")
+            statuses = await until(pilot, lambda: (s := {t.id: t.status for t in lifecycle.list().taskspaces})
+                                   and all(s.get(t) == "stopped" for t in ids) and s, 60, "all three stopped")
+            assert statuses.get("ui-one", "running") != "stopped"  # an unmarked row is left as it was
+    finally:
+        for name in ids:
+            discard(lifecycle, name)

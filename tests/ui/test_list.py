@@ -301,3 +301,36 @@ async def test_o_sorts_the_list_by_the_next_column_and_the_choice_is_kept():
     async with again.run_test(size=(80, 24)) as pilot:
         await show(pilot, snapshot)
         assert [k for k in row_keys(again) if not k.startswith("gone:")] == orders["health"]
+
+
+async def test_space_marks_rows_and_x_stops_all_marked_after_one_confirmation():
+    lifecycle = FakeLifecycle()
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        connect_fake(app, lifecycle=lifecycle)
+        await show(pilot)
+        select(app, "checkout-v2")
+        await pilot.press("space")  # marks it, the cursor goes to the next row
+        await pilot.press("space")
+        await pilot.press("space")
+        await pilot.pause()
+        home = home_table(app).screen
+        assert [t for _, t in home.marked_rows()] == ["checkout-v2", "fix-login-2", "ledger-sync"]
+        assert str(home_table(app).get_row("local/fix-login-2")[0]).startswith("✓ ")
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Stop these 3 taskspaces?" in app.screen.question and "ledger-sync" in app.screen.question
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert sorted(lifecycle.driven) == [("stop", "checkout-v2"), ("stop", "fix-login-2"), ("stop", "ledger-sync")]
+        assert home.marked_rows() == []  # done: the marks go
+        await pilot.press("space")
+        await pilot.press("escape")  # clears marks
+        await pilot.pause()
+        assert home.marked_rows() == []
+        await pilot.press("x")  # no marks: the selected row alone, as before
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(lifecycle.driven) == 4 and not isinstance(app.screen, ConfirmScreen)

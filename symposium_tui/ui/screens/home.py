@@ -58,6 +58,7 @@ class HomeScreen(Screen[None]):
         Binding("g", "app.start", "Start", show=False),
         Binding("d", "app.remove", "Remove", show=False),
         Binding("o", "app.sort", "Sort", show=False),
+        Binding("space", "mark", "Mark", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -66,6 +67,7 @@ class HomeScreen(Screen[None]):
         self.rows: dict[str, tuple[str, TaskspaceStatus]] = {}  # "host/id" -> (host, status)
         self.gone: list[tuple[str, str]] = []  # (host, id) in a registry, gone from its engine
         self.down: set[str] = set()  # hosts that do not answer: their last known rows stay, marked
+        self.marked: set[str] = set()  # rows marked with space, for stop / start / restart together
         self._shown: dict[str, dict[str, Text]] = {}  # the cells on screen, per row
         self._layout: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())  # columns shown, their widths
         # Set when the cursor went to a neighbour because its row was gone (for now): (the row it
@@ -111,6 +113,7 @@ class HomeScreen(Screen[None]):
             ("s / S", "SSH into dev / agent", "app.ssh"),
             ("e / E", "a shell in dev / agent through the engine (no SSH)", "app.exec"),
             ("o", "sort: attention, id, CPU, memory, activity, health (kept)", "app.sort"),
+            ("space", "mark / unmark: x, g, r then act on all marked", "mark"),
             ("t", "talk to the agent: attach to its session (Ctrl-b d comes back)", "app.attach"),
             ("A", "mark what the agent asked for as seen", "app.seen"), ("n", "create a taskspace", "app.create"),
             ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
@@ -189,6 +192,9 @@ class HomeScreen(Screen[None]):
                 if self._matches(status)}
         rows |= {f"gone:{host}/{g}": self._gone_cells(host, g, columns) for host, g in self.gone
                  if self._matches_text(g)}
+        self.marked &= set(rows)
+        for key in self.marked:  # a mark before the id; stop / start / restart act on them all
+            rows[key] = rows[key] | {"ID": Text("✓ ", style="bold yellow") + rows[key]["ID"]}
         keys = list(rows)
         before, before_index = self._selected_key(), table.cursor_row
         if self._fit_columns(table, rows, columns):
@@ -304,7 +310,22 @@ class HomeScreen(Screen[None]):
         box.display = True
         box.focus()
 
+    def action_mark(self) -> None:
+        key = self._selected_key()
+        if key is None or key not in self.rows:
+            return
+        self.marked ^= {key}
+        self._render_rows()
+        self.query_one("#taskspaces", DataTable).action_cursor_down()
+
+    def marked_rows(self) -> list[tuple[str, str]]:
+        """(host, id) of the marked rows, in the list's order."""
+        return [(self.rows[key][0], self.rows[key][1].id) for key in self.rows if key in self.marked]
+
     def action_clear_filter(self) -> None:
+        if self.marked:
+            self.marked = set()
+            self._render_rows()
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
