@@ -185,11 +185,12 @@ def test_stats_history_and_activity(isolated, ctx, lifecycle, repo):
         ssh(ctx, "hl-busy-dev", "timeout 3 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
         time.sleep(1.5)
         status = next(t for t in poller.tick().taskspaces if t.id == "hl-busy")
-        # one busy core of a two-CPU quota is about 50 %
-        assert status.cpu_percent is not None and 25 < status.cpu_percent <= 110
+        # one busy core of a two-CPU quota is about 50 % (less when the machine is loaded: a CI-style
+        # run beside other test runs on two cores measured 23 %), against about 0 idle
+        assert status.cpu_percent is not None and 10 < status.cpu_percent <= 110
         assert status.mem_bytes and status.mem_limit == 4 * 2**30
         samples = poller.history.samples("taskspace-hl-busy-dev")
-        assert samples and samples[-1].cpu_percent > 20
+        assert samples and samples[-1].cpu_percent > 10
         assert ctx.registry.read()["hl-busy"]["last_activity"] > "2026"
     finally:
         discard(lifecycle, "hl-busy")
