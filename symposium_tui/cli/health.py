@@ -128,7 +128,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from symposium_tui.core.restarts import LogTail, RestartRecord
 
     with Services(args) as services:
-        poller = Poller(services.ctx, PollerSettings(interval=args.interval, repair=not args.no_repair))
+        poller = Poller(services.ctx, PollerSettings(interval=args.interval, repair=not args.no_repair,
+                                                     auto_stop=not args.no_auto_stop))
         others = LogTail(services.ctx.paths.log_dir / "restarts.log")  # the dashboard's, cron's
         mine = RestartRecord(0, "", "", "", "").by
         previous = signal.signal(signal.SIGTERM, lambda *_: poller.stop())
@@ -168,6 +169,11 @@ def _print_tick(snapshot: Any, as_json: bool) -> None:
             emit_json_line({"type": "restart", **record.as_dict()})
         else:
             say(f"{clock} {record.taskspace}: restart {record.container} ({record.reason}): {record.result}")
+    for notice in snapshot.notices:
+        if as_json:
+            emit_json_line({"type": "notice", "time": snapshot.time, "message": notice})
+        else:
+            say(f"{clock} {display.printable(notice)}")
     for taskspace, sig in snapshot.signals:
         if as_json:
             emit_json_line({"type": "signal", "taskspace": taskspace, **sig.as_dict()})

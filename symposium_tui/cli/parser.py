@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", metavar="SECONDS", type=float, default=2.0,
                    help="seconds between ticks (default 2)")
     p.add_argument("--no-repair", action="store_true", help="report only; never restart containers")
+    p.add_argument("--no-auto-stop", action="store_true",
+                   help="never stop idle taskspaces (config.yaml's auto_stop)")
 
     p = add("logs", "show a taskspace's agent or dev output (the last lines; -f follows)",
             taskspaces.cmd_logs, json_flag=False)

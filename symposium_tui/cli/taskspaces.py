@@ -120,7 +120,9 @@ def _listing(services: Services) -> tuple[Any, dict[str, Any]]:
 
     from symposium_tui.core.services.agents import with_agents
 
-    listing = with_agents(services.ctx, services.lifecycle.list())
+    from symposium_tui.core.services.idle_stop import with_stop_times
+
+    listing = with_stop_times(services.ctx, with_agents(services.ctx, services.lifecycle.list()))
     storage = measure(services.ctx.backend, limits_from(services.ctx.registry.read(), list(listing.pods)),
                       containers=[c for t in listing.taskspaces for c in t.containers.values()])
     return listing, storage
@@ -164,7 +166,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
     over = [u.taskspace for u in storage.values() if u.over]
     if over:
         say(f"over their storage limit: {', '.join(over)}")
+    _say_who_stops(services, listing)
     return 0
+
+
+def _say_who_stops(services: Services, listing: Any) -> None:
+    """STOPS is a promise only while a monitor or a dashboard runs: said when none does."""
+    from symposium_tui.core.services.idle_stop import anyone_stops
+
+    if any(t.stops_at is not None for t in listing.taskspaces) and not anyone_stops(services.ctx):
+        say("STOPS: no monitor or dashboard runs for this engine now, and only they stop idle "
+            "taskspaces (symposium-tui monitor)")
 
 
 def _ls_all(args: argparse.Namespace) -> int:

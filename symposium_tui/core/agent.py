@@ -247,6 +247,8 @@ class AgentView:
     calling: Signal | None = None  # the newest attention/done signal the person has not seen
     recent: tuple[Signal, ...] = field(default=(), hash=False)
     command: str = ""
+    output_at: float | None = None  # when it last printed (its output log's time)
+    since: float | None = None  # when its supervisor last started it
 
     @property
     def needs_attention(self) -> bool:
@@ -297,4 +299,5 @@ def view(status: AgentStatus | None, running: bool, output_at: float | None, sig
         calling = None
     return AgentView(agent_state(status, running, output_at, now, spec.idle_after),
                      latest.message if latest else "", latest, calling, recent[-50:],
-                     shlex.join(spec.command) if spec.command else "")
+                     shlex.join(spec.command) if spec.command else "", output_at,
+                     status.since if status is not None and running else None)

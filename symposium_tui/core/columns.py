@@ -58,6 +58,8 @@ class RowFacts:
     changes: str | None = None  # the dashboard's: +12 −3 · 2c since its start commit (None: not read yet)
     agent: str = ""  # its agent's state, and the latest message (core.agent.AgentView.text)
     calling: bool = False  # its agent waits for the person (an attention or done signal not yet seen)
+    stops_at: float | None = None  # when auto_stop stops it, idle (epoch seconds)
+    stop_held: str = ""  # who keeps it running past that time
 
     @classmethod
     def of_taskspace(cls, t: Taskspace, storage: StorageUse | None, host: str = "") -> RowFacts:
@@ -67,7 +69,8 @@ class RowFacts:
                    storage=storage.describe() if storage is not None else "",
                    over_storage=storage is not None and storage.over, created=t.created,
                    last_activity=t.last_activity, drift=t.drift, branch=t.branch, project_type=t.project_type,
-                   agent=t.agent.text() if t.agent else "", calling=bool(t.agent and t.agent.needs_attention))
+                   agent=t.agent.text() if t.agent else "", calling=bool(t.agent and t.agent.needs_attention),
+                   stops_at=t.stops_at)
 
     @classmethod
     def of_status(cls, status: TaskspaceStatus, host: str = "", *, host_down: bool = False,
@@ -84,7 +87,8 @@ class RowFacts:
                    last_activity=status.last_activity, cpu_percent=status.cpu_percent,
                    mem_bytes=status.mem_bytes, mem_limit=status.mem_limit,
                    cpu_recent=recent_cpu([c.name for c in status.containers.values()], samples or {}),
-                   changes=changes, agent=status.agent.text(), calling=status.agent.needs_attention)
+                   changes=changes, agent=status.agent.text(), calling=status.agent.needs_attention,
+                   stops_at=status.stops_at, stop_held=status.stop_held)
 
 
 def recent_cpu(containers: Sequence[str], samples: Mapping[str, Sequence[StatsSample]]) -> tuple[float, ...]:
@@ -170,6 +174,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("CHANGES", lambda f: "…" if f.changes is None else f.changes, dashboard=Place(105, drop=25),
            width=14),
     Column("DRIFT", lambda f: f.drift, ls=Place(110, drop=30)),
+    Column("STOPS", lambda f: fmt.stops(f.stops_at, f.stop_held), ls=Place(105, drop=38)),
 )
 
 

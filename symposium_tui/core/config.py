@@ -14,6 +14,7 @@ from typing import Any
 from symposium_tui.core.agent import RESTART_RULES, AgentSpec, command_problem, env_problem
 from symposium_tui.core.errors import ConfigError, UsageError
 from symposium_tui.core.hosts import LOCAL, HostSpec, valid_host_name
+from symposium_tui.core.idle import MIN_AFTER, AutoStop
 from symposium_tui.core.security import ALLOW_FORMAT, LEVELS, AllowRule, parse_allow
 from symposium_tui.core.units import MAX_DURATION_DAYS, parse_duration
 from symposium_tui.core.yamldoc import YamlDoc
@@ -62,6 +63,7 @@ class Settings:
     git_name: str = ""  # the identity commits in a taskspace get ("": the person's own git config)
     git_email: str = ""
     agent: AgentSpec = AgentSpec()  # what each taskspace's agent runs (create --agent-command overrides)
+    auto_stop: AutoStop = AutoStop()  # stop when idle (none: never)
 
 
 def _validate_image_name(value: Any) -> bool:
@@ -94,7 +96,8 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine", "git", "agent"}
+    known = {"images", "debian_suite", "state_retention_days", "security", "hosts", "engine", "git", "agent",
+             "auto_stop"}
     for key in data:
         if key not in known:
             raise doc.fail([str(key)], f"one of {', '.join(sorted(known))} (unknown key)")
@@ -127,7 +130,51 @@ def _parse_file(path: Path, settings: Settings) -> Settings:
                     state_retention_days=float(retention), security_default=default,
                     restricted_allow=allow, hosts=_parse_hosts(doc, data.get("hosts")),
                     network_backend=_parse_engine(doc, data.get("engine"), settings),
-                    agent=_parse_agent(doc, data.get("agent")), **_parse_git(doc, data.get("git")))
+                    agent=_parse_agent(doc, data.get("agent")), auto_stop=_parse_auto_stop(doc, data.get("auto_stop")),
+                    **_parse_git(doc, data.get("git")))
+
+
+AUTO_STOP_KEYS = ("after", "tiers", "projects")
+NEVER = ("off", "never")
+
+
+def _parse_auto_stop(doc: YamlDoc, section: Any) -> AutoStop:
+    """auto_stop: {after: 2h, tiers: {NAME: {after: 8h}}, projects: {NAME: {after: off}}}"""
+    if section is None:
+        return AutoStop()
+    if not isinstance(section, dict):
+        raise doc.fail(["auto_stop"], f"a mapping with the keys {', '.join(AUTO_STOP_KEYS)}")
+    for key in section:
+        if key not in AUTO_STOP_KEYS:
+            raise doc.fail(["auto_stop", str(key)], f"one of {', '.join(AUTO_STOP_KEYS)} (unknown key)")
+    overrides: dict[str, tuple[tuple[str, float | None], ...]] = {}
+    for kind in ("tiers", "projects"):
+        entries = section.get(kind) or {}
+        if not isinstance(entries, dict):
+            raise doc.fail(["auto_stop", kind], f"a mapping of {kind[:-1]} names to {{after: DURATION}}")
+        found = []
+        for name, entry in entries.items():
+            keys = ["auto_stop", kind, str(name)]
+            if not isinstance(entry, dict) or set(entry) != {"after"}:
+                raise doc.fail(keys, "a mapping with the key after (a duration such as 8h, or off)")
+            found.append((str(name), _idle_after(doc, [*keys, "after"], entry["after"])))
+        overrides[kind] = tuple(found)
+    after = _idle_after(doc, ["auto_stop", "after"], section["after"]) if "after" in section else None
+    return AutoStop(after, overrides["tiers"], overrides["projects"])
+
+
+def _idle_after(doc: YamlDoc, keys: list[str], value: Any) -> float | None:
+    """A duration of at least MIN_AFTER, or off (YAML reads a bare off as false)."""
+    if value is False or value in NEVER:
+        return None
+    expected = f"a duration of at least {MIN_AFTER:g}s such as 30s, 90m or 2h, or off"
+    try:
+        seconds = parse_duration(str(value), "after") if isinstance(value, str) else None
+    except UsageError:
+        seconds = None
+    if seconds is None or seconds < MIN_AFTER:
+        raise doc.fail(keys, expected)
+    return seconds
 
 
 AGENT_KEYS = ("command", "env", "restart", "restart_limit", "idle_after")

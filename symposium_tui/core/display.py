@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import humanize
+
+from symposium_tui.core.units import format_duration
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -46,6 +49,19 @@ def ago(stamp: str | None, now: datetime | None = None) -> str:
     except ValueError:
         return stamp
     return humanize.naturaltime((now or datetime.now(timezone.utc)) - when)
+
+
+def stops(at: float | None, held: str = "", now: float | None = None) -> str:
+    """When auto_stop stops a taskspace: `in 1h 20m`, `due` once the time is past (it is being
+    looked into), or who keeps it running."""
+    if at is None:
+        return "-"
+    if held:
+        return f"held: {held}"
+    left = at - (time.time() if now is None else now)
+    if left <= 0:
+        return "due"
+    return "in " + format_duration(left)
 
 
 def printable(text: str) -> str:

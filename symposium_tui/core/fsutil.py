@@ -33,15 +33,17 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
 
 
 @contextlib.contextmanager
-def locked(lock_path: Path, *, blocking: bool = True, busy_message: str = "") -> Iterator[None]:
-    """Hold an exclusive flock on lock_path; with blocking=False, fail at once if it is held."""
+def locked(lock_path: Path, *, blocking: bool = True, busy_message: str = "",
+           shared: bool = False) -> Iterator[None]:
+    """Hold an exclusive flock on lock_path (shared: one of several holders, and is_locked says
+    so); with blocking=False, fail at once if it is held."""
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+")  # noqa: SIM115 - closed in finally
     except OSError as exc:
         raise SymposiumError(f"cannot lock {lock_path}: {exc.strerror or exc}") from exc
     try:
-        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if blocking else fcntl.LOCK_NB)
         try:
             fcntl.flock(handle, flags)
         except BlockingIOError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from symposium_tui.core.agent import AgentView
 from symposium_tui.core.models import ContainerInfo
@@ -37,6 +37,7 @@ class Taskspace:
     project_type: str = ""  # its environment's toolchains (rust, node+python, none)
     containers: dict[str, ContainerInfo] = field(default_factory=dict, hash=False)
     agent: AgentView | None = None  # its agent, when the list read it (ls does)
+    stops_at: float | None = None  # when auto_stop stops it, idle (ls; None: never, or not running)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -48,4 +49,6 @@ class Taskspace:
             "reason": self.reason or None, "start": self.start or None, "branch": self.branch or None,
             "project_type": self.project_type or None,
             "containers": {role: c.state.value for role, c in sorted(self.containers.items())},
+            "auto_stop_at": datetime.fromtimestamp(self.stops_at, timezone.utc).isoformat(timespec="seconds")
+            if self.stops_at is not None else None,
         } | ({"agent": self.agent.as_dict()} if self.agent is not None else {})

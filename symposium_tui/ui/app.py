@@ -196,7 +196,7 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
         if self._quitting.is_set():
             connection.close()  # connected after the person quit
             return
-        settings = PollerSettings(interval=self.interval)
+        settings = PollerSettings(interval=self.interval, auto_stop=not self.read_only)
         if self.restart_policy is not None:
             settings = replace(settings, restart=self.restart_policy)
         session = HostSession.on(connection, load_settings(), settings)

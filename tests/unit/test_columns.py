@@ -35,11 +35,11 @@ def sample(cpu: float) -> StatsSample:
 
 def test_each_list_shows_its_columns_in_its_order():
     assert headers("ls") == ["ID", "PROJECT", "BRANCH", "TYPE", "STATUS", "AGENT", "DEV", "AGT", "TIER", "SECURITY",
-                             "STORAGE", "CREATED", "ACTIVITY", "DRIFT"]
+                             "STORAGE", "CREATED", "ACTIVITY", "STOPS", "DRIFT"]
     assert headers("ls", several_hosts=True)[0] == "HOST"
     assert headers("dashboard") == ["ID", "PROJECT", "HEALTH", "AGENT", "TIER", "NET", "DEV", "AGT", "CPU", "MEMORY",
                                     "CPU 20s", "CHANGES", "ACTIVITY"]
-    assert drop_order("ls") == ("CREATED", "AGT", "DRIFT", "TYPE", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "AGENT", "PROJECT",
+    assert drop_order("ls") == ("CREATED", "AGT", "DRIFT", "TYPE", "STOPS", "ACTIVITY", "BRANCH", "SECURITY", "TIER", "AGENT", "PROJECT",
                                 "STORAGE", "DEV")
     assert drop_order("dashboard") == ("AGT", "DEV", "CHANGES", "NET", "TIER", "PROJECT", "CPU 20s", "ACTIVITY", "AGENT",
                                        "MEMORY", "CPU")

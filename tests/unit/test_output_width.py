@@ -6,7 +6,7 @@ from symposium_tui.cli.taskspaces import LS_DROP, LS_HEADERS
 
 LS_ROW = ["fix-login-2", "web-shop", "taskspace/fix-login-2", "python+rust", "degraded (dev exited (exit code 137))",
           "running · progress: reading", "34335", "41281", "default",
-          "restricted", "52M/2G", "3 minutes ago", "2 minutes ago", ""]
+          "restricted", "52M/2G", "3 minutes ago", "2 minutes ago", "in 1.5h", ""]
 HEALTH_ROW = ["fix-login-2", "degraded", "dev exited (exit code 137); dev auto-restart failed: podman refused "
               "to restart container: cpu.cfs_quota_us: invalid argument", "idle", "34335", "41281", "95M/4G",
               "52M/2G", "2 minutes ago"]
@@ -19,6 +19,7 @@ def test_ls_at_80_columns_keeps_id_and_status_and_drops_the_least_useful_first()
     header = lines[0].split()
     assert header[:2] == ["ID", "PROJECT"] and "STATUS" in header and "STORAGE" in header
     assert "DRIFT" not in header and "CREATED" not in header and "AGT" not in header  # gone first
+    assert "STOPS" not in header
     wide = table([LS_ROW], LS_HEADERS, LS_DROP, "STATUS", width=240)
     assert wide.splitlines()[0].split() == LS_HEADERS  # it fits: nothing goes
 

@@ -24,7 +24,7 @@ ACTIVITY_WRITE_EVERY = 30.0  # seconds: last activity is written at most this of
 OWN_EXEC_SLACK = 2.0  # seconds either side of an own read: the engine's event times are its clock's
 OWN_READS_KEPT = 60.0  # seconds an own read's window is kept after it ended (its events come later)
 OWN_CPU_SLACK = 0.5  # seconds either side of an own read, for the ticks whose CPU it is part of
-OWN_READ_ROLE = "dev"  # where an own read runs (a running taskspace's dev container; else a probe)
+OWN_READ_ROLES = ("dev",)  # where an own read runs (a running taskspace's dev container; else a probe)
 
 
 class Activity:
@@ -54,10 +54,10 @@ class Activity:
         self.saw(taskspace, when)
 
     @contextmanager
-    def own_read(self, taskspace: str) -> Iterator[None]:
+    def own_read(self, taskspace: str, roles: tuple[str, ...] = OWN_READ_ROLES) -> Iterator[None]:
         """Around a read of ours that execs in the taskspace: its exec events are not activity, nor
-        its dev container's CPU and new processes in the ticks it ran in."""
-        window = _Window(self.clock())
+        the CPU and new processes of the containers it runs in (ROLES) in the ticks it ran in."""
+        window = _Window(self.clock(), roles)
         with self._own_lock:
             kept = [w for w in self._own.get(taskspace, []) if w.ended is None or
                     window.began - w.ended < OWN_READS_KEPT]
@@ -74,25 +74,26 @@ class Activity:
         return any(w.began - OWN_EXEC_SLACK <= when and (w.ended is None or when <= w.ended + OWN_EXEC_SLACK)
                    for w in windows)
 
-    def _read_between(self, taskspace: str, since: float, until: float) -> bool:
+    def _read_between(self, taskspace: str, since: float, until: float) -> set[str]:
+        """The roles of the containers our reads of the taskspace ran in between the two times."""
         with self._own_lock:
             windows = list(self._own.get(taskspace, ()))
-        return any(w.began - OWN_CPU_SLACK <= until and (w.ended is None or w.ended + OWN_CPU_SLACK >= since)
-                   for w in windows)
+        return {role for w in windows if w.began - OWN_CPU_SLACK <= until and
+                (w.ended is None or w.ended + OWN_CPU_SLACK >= since) for role in w.roles}
 
     def record(self, groups: dict, samples: dict, now: float) -> None:
         """samples: taskspace -> role -> (this tick's sample, the previous raw sample)."""
         since = self._recorded_at if self._recorded_at is not None else now
         self._recorded_at = now
         for taskspace, roles in samples.items():
-            ours = bool(self._own) and self._read_between(taskspace, since, now)
+            ours = self._read_between(taskspace, since, now) if self._own else set()
             for role, (sample, previous) in roles.items():
                 if sample is None:
                     continue
-                # Our own read ran in its dev container since the last tick: that container's CPU
-                # and processes are partly ours (its traffic is not: an exec's output goes through
-                # the engine), and the agent's container is untouched.
-                own = ours and role == OWN_READ_ROLE
+                # Our own read ran in this container since the last tick: its CPU and processes
+                # are partly ours (its traffic is not: an exec's output goes through the engine);
+                # the containers it did not run in are untouched.
+                own = role in ours
                 busy = not own and sample.cpu_percent >= self.idle_cpu_percent
                 new_processes = not own and previous is not None and sample.pids > previous.pids
                 traffic = previous is not None and \
@@ -129,6 +130,7 @@ class Activity:
 class _Window:
     """When one of our own reads of a taskspace ran (ended: None while it runs)."""
 
-    def __init__(self, began: float) -> None:
+    def __init__(self, began: float, roles: tuple[str, ...]) -> None:
         self.began = began
+        self.roles = roles
         self.ended: float | None = None

@@ -90,6 +90,11 @@ class LifecycleContext:
         """Held while a repository's shared base is made or read for a create (waits its turn)."""
         return locked(self.lock_path(base))
 
+    @property
+    def auto_stop_lock(self) -> Path:
+        """Held (shared) by each poller that stops idle taskspaces: ls tells whether one runs."""
+        return self.paths.state_dir / "auto-stop.lock"
+
     def is_busy(self, taskspace: str) -> bool:
         """Being created, changed or removed right now (its lock is held)."""
         return is_locked(self.lock_path(taskspace))

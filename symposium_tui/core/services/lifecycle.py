@@ -143,7 +143,7 @@ class Lifecycle:
         status, reason = derive_status(pod, containers)
         labels = pod.labels if pod else {}
         if status == "stopped" and remembered.get("stopped_by_user"):
-            reason = "stopped by the user"
+            reason = str(remembered.get("stopped_why") or "") or "stopped by the user"
         return Taskspace(
             id=taskspace, status=status, reason=reason,
             project=labels.get(L.PROJECT) or str(remembered.get("project") or ""),
@@ -194,16 +194,18 @@ class Lifecycle:
             ports = self.backend.bring_up(taskspace, restart, self.ctx.repair_report(taskspace))
             resources.reapply(taskspace)
             TaskspaceNetwork(self.ctx).refuse_inside(taskspace, inventory.security)  # a new network namespace
-            self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False,
+            self.ctx.registry.put(taskspace, {"status": "running", "stopped_by_user": False, "stopped_why": "",
                                               "dev_port": ports.get(DEV_SSH_PORT),
                                               "agent_port": ports.get(AGENT_SSH_PORT)},
                                   after=self.ctx.write_ssh_config)
             return self._one(taskspace)
 
-    def stop(self, taskspace: str, timeout: int = 10) -> Taskspace:
+    def stop(self, taskspace: str, timeout: int = 10, why: str = "") -> Taskspace:
+        """Stopped, and not restarted by the repairs; `why`: what stopped it, when not the person
+        (auto_stop), kept for ls."""
         self.require_pod(taskspace)
         self.backend.stop(taskspace, timeout)
-        self.ctx.registry.put(taskspace, {"status": "stopped", "stopped_by_user": True},
+        self.ctx.registry.put(taskspace, {"status": "stopped", "stopped_by_user": True, "stopped_why": why},
                               after=self.ctx.write_ssh_config)
         return self._one(taskspace)
 

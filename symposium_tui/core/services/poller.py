@@ -13,13 +13,15 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.agent import NO_AGENT, AgentView, Signal
 from symposium_tui.core.errors import SymposiumError
+from symposium_tui.core.fsutil import locked
+from symposium_tui.core.idle import last_sign, stop_at
 from symposium_tui.core.health import (
     Health,
     HealthFacts,
@@ -33,6 +35,7 @@ from symposium_tui.core.services.activity import Activity
 from symposium_tui.core.services.agents import AgentWatch, Seen
 from symposium_tui.core.services.journal import Journal
 from symposium_tui.core.services.context import LifecycleContext
+from symposium_tui.core.services.idle_stop import Due, IdleStops
 from symposium_tui.core.services.inventory import TaskspaceGroup, group_taskspaces
 from symposium_tui.core.services.measure import Measurements, Samples, limits_of
 from symposium_tui.core.services.observe import Observer
@@ -51,6 +54,7 @@ class PollerSettings:
     net_activity_bytes: int = 65536  # per tick, beyond health probes
     storage_every: float = 60.0  # seconds between disk-use measurements (0: never)
     ssh_probe_every: float = 15.0  # seconds between SSH greetings asked of a port that answered
+    auto_stop: bool = False  # stop taskspaces idle past config.yaml's auto_stop (monitor, dashboard)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
@@ -74,6 +78,8 @@ class TaskspaceStatus:
     branch: str = ""  # the branch it works on
     agent: AgentView = NO_AGENT  # its agent's state and signals
     project_type: str = ""  # its environment's toolchains (rust, node+python, none)
+    stops_at: float | None = None  # when auto_stop stops it, idle (None: never, or not running)
+    stop_held: str = ""  # who keeps it running past that time (an SSH session open)
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "health": self.health.state.value, "reason": self.health.reason or None,
@@ -85,6 +91,7 @@ class TaskspaceStatus:
                 "last_activity": self.last_activity,
                 "storage": self.storage.as_dict() if self.storage else None,
                 "agent": self.agent.as_dict(), "project_type": self.project_type or None,
+                "auto_stop_at": _iso(self.stops_at), "auto_stop_held": self.stop_held or None,
                 "containers": {r: c.state.value for r, c in sorted(self.containers.items())}}
 
 
@@ -133,6 +140,7 @@ class Poller(Repairs):
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
         self.agents = AgentWatch(ctx, clock)
+        self.idle_stops = IdleStops(ctx, self.wake, self.own_read, clock) if self.settings.auto_stop else None
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, on_snapshot: Callable[[Snapshot], None], follow_events: bool = True) -> None:
@@ -142,24 +150,30 @@ class Poller(Repairs):
                                   name="poller-events", daemon=True)
         if follow_events:
             events.start()
-        first = True
         try:
-            while not self._stop.is_set():
-                # The first snapshot comes at once, without stats or disk use: podman's stats call
-                # is the slow one (2 s for 400 containers here; a first sample has no CPU figure
-                # anyway), and measuring every writable layer took 1.6 s with 100 containers. The
-                # next tick, with both, follows straight away.
-                on_snapshot(self.tick(quick=first))
-                if first:
-                    first = False
-                    continue
-                wait = self.settings.interval
-                if self._next_due is not None:  # a restart is due before the next regular tick
-                    wait = max(min(wait, self._next_due - self.clock()), 0.05)
-                self._wake.wait(wait)
-                self._wake.clear()
+            with ExitStack() as stack:
+                if self.idle_stops is not None:
+                    stack.enter_context(locked(self.ctx.auto_stop_lock, shared=True))
+                self._loop(on_snapshot)
         finally:
             self.stop()
+
+    def _loop(self, on_snapshot: Callable[[Snapshot], None]) -> None:
+        first = True
+        while not self._stop.is_set():
+            # The first snapshot comes at once, without stats or disk use: podman's stats call
+            # is the slow one (2 s for 400 containers here; a first sample has no CPU figure
+            # anyway), and measuring every writable layer took 1.6 s with 100 containers. The
+            # next tick, with both, follows straight away.
+            on_snapshot(self.tick(quick=first))
+            if first:
+                first = False
+                continue
+            wait = self.settings.interval
+            if self._next_due is not None:  # a restart is due before the next regular tick
+                wait = max(min(wait, self._next_due - self.clock()), 0.05)
+            self._wake.wait(wait)
+            self._wake.clear()
 
     @property
     def next_due(self) -> float | None:
@@ -174,9 +188,9 @@ class Poller(Repairs):
     def history(self) -> StatsHistory:
         return self.measure.history
 
-    def own_read(self, taskspace: str) -> AbstractContextManager[None]:
+    def own_read(self, taskspace: str, roles: tuple[str, ...] = ("dev",)) -> AbstractContextManager[None]:
         """Around a read of ours in a taskspace (git, for the dashboard): not its activity."""
-        return self.activity.own_read(taskspace)
+        return self.activity.own_read(taskspace, roles)
 
     def stop(self) -> None:
         self._stop.set()
@@ -222,12 +236,13 @@ class Poller(Repairs):
                 self._repair_forwards(groups, probes, registry, now)
         signals = self.agents.look([Seen(t, bool((a := g.members.get("agent")) and a.running),
                                          g.pod.labels if g.pod else {}) for t, g in groups.items()], registry)
+        self.activity.record(groups, samples, now)  # before the statuses: their activity is this tick's
         statuses, transitions = [], []
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
             health = self._evaluate(taskspace, group, entry, probes)
             if quick:  # its SSH not asked yet: shown, not recorded (the full tick follows at once)
-                statuses.append(self._status(taskspace, group, entry, health, samples))
+                statuses.append(self._status(taskspace, group, entry, health, samples, now))
                 continue
             before = self._health.get(taskspace) or remembered_health(entry)
             if before != health:
@@ -235,9 +250,10 @@ class Poller(Repairs):
                 transitions.append(transition)
                 self.ctx.log("health.log", transition.as_dict())
             self._health[taskspace] = health
-            statuses.append(self._status(taskspace, group, entry, health, samples))
+            statuses.append(self._status(taskspace, group, entry, health, samples, now))
         self._remember(transitions)
-        self.activity.record(groups, samples, now)
+        if self.idle_stops is not None and not quick:
+            self.idle_stops.look(self._due(statuses, now), now)
         for gone in set(self._health) - set(groups):
             del self._health[gone]
         self.measure.forget_except(groups)
@@ -293,26 +309,47 @@ class Poller(Repairs):
             storage_over=over, unenforced=unenforced, restart_failed=failed))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
-                samples: Samples) -> TaskspaceStatus:
+                samples: Samples, now: float) -> TaskspaceStatus:
         cpu_millis, memory = limits_of(group, entry)
         latest = [s for s, _ in samples.get(taskspace, {}).values() if s is not None]
         labels = group.pod.labels if group.pod else {}
         running = [c for c in group.members.values() if c.running]
         if not running:
             latest = []  # what a stopped container last used is no live value
+        project = labels.get(L.PROJECT, entry.get("project", ""))
+        tier = entry.get("tier") or labels.get(L.TIER, "")  # adjust --tier records the new one
+        last_activity = self.activity.iso(taskspace, entry)
+        agent = self.agents.views.get(taskspace, NO_AGENT)
+        stops = None
+        if running and not self.ctx.is_busy(taskspace):
+            stops = stop_at(self.ctx.settings.auto_stop.after_for(tier, project),
+                            last_sign(last_activity, agent, [c.started for c in running if c.started], now))
         return TaskspaceStatus(
-            id=taskspace, health=health, project=labels.get(L.PROJECT, entry.get("project", "")),
-            tier=entry.get("tier") or labels.get(L.TIER, ""),  # adjust --tier records the new one
+            id=taskspace, health=health, project=project, tier=tier,
             security=labels.get(L.SECURITY, entry.get("security", "")),
             dev_port=group.ports.get(DEV_SSH_PORT), agent_port=group.ports.get(AGENT_SSH_PORT),
             cpu_percent=sum(s.cpu_percent for s in latest) if latest else None,
             mem_bytes=sum(s.mem_bytes for s in latest) if latest else None,
             mem_limit=memory, cpu_millis=cpu_millis,
-            last_activity=self.activity.iso(taskspace, entry), containers=dict(group.members),
+            last_activity=last_activity, containers=dict(group.members),
             storage=self.measure.storage.get(taskspace),
             start=str(labels.get(L.START) or entry.get("start") or ""),
             branch=str(labels.get(L.BRANCH) or entry.get("branch") or ""),
-            agent=self.agents.views.get(taskspace, NO_AGENT), project_type=labels.get(L.PROJECT_TYPE, ""))
+            agent=agent, project_type=labels.get(L.PROJECT_TYPE, ""), stops_at=stops,
+            stop_held=self.idle_stops.held(taskspace) if self.idle_stops is not None and stops else "")
+
+    def _due(self, statuses: list[TaskspaceStatus], now: float) -> list[Due]:
+        """The running taskspaces whose idle time is up, with their running containers."""
+        due = []
+        for status in statuses:
+            if status.stops_at is None or status.stops_at > now:
+                continue
+            after = self.ctx.settings.auto_stop.after_for(status.tier, status.project) or 0.0
+            members = tuple(c.name for role, c in sorted(status.containers.items())
+                            if c.running and role in ("agent", "dev"))
+            if members:
+                due.append(Due(status.id, members, after, status.stops_at - after, now))
+        return due
 
     # -- repair ----------------------------------------------------------------------------------
     def _remember(self, transitions: list[Transition]) -> None:
@@ -331,6 +368,10 @@ class Poller(Repairs):
         except SymposiumError:
             pass
 
+
+
+def _iso(stamp: float | None) -> str | None:
+    return None if stamp is None else datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
 
 
 def remembered_health(entry: dict) -> Health | None:

@@ -88,7 +88,8 @@ class DetailsScreen(OnHost, Screen[None]):
             f"health: {health}\n"
             f"ports: dev 127.0.0.1:{status.dev_port or '-'}  agent 127.0.0.1:{status.agent_port or '-'}\n"
             f"limits: memory {fmt.size(status.mem_limit)}, cpu {format_cpu(status.cpu_millis)}  ·  "
-            f"last activity {fmt.ago(status.last_activity)}\n"
+            f"last activity {fmt.ago(status.last_activity)}"
+            + (f"  ·  idle stop {fmt.stops(status.stops_at, status.stop_held)}" if status.stops_at else "") + "\n"
             f"{self._origin(status)}")
 
     def _agent(self, status: TaskspaceStatus) -> None:
