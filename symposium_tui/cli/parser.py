@@ -27,8 +27,9 @@ class _Commands:
         return handler
 
 
-agent, changes, cleanup, health, resources, system, taskspaces = (
-    _Commands(name) for name in ("agent", "changes", "cleanup", "health", "resources", "system", "taskspaces"))
+agent, changes, cleanup, files, health, resources, system, taskspaces = (
+    _Commands(name) for name in ("agent", "changes", "cleanup", "files", "health", "resources", "system",
+                                 "taskspaces"))
 
 PROG = "symposium-tui"
 
@@ -178,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=int, help="the port inside the container")
     p.add_argument("--local", metavar="PORT", type=int, help="the port on this machine's 127.0.0.1 (default: PORT)")
     p.add_argument("--agent", action="store_true", help="through the agent container's SSH instead")
+    p = add("cp", "copy files into or out of a taskspace, running or stopped: cp ID:PATH LOCAL, cp LOCAL ID:PATH "
+                  "(PATH relative to /workspace)", files.cmd_cp)
+    p.add_argument("source", metavar="SOURCE", help="ID:PATH in a taskspace, or a path here")
+    p.add_argument("dest", metavar="DEST", help="a path here, or ID:PATH in a taskspace")
+    p.add_argument("--agent", action="store_true", help="the agent container's files instead of the dev container's")
     p = add("attach", "the agent's session in a terminal, over SSH (detach with Ctrl-b d: the agent keeps "
                       "running)", agent.cmd_attach, json_flag=False)
     _id_arg(p)

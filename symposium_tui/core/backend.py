@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
@@ -27,6 +27,7 @@ from symposium_tui.core.models import (
     HostCapacity,
     ImageInfo,
     NetworkInfo,
+    PathStat,
     PodInfo,
     VolumeInfo,
 )
@@ -197,6 +198,14 @@ class LineFeed(Protocol):
     def close(self) -> None: ...
 
 
+class ContainerFiles(Protocol):
+    """One container's files for a copy (`cp`): paths resolved inside the container."""
+
+    def stat(self, path: str) -> PathStat | None: ...
+    def read(self, path: str) -> BinaryIO: ...  # PATH as a tar stream (a link: its target, named as the link)
+    def write(self, directory: str, body: BinaryIO) -> None: ...  # a tar stream unpacked at DIRECTORY
+
+
 class TaskspaceBackend(Protocol):
     """What core asks of an engine, in thirteen groups of operations."""
 
@@ -236,6 +245,10 @@ class TaskspaceBackend(Protocol):
     # ... and one with this terminal on its end (stdin, stdout, stderr; a TTY when TTY), as USER
     #     in WORKDIR, through the engine (no SSH): the command's exit code
     def interactive(self, member: str, command: tuple[str, ...], user: str, workdir: str, tty: bool) -> int: ...
+    # ... and its files, to copy in or out, running or stopped (stopped: PROJECT_DISK is the
+    #     taskspace's project volume, which its workspace's overlay lives on)
+    def files_of(self, member: str, writable: bool,
+                 project_disk: VolumeInfo | None = None) -> AbstractContextManager[ContainerFiles]: ...
 
     # 4. launch, and wait until SSH answers in both containers: (dev port, agent port); `step` is
     #    told "pod", "agent", "agent-ready", "dev", "dev-ready" as each begins

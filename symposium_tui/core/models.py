@@ -93,6 +93,17 @@ class ContainerInfo:
 
 
 @dataclass(frozen=True)
+class PathStat:
+    """A path in a container as the engine's archive endpoint sees it (links followed there)."""
+
+    name: str
+    size: int
+    is_dir: bool
+    is_link: bool  # the path itself is a link (its target, inside the container, is what is copied)
+    target: str  # the path the engine resolved it to, inside the container
+
+
+@dataclass(frozen=True)
 class PodInfo:
     id: str
     name: str

@@ -7,13 +7,13 @@ import pytest
 from tests.helpers import assert_clean_failure, run_cli
 
 COMMANDS = ["doctor", "images", "create", "diff", "fetch", "ls", "start", "stop", "restart", "rm", "exec", "ports", "forward",
-            "attach",
+            "cp", "attach",
             "send",
             "signals", "adjust", "security", "health", "monitor", "logs", "cleanup", "gc-volumes", "ssh-config",
             "export-kube"]
 
 
-def test_help_lists_all_twenty_five_commands():
+def test_help_lists_all_twenty_six_commands():
     result = run_cli("--help")
     assert result.returncode == 0
     listed = re.findall(r"^    ([a-z][a-z-]+)", result.stdout, flags=re.M)

@@ -259,6 +259,7 @@ def test_the_sh_c_call_sites_are_the_ones_this_review_read(package):
         ("symposium_tui.backends.podman.agentstate", "REMOTE_SCRIPT"),
         ("symposium_tui.backends.podman.backend", "RUN_IN"),
         ("symposium_tui.core.services.idle_stop", "SESSIONS_SCRIPT"),
+        ("symposium_tui.backends.podman.copying", "trap 'exit 0' TERM; "),
     ])
 
 

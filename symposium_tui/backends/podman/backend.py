@@ -15,6 +15,7 @@ from symposium_tui.backends.podman.readiness import port_forward_lost
 from symposium_tui.backends.podman.specs import PodmanEngine
 from symposium_tui.backends.podman.storage import PodmanBases, ProjectStorage
 from symposium_tui.backends.podman.workspaces import PodmanWorkspaces
+from symposium_tui.backends.podman.copying import PodmanCopying
 from symposium_tui.core.backend import (
     AgentFiles,
     EventFeed,
@@ -41,7 +42,7 @@ RUN_IN = ('cd /workspace || exit 1; t=; if command -v timeout >/dev/null 2>&1; t
           'if [ "$1" = --shell ]; then exec $t /bin/sh -c "$2"; fi; exec $t "$@"')
 
 
-class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBases):
+class PodmanBackend(PodmanLimits, PodmanWorkspaces, PodmanNetworkLevel, PodmanBases, PodmanCopying):
     name = "podman"
 
     def __init__(self, engine: PodmanEngine) -> None:

@@ -27,6 +27,7 @@ from symposium_tui.core.models import (
     EngineVersion,
     ImageInfo,
     NetworkInfo,
+    PathStat,
     PodInfo,
     PortBinding,
     VolumeInfo,
@@ -413,3 +414,34 @@ def readable(text: str) -> str:
         else:
             message = str(body.get("message") or body.get("cause") or message)
     return one_line(message, MAX_MESSAGE)
+
+
+GO_MODE_DIR = 1 << 31  # Go's os.FileMode bits, as the archive endpoint's stat header has them
+GO_MODE_LINK = 1 << 27
+
+
+def path_stat_from(header: Any) -> PathStat | None:
+    """The archive endpoint's X-Docker-Container-Path-Stat header (base64 JSON); None when it is
+    not that shape."""
+    import base64
+
+    try:
+        data = _object(json.loads(base64.b64decode(str(header or ""), validate=False)))
+    except (ValueError, TypeError):
+        return None
+    name, target = _str(data.get("name")), _str(data.get("linkTarget"))
+    mode = _int(data.get("mode"), 0, 1 << 40)
+    if not name or mode is None:
+        return None
+    return PathStat(name, _int(data.get("size"), 0, SIZE[1]) or 0, data.get("isDir") is True,
+                    bool(mode & GO_MODE_LINK), target)
+
+
+def volume_mounts_of(attrs: Any) -> list[tuple[str, str]]:
+    """(name, destination) of a container's named volumes, from its inspect answer."""
+    found = []
+    for mount in _items(_object(attrs).get("Mounts")):
+        name, destination = _str(mount.get("Name"), MAX_NAME), _str(mount.get("Destination"))
+        if mount.get("Type") == "volume" and name and destination.startswith("/"):
+            found.append((name, destination))
+    return found

@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from symposium_tui.core.errors import EngineError, EngineNotFound
 from symposium_tui.core.models import (
     ContainerInfo,
     ContainerStats,
     ExecResult,
+    PathStat,
     PodInfo,
     VolumeInfo,
 )
@@ -31,8 +32,10 @@ from symposium_tui.backends.podman.normalize import (
     port_bindings,
     readable,
     require,
+    path_stat_from,
     stats_list,
     volume_from,
+    volume_mounts_of,
 )
 from symposium_tui.backends.podman.streams import EventStream, LogStream
 
@@ -198,6 +201,30 @@ class TaskspaceEngineMixin:
             response.raw.decode_content = True
             return response.raw
         return self._call(f"copy {path} out of {container}", call)
+
+    def path_stat(self, container: str, path: str) -> PathStat | None:
+        """What PATH is in a container (links resolved inside it); None when there is none."""
+        def call() -> PathStat | None:
+            response = self.client.api.head(f"/containers/{container}/archive", params={"path": path})
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            return path_stat_from(response.headers.get("x-docker-container-path-stat"))
+        return self._call(f"look at {path} in {container}", call)
+
+    def put_archive(self, container: str, directory: str, body: BinaryIO) -> None:
+        """A tar stream unpacked at DIRECTORY in a container, its owners as the tar says (the
+        compatible endpoint keeps them; podman's own makes everything root's)."""
+        def call() -> None:
+            response = self.client.api.put(f"/containers/{container}/archive", params={"path": directory},
+                                           data=body, headers={"Content-Type": "application/x-tar"},
+                                           compatible=True)
+            response.raise_for_status()
+        self._call(f"copy files into {directory} of {container}", call)
+
+    def volume_mounts(self, container: str) -> list[tuple[str, str]]:
+        """(volume name, destination) of each named volume a container mounts."""
+        return volume_mounts_of(self._get_json(f"inspect container {container}", f"/containers/{container}/json"))
 
     def pull(self, name: str) -> None:
         """Pull an image from its registry; an error says why it could not."""
