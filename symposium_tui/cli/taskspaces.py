@@ -276,18 +276,14 @@ def _running_member(services: Services, taskspace: str, role: str) -> str:
 
 
 def cmd_ports(args: argparse.Namespace) -> int:
+    from symposium_tui.core.forwards import listening as read_listening
     from symposium_tui.core.ids import validate_id
-    from symposium_tui.core.ports import OURS, parse_listening
-    from symposium_tui.core.taskspace import CONTAINER_UID
+    from symposium_tui.core.ports import OURS
 
     validate_id(args.id)
     with Services(args) as services:
         member = _running_member(services, args.id, "dev")
-        done = services.ctx.backend.run_in(member, ("/bin/cat", "/proc/net/tcp", "/proc/net/tcp6"),
-                                           str(CONTAINER_UID))
-    if done.exit_code != 0 and not done.stdout:
-        raise SymposiumError(f"could not read what listens in {member}: {printable(done.stderr.strip()[:300])}")
-    listening = parse_listening(done.stdout)
+        listening = read_listening(services.ctx.backend, member)
     if args.json:
         emit_json({"id": args.id, "listening": [p.as_dict() for p in listening]})
         return 0
@@ -301,32 +297,24 @@ def cmd_ports(args: argparse.Namespace) -> int:
 
 
 def cmd_forward(args: argparse.Namespace) -> int:
-    import socket
     import subprocess
 
-    from symposium_tui.core.errors import UsageError
+    from symposium_tui.core.forwards import check_ports, forward_argv, local_port_taken
     from symposium_tui.core.ids import validate_id
 
     validate_id(args.id)
     local = args.local if args.local is not None else args.port
-    for name, value in (("PORT", args.port), ("--local", local)):
-        if not 0 < value < 65536:
-            raise UsageError(f"{name} {value}: a TCP port is 1..65535")
-    probe = socket.socket()
-    try:
-        probe.bind(("127.0.0.1", local))
-    except OSError as exc:
-        raise SymposiumError(f"127.0.0.1:{local} is taken on this machine ({exc.strerror})",
-                             hint=f"choose another: symposium-tui forward {args.id} {args.port} --local PORT") from None
-    finally:
-        probe.close()
+    check_ports(args.port, local)
+    taken = local_port_taken(local)
+    if taken:
+        raise SymposiumError(f"127.0.0.1:{local} is taken on this machine ({taken})",
+                             hint=f"choose another: symposium-tui forward {args.id} {args.port} --local PORT")
     role = "agent" if args.agent else "dev"
     with Services(args) as services:
         _running_member(services, args.id, role)
         alias = services.ctx.ssh_alias(args.id, role)
         config = str(services.ctx.paths.main_ssh_config)
-    argv = ["ssh", "-F", config, "-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
-            "-L", f"127.0.0.1:{local}:127.0.0.1:{args.port}", "--", alias]
+    argv = forward_argv(config, alias, local, args.port)
     note(f"forwarding 127.0.0.1:{local} here to port {args.port} in {args.id}'s {role} container "
          "(through its SSH; Ctrl-C stops)")
     proc = subprocess.Popen(argv)

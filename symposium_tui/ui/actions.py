@@ -141,6 +141,54 @@ class TaskspaceActions:
         if failed:
             self.notify(f"a shell in {member} through the engine: {failed}", severity="error", timeout=10)
 
+    def action_forward(self: Any) -> None:
+        """A port inside the selected taskspace on this machine's 127.0.0.1, through its SSH, for
+        as long as the dashboard runs (ForwardScreen; `p` again stops them)."""
+        from symposium_tui.core.forwards import listening
+        from symposium_tui.core.ids import container_name
+        from symposium_tui.ui.screens.forward import ForwardScreen
+
+        target = self._into("dev")
+        if target is None:
+            return
+        taskspace, services = target
+        host = self.focus_host()
+        current = self.forwards.of(host, taskspace)
+
+        def chosen(choice: tuple[str, int, int] | None) -> None:
+            if choice is None:
+                return
+            if choice[0] == "stop":
+                self.forwards.stop(current)
+                self.notify(f"{taskspace}: stopped forwarding " + ", ".join(f.describe() for f in current))
+                return
+            self.start_forward(services, host, taskspace, choice[1], choice[2])
+        member = container_name(taskspace, "dev")
+        self.push_screen(ForwardScreen(taskspace, lambda: listening(services.ctx.backend, member),
+                                       [f.describe() for f in current]), chosen)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def start_forward(self: Any, services: Any, host: str, taskspace: str, port: int, local: int) -> None:
+        from symposium_tui.core.forwards import forward_argv
+
+        argv = forward_argv(str(services.ctx.paths.main_ssh_config), services.ctx.ssh_alias(taskspace, "dev"),
+                            local, port)
+        try:
+            forward = self.forwards.start(host, taskspace, port, local, argv)
+        except SymposiumError as exc:
+            self.post_message(OperationFinished(f"forward {taskspace}:{port} failed: {exc.message}", failed=True,
+                                                host=host))
+            return
+        self.post_message(OperationFinished(f"forwarding {forward.describe()} while the dashboard runs "
+                                            "(p again to stop)", host=host))
+
+    def _forward_ended(self: Any, forward: Any, why: str) -> None:
+        """A forward's ssh ended by itself (the taskspace stopped, SSH broke): said (from its thread)."""
+        if self._quitting.is_set():
+            return
+        self.call_from_thread(self.notify, f"forward {forward.describe()} ended: {why}", severity="warning",
+                              timeout=10)
+
     def action_attach(self: Any) -> None:
         """The agent's session, in this terminal: the dashboard suspends until the person detaches."""
         from symposium_tui.core.services.agents import acknowledge, attach_argv
@@ -272,8 +320,22 @@ class TaskspaceActions:
                                                 host=host))
 
     def action_remove(self: Any) -> None:
-        from symposium_tui.ui.screens.confirm import RemoveScreen
+        from symposium_tui.ui.screens.confirm import Removal, RemoveScreen
 
+        home = self.home_screen()
+        marked = home.marked_rows() if home is not None else []
+        if marked:  # the marked ones, each one's unsaved work listed in the one dialog
+            targets = [Removal(taskspace, services.lifecycle, host if self.several_hosts else "")
+                       for host, taskspace in marked if (services := self.services_for(host)) is not None]
+            if not targets:
+                return
+
+            def done(outcome: str | None) -> None:
+                if outcome is not None:
+                    home.marked = set()
+                    self.post_message(OperationFinished(outcome, host=marked[0][0]))
+            self.push_screen(RemoveScreen.several(targets), done)
+            return
         taskspace = self._need_selection()
         services = self._need_services() if taskspace else None
         if taskspace is None or services is None:

@@ -49,7 +49,7 @@ from symposium_tui.ui.styles import stylesheets
 # (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything. The changes
 # screen stays (it reads), without its fetch (which writes a branch into the person's repository).
 CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "exec", "fetch", "attach",
-            "seen"}
+            "seen", "forward"}
 RETRY_SECONDS = 3.0
 HISTORY = 500  # notifications kept for `m`
 
@@ -84,6 +84,9 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
         self._quitting = threading.Event()  # set on quit: host threads stop connecting and polling
         self._sessions: list[HostSession] = []  # every host thread's, to stop on quit
         self._sessions_lock = threading.Lock()
+        from symposium_tui.core.forwards import Forwards
+
+        self.forwards = Forwards(self._forward_ended)  # `p`: kept while the dashboard runs
         self.configured: tuple = ()
         self.network_backend = ""  # of an embedded service (config.yaml engine.network_backend)
         if hosts is None:
@@ -225,6 +228,7 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
 
     def _stop_pollers(self) -> None:
         self._quitting.set()
+        self.forwards.stop_all()
         with self._sessions_lock:
             for session in self._sessions:
                 if session.poller is not None:

@@ -340,12 +340,15 @@ async def test_an_agent_asking_for_attention_marks_its_row_notifies_and_is_seen_
 async def test_three_marked_rows_are_stopped_together(isolated, ctx, lifecycle, repo):
     from concurrent.futures import ThreadPoolExecutor
 
+    from symposium_tui.ui.screens.confirm import RemoveScreen
     from symposium_tui.ui.screens.confirm_plan import ConfirmScreen
 
     ids = ["ui-mark-a", "ui-mark-b", "ui-mark-c"]
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(lambda name: create(ctx, name, repo), ids))
     try:
+        made = isolated.cli("exec", "--user", "1000", "taskspace-ui-mark-a-dev", "sh", "-c", "echo x > /workspace/notes.txt")
+        assert made.returncode == 0, made.stderr
         app = SymposiumApp(isolated.uri, interval=0.5)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: set(ids) <= set(rows(app)), 30, "the three rows")
@@ -361,6 +364,88 @@ async def test_three_marked_rows_are_stopped_together(isolated, ctx, lifecycle, 
             statuses = await until(pilot, lambda: (s := {t.id: t.status for t in lifecycle.list().taskspaces})
                                    and all(s.get(t) == "stopped" for t in ids) and s, 60, "all three stopped")
             assert statuses.get("ui-one", "running") != "stopped"  # an unmarked row is left as it was
+
+            # two marked and removed: the dialog lists each one's unsaved work, and without the
+            # box the one with unsaved work stays
+            await until(pilot, lambda: not home.marked_rows(), 10, "the marks cleared")
+            for taskspace in ("ui-mark-a", "ui-mark-b"):
+                select(app, taskspace)
+                await pilot.press("space")
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, RemoveScreen), 15, "the remove dialog")
+            plan = await until(pilot, lambda: "ui-mark-b" in (t := str(app.screen.query_one("#remove-plan").render()))
+                               and "unsaved work" in t and t, 60, "each one's unsaved work")
+            assert "ui-mark-a: unsaved work: 1 file changed (?? notes.txt)" in plan, plan
+            assert "Remove these 2 taskspaces?" in str(app.screen.query_one(".dialog-title").render())
+            app.screen.query_one("#remove", Button).press()
+            left = await until(pilot, lambda: (t := {t.id for t in lifecycle.list().taskspaces})
+                               and "ui-mark-b" not in t and t, 60, "ui-mark-b removed")
+            assert {"ui-mark-a", "ui-mark-c"} <= left  # the one with unsaved work, and the unmarked one
+            await until(pilot, lambda: any("kept ui-mark-a (unsaved work)" in n.message
+                                           for n in app._notifications), 10, "the outcome")
     finally:
         for name in ids:
             discard(lifecycle, name)
+
+
+async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, lifecycle, repo):
+    import socket
+    import urllib.request
+
+    from symposium_tui.ui.screens.forward import ForwardScreen
+
+    create(ctx, "ui-fwd", repo, project_type="node+python")  # python3 for its http.server
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        local = free.getsockname()[1]
+
+    def page() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+    try:
+        started = run_cli("--url", isolated.uri, "exec", "ui-fwd", "--", "sh", "-c",
+                          "nohup python3 -m http.server 8766 --bind 127.0.0.1 >/dev/null 2>&1 &")
+        assert started.returncode == 0, started.stderr
+        app = SymposiumApp(isolated.uri, interval=0.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "ui-fwd" in rows(app), 30, "the row")
+            select(app, "ui-fwd")
+            port = None
+            for _ in range(20):  # the server may take a moment to listen: p reads it each time
+                await pilot.press("p")
+                await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the forward dialog")
+                await until(pilot, lambda: "reading" not in str(app.screen.query_one("#listening").render()), 20,
+                            "what listens inside")
+                port = app.screen.query_one("#port", Input).value
+                seen = str(app.screen.query_one("#listening").render())
+                if port == "8766":
+                    break
+                await pilot.press("escape")
+                await pilot.pause(0.5)
+            assert port == "8766", seen
+            assert "listening inside: 8766 (127.0.0.1)" in str(app.screen.query_one("#listening").render())
+            app.screen.query_one("#local", Input).value = str(local)
+            app.screen.query_one("#forward", Button).press()
+            body = await until(pilot, page, 30, "the forwarded port to answer")
+            assert "README.md" in body
+            assert [f.local for f in app.forwards.of("local", "ui-fwd")] == [local]
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the dialog again")
+            assert f"127.0.0.1:{local} → ui-fwd:8766" in str(app.screen.query_one("#forwarding").render())
+            app.screen.query_one("#stop", Button).press()
+            await until(pilot, lambda: page() is None and not app.forwards.all(), 15, "the forward to end")
+            # one kept until quit ends with the dashboard
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the dialog a third time")
+            app.screen.query_one("#local", Input).value = str(local)
+            app.screen.query_one("#port", Input).value = "8766"
+            app.screen.query_one("#forward", Button).press()
+            await until(pilot, page, 30, "the port forwarded again")
+            kept = app.forwards.all()
+        assert kept and all(f.proc.poll() is not None for f in kept)  # quitting ended its ssh
+        assert page() is None
+    finally:
+        discard(lifecycle, "ui-fwd")
