@@ -189,6 +189,36 @@ class TaskspaceActions:
         self.call_from_thread(self.notify, f"forward {forward.describe()} ended: {why}", severity="warning",
                               timeout=10)
 
+    def action_copy(self: Any) -> None:
+        """Files into or out of the selected taskspace (CopyScreen), running or stopped."""
+        from symposium_tui.ui.screens.copy import CopyScreen
+
+        taskspace = self._need_selection()
+        services = self._need_services() if taskspace else None
+        if taskspace is None or services is None:
+            return
+        host = self.focus_host()
+        self.push_screen(CopyScreen(taskspace), lambda choice: self.run_copy(services, host, *choice)
+                         if choice else None)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def run_copy(self: Any, services: Any, host: str, source: Any, dest: Any, role: str) -> None:
+        from symposium_tui.core.display import printable
+        from symposium_tui.core.services.copy import copy
+
+        self.notify_from_thread(f"copying {source} to {dest}…")
+        try:
+            result = copy(services.ctx, source, dest, role)
+        except SymposiumError as exc:
+            self.post_message(OperationFinished(f"copy failed: {exc.message}", failed=True, host=host))
+            return
+        skipped = result.copied.skipped
+        text = f"copied {result.copied.describe()} ({result.copied.bytes} bytes) to {printable(result.to)}"
+        if skipped:
+            text += f"; not copied ({len(skipped)}): " + "; ".join(printable(s) for s in skipped[:3]) + \
+                ("…" if len(skipped) > 3 else "")
+        self.post_message(OperationFinished(text, host=host))
+
     def action_attach(self: Any) -> None:
         """The agent's session, in this terminal: the dashboard suspends until the person detaches."""
         from symposium_tui.core.services.agents import acknowledge, attach_argv

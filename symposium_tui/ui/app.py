@@ -49,7 +49,7 @@ from symposium_tui.ui.styles import stylesheets
 # (its Apply is hidden); SSH goes, since a shell in a taskspace can change anything. The changes
 # screen stays (it reads), without its fetch (which writes a branch into the person's repository).
 CHANGING = {"create", "adjust", "restart", "stop", "start", "remove", "security", "ssh", "exec", "fetch", "attach",
-            "seen", "forward"}
+            "seen", "forward", "copy"}
 RETRY_SECONDS = 3.0
 HISTORY = 500  # notifications kept for `m`
 

@@ -16,6 +16,7 @@ PALETTE = (
     ("Shell in agent (engine)", "a shell in the agent container through the engine, not SSH", "exec('agent')"),
     ("Forward a port", "a port inside (a dev server) on this machine's 127.0.0.1, while the dashboard runs",
      "forward"),
+    ("Copy files", "into or out of the taskspace, running or stopped, as cp does", "copy"),
     ("Talk to the agent", "attach to the agent's session (the dashboard comes back on Ctrl-b d)", "attach"),
     ("Mark agent seen", "what the agent asked for (attention, done) is seen: the row is no longer marked",
      "seen"),

@@ -449,3 +449,44 @@ async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, l
         assert page() is None
     finally:
         discard(lifecycle, "ui-fwd")
+
+
+async def test_c_copies_files_out_and_in(isolated, ctx, lifecycle, repo, tmp_path):
+    from textual.widgets import Select
+
+    from symposium_tui.ui.screens.copy import CopyScreen
+
+    create(ctx, "ui-copy", repo)
+    try:
+        app = SymposiumApp(isolated.uri, interval=0.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "ui-copy" in rows(app), 30, "the row")
+            select(app, "ui-copy")
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, CopyScreen), 10, "the copy dialog")
+            app.screen.query_one("#inside", Input).value = "README.md"
+            app.screen.query_one("#here", Input).value = str(tmp_path)
+            await pilot.press("enter")
+            await until(pilot, lambda: (tmp_path / "README.md").exists(), 30, "the file copied out")
+            assert (tmp_path / "README.md").read_text() == "hello\n"
+            (tmp_path / "in.txt").write_text("from the dashboard\n")
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, CopyScreen), 10, "the copy dialog again")
+            app.screen.query_one("#way", Select).value = "in"
+            app.screen.query_one("#inside", Input).value = "notes/"  # no such folder: refused, said
+            app.screen.query_one("#here", Input).value = str(tmp_path / "in.txt")
+            app.screen.query_one("#copy", Button).press()
+            await until(pilot, lambda: any("copy failed" in n.message and "no such folder" in n.message
+                                           for n in app._notifications), 30, "the refusal")
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, CopyScreen), 10, "the copy dialog a third time")
+            app.screen.query_one("#way", Select).value = "in"
+            app.screen.query_one("#inside", Input).value = "."
+            app.screen.query_one("#here", Input).value = str(tmp_path / "in.txt")
+            app.screen.query_one("#copy", Button).press()
+            await until(pilot, lambda: any("copied 1 file" in n.message and "ui-copy:/workspace/in.txt" in n.message
+                                           for n in app._notifications), 30, "the copy in")
+        done = isolated.cli("exec", "taskspace-ui-copy-dev", "cat", "/workspace/in.txt")
+        assert done.stdout == "from the dashboard\n"
+    finally:
+        discard(lifecycle, "ui-copy")
