@@ -490,3 +490,31 @@ async def test_c_copies_files_out_and_in(isolated, ctx, lifecycle, repo, tmp_pat
         assert done.stdout == "from the dashboard\n"
     finally:
         discard(lifecycle, "ui-copy")
+
+
+async def test_the_dashboard_stops_an_idle_taskspace_and_says_so(isolated, ctx, lifecycle, tmp_path, monkeypatch):
+    from tests.engine.conftest import make_repo
+
+    config = tmp_path / "config"
+    (config / "symposium-tui").mkdir(parents=True)
+    (config / "symposium-tui" / "config.yaml").write_text(
+        "auto_stop:\n  projects:\n    uiidle: {after: 15s}\n")  # only this test's project
+    create(ctx, "ui-idle", make_repo(tmp_path / "uiidle"))
+    try:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+        app = SymposiumApp(isolated.uri, interval=0.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "ui-idle" in rows(app), 30, "the row")
+            select(app, "ui-idle")
+            await pilot.press("enter")
+            await until(pilot, lambda: "idle stop in" in str(app.screen.query_one("#summary").render()), 20,
+                        "the details to say when it stops")
+            await until(pilot, lambda: any("ui-idle stopped: idle for" in n.message for n in app._notifications),
+                        60, "the dashboard's notice")
+            await pilot.press("escape")
+            await until(pilot, lambda: cells(app).get("ui-idle", {}).get("HEALTH") == "stopped", 20,
+                        "the row stopped")
+        found = next(t for t in lifecycle.list().taskspaces if t.id == "ui-idle")
+        assert found.status == "stopped" and found.reason.startswith("idle for")
+    finally:
+        discard(lifecycle, "ui-idle")
