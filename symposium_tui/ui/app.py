@@ -359,6 +359,12 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
         if home is not None:
             home.action_sort()
 
+    def action_mark(self) -> None:
+        """The palette's way to mark the selected row (space in the list)."""
+        home = self.home_screen()
+        if home is not None and self.screen is home:
+            home.action_mark()
+
     def home_screen(self) -> HomeScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
 

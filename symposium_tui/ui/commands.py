@@ -29,6 +29,7 @@ PALETTE = (
     ("Stop taskspace", "stop it; health checks leave it stopped", "stop"),
     ("Remove taskspace", "after a confirmation that shows what is kept", "remove"),
     ("Switch host", "one engine host's taskspaces, or every host's with a host column", "hosts"),
+    ("Mark the row", "mark or unmark it (space): stop, start, restart and remove then act on all marked", "mark"),
     ("Sort the list", "next order: attention, id, CPU, memory, activity, health (kept)", "sort"),
     ("Refresh", "poll the engine now", "refresh"),
     ("Quit", "leave the dashboard", "quit"),

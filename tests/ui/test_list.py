@@ -334,3 +334,17 @@ async def test_space_marks_rows_and_x_stops_all_marked_after_one_confirmation():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert len(lifecycle.driven) == 4 and not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_the_palette_has_each_new_action_and_marks_a_row():
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        connect_fake(app)
+        await show(pilot)
+        names = [name for name, _, _ in app.palette_actions()]
+        for name in ("Forward a port", "Copy files", "Mark the row", "Sort the list", "Shell in dev (engine)"):
+            assert name in names, name
+        select(app, "checkout-v2")
+        app.action_mark()
+        await pilot.pause()
+        assert [t for _, t in app.home_screen().marked_rows()] == ["checkout-v2"]
