@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import humanize
 
@@ -48,7 +48,10 @@ def ago(stamp: str | None, now: datetime | None = None) -> str:
         when = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp
-    return humanize.naturaltime((now or datetime.now(timezone.utc)) - when)
+    delta = (now or datetime.now(timezone.utc)) - when
+    if timedelta(0) <= delta < timedelta(minutes=1):
+        return "just now"  # not "7 seconds ago": a list cell that changes every tick is drawn every tick
+    return humanize.naturaltime(delta)
 
 
 def stops(at: float | None, held: str = "", now: float | None = None) -> str:

@@ -49,5 +49,5 @@ class ChangesFeed:
             return
         state.changes.finished(message.taskspace, message.text, message.began, message.ended)
         if home := self.home_screen():
-            home.show_hosts()
+            home.show_row(message.host, message.taskspace)
         self.read_due_changes(message.host)

@@ -140,6 +140,7 @@ class Poller(Repairs):
         self._started: list[EngineEvent] = []
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
         self.agents = AgentWatch(ctx, clock)
+        self._busy: dict[str, bool] = {}
         self.idle_stops = IdleStops(ctx, self.wake, self.own_read, clock) if self.settings.auto_stop else None
 
     # -- the loop --------------------------------------------------------------------------------
@@ -215,6 +216,7 @@ class Poller(Repairs):
     def _tick(self, now: float, quick: bool = False) -> Snapshot:
         """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
         calls_before = getattr(self.backend, "calls", 0)
+        self._busy = {}  # each taskspace's lock looked at once a tick, however many parts ask
         notices = self._recover()
         pods = self.observer.pods()
         containers = self.observer.containers(pods, now)
@@ -262,6 +264,12 @@ class Poller(Repairs):
                         getattr(self.backend, "calls", 0) - calls_before,
                         tuple(sorted(set(registry) - set(groups))), notices, tuple(signals))
 
+    def _is_busy(self, taskspace: str) -> bool:
+        """Being created, changed or removed (its lock held), as of this tick."""
+        if taskspace not in self._busy:
+            self._busy[taskspace] = self.ctx.is_busy(taskspace)
+        return self._busy[taskspace]
+
     def _recover(self) -> tuple[str, ...]:
         """Creates killed half-way (by another process too) are finished off before the list is
         read, so their leftovers never show as taskspaces. A directory listing when there are none."""
@@ -294,7 +302,7 @@ class Poller(Repairs):
 
     def _evaluate(self, taskspace: str, group: TaskspaceGroup, entry: dict,
                   probes: dict[tuple[str, str], bool]) -> Health:
-        creating = self.ctx.is_busy(taskspace) and \
+        creating = self._is_busy(taskspace) and \
             taskspace not in self._health
         gave_up = {role: self._gave_up[c.name] for role, c in group.members.items() if c.name in self._gave_up}
         failed = {role: self._restart_failed[c.name] for role, c in group.members.items()
@@ -321,7 +329,7 @@ class Poller(Repairs):
         last_activity = self.activity.iso(taskspace, entry)
         agent = self.agents.views.get(taskspace, NO_AGENT)
         stops = None
-        if running and not self.ctx.is_busy(taskspace):
+        if running and not self._is_busy(taskspace):
             stops = stop_at(self.ctx.settings.auto_stop.after_for(tier, project),
                             last_sign(last_activity, agent, [c.started for c in running if c.started], now))
         return TaskspaceStatus(

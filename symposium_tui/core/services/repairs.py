@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from symposium_tui.core import labels as L
 from symposium_tui.core.errors import SymposiumError
@@ -38,6 +39,7 @@ class Repairs:
     _started: list[EngineEvent]
     _levels: dict[str, str]
     _next_due: float | None
+    _is_busy: Callable[[str], bool]
 
     def _repair(self, groups: dict[str, TaskspaceGroup], registry: dict, now: float) -> list[RestartRecord]:
         records = []
@@ -45,7 +47,7 @@ class Repairs:
         for taskspace, group in groups.items():
             entry = registry.get(taskspace, {})
             if group.pod is None or entry.get("stopped_by_user") or \
-                    self.ctx.is_busy(taskspace):
+                    self._is_busy(taskspace):
                 continue
             for role, ctr in sorted(group.members.items()):
                 if ctr.running:
@@ -108,7 +110,7 @@ class Repairs:
                 continue
             if group.pod is None or registry.get(taskspace, {}).get("stopped_by_user") or \
                     now < self._forward_look.get(taskspace, 0.0) or \
-                    self.ctx.is_busy(taskspace):
+                    self._is_busy(taskspace):
                 continue
             self._forward_look[taskspace] = now + FORWARD_LOOK_EVERY
             role, ctr = silent[0]
@@ -142,7 +144,7 @@ class Repairs:
     def _repair_firewall(self, groups: dict[str, TaskspaceGroup], now: float) -> list[RestartRecord]:
         records = []
         for taskspace, why in sorted(self._unenforced.items()):
-            if self.ctx.is_busy(taskspace):
+            if self._is_busy(taskspace):
                 continue  # being created, changed or removed right now
             level = groups[taskspace].pod.labels.get(L.SECURITY, "open")
             try:

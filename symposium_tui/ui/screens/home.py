@@ -189,6 +189,23 @@ class HomeScreen(Screen[None]):
         cells.update(HOST=Text(host), ID=Text(taskspace), HEALTH=Text("gone", style="magenta"))
         return cells
 
+    def show_row(self, host: str, taskspace: str) -> None:
+        """One row's cells again (its CHANGES were read): the others, and the layout, untouched.
+        Drawing every row for each of 50 reads was most of the dashboard's CPU while it read them."""
+        key = f"{host}/{taskspace}"
+        if not self.is_mounted or key not in self.rows or key not in self._shown:
+            return
+        cells = self._cells(host, self.rows[key][1], self.columns)
+        if key in self.marked:
+            cells["ID"] = Text("✓ ", style="bold yellow") + cells["ID"]
+        table = self.query_one("#taskspaces", LiveTable)
+        if not any(str(k.value) == key for k in table.rows):
+            return  # filtered out
+        previous = self._shown[key]
+        changed = {column: cells[column] for column in self._layout[0] if previous.get(column) != cells[column]}
+        self._shown[key] = cells
+        table.update_cells({key: changed})
+
     def _render_rows(self) -> None:
         table = self.query_one("#taskspaces", LiveTable)
         columns = self.columns

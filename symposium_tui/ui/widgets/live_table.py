@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
@@ -43,5 +44,23 @@ class LiveTable(DataTable[CellType]):
             self._cell_render_cache.discard(key)
         for key in [key for key in self._row_render_cache.keys() if key[0] in rows]:  # (row, …): cells joined
             self._row_render_cache.discard(key)
-        self._line_cache.clear()  # keyed by screen line: rebuilt from the rows' renders, cheaply
-        self.refresh()
+        self._repaint_lines_of(rows)
+
+    def _repaint_lines_of(self, rows: set[RowKey]) -> None:
+        """Only the changed rows' lines are drawn again: refreshing the whole table made every
+        visible line go through the compositor again for one changed cell (1,500 lines in 30 s
+        of an idle dashboard with 50 taskspaces, most of its CPU)."""
+        header = self.header_height if self.show_header else 0
+        lines = [header + y for y, (key, _) in enumerate(self._y_offsets) if key in rows]
+        top, height = self.scroll_offset.y + header, self.size.height - header
+        visible = [y for y in lines if top <= y < top + height]
+        if len(visible) * 2 > height:  # most of what shows changed: all of it at once is cheaper
+            self._line_cache.clear()
+            self.refresh()
+            return
+        wanted = set(lines)
+        for key in [key for key in self._line_cache.keys() if key[0] in wanted]:  # (y, x1, x2, …), y with scroll
+            self._line_cache.discard(key)
+        width = max(self.size.width, self.virtual_size.width)
+        for y in visible:
+            self.refresh(Region(0, y - self.scroll_offset.y, width, 1))
