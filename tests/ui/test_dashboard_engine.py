@@ -16,7 +16,7 @@ from symposium_tui.ui.screens.help import HelpScreen
 from tests.engine.conftest import inventory
 from tests.engine.test_lifecycle import create, discard
 from tests.engine.test_resources import felt
-from tests.helpers import run_cli
+from tests.helpers import run_cli, wait_until
 
 pytestmark = pytest.mark.engine
 
@@ -409,23 +409,17 @@ async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, l
         started = run_cli("--url", isolated.uri, "exec", "ui-fwd", "--", "sh", "-c",
                           "nohup python3 -m http.server 8766 --bind 127.0.0.1 >/dev/null 2>&1 &")
         assert started.returncode == 0, started.stderr
+        wait_until(lambda: "8766" in run_cli("--url", isolated.uri, "ports", "ui-fwd").stdout, 60,
+                   "the server to listen")
         app = SymposiumApp(isolated.uri, interval=0.5)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: "ui-fwd" in rows(app), 30, "the row")
             select(app, "ui-fwd")
-            port = None
-            for _ in range(20):  # the server may take a moment to listen: p reads it each time
-                await pilot.press("p")
-                await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the forward dialog")
-                await until(pilot, lambda: "reading" not in str(app.screen.query_one("#listening").render()), 20,
-                            "what listens inside")
-                port = app.screen.query_one("#port", Input).value
-                seen = str(app.screen.query_one("#listening").render())
-                if port == "8766":
-                    break
-                await pilot.press("escape")
-                await pilot.pause(0.5)
-            assert port == "8766", seen
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the forward dialog")
+            await until(pilot, lambda: "reading" not in str(app.screen.query_one("#listening").render()), 30,
+                        "what listens inside")
+            assert app.screen.query_one("#port", Input).value == "8766"  # the server's port, offered
             assert "listening inside: 8766 (127.0.0.1)" in str(app.screen.query_one("#listening").render())
             app.screen.query_one("#local", Input).value = str(local)
             app.screen.query_one("#forward", Button).press()
@@ -436,7 +430,7 @@ async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, l
             await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the dialog again")
             assert f"127.0.0.1:{local} → ui-fwd:8766" in str(app.screen.query_one("#forwarding").render())
             app.screen.query_one("#stop", Button).press()
-            await until(pilot, lambda: page() is None and not app.forwards.all(), 15, "the forward to end")
+            await until(pilot, lambda: page() is None and not app.forwards.all(), 30, "the forward to end")
             # one kept until quit ends with the dashboard
             await pilot.press("p")
             await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the dialog a third time")
