@@ -25,6 +25,6 @@ def cmd_cp(args: argparse.Namespace) -> int:
         note(printable(line))
     for skipped in result.copied.skipped:
         note(f"not copied: {printable(skipped)}")
-    say(f"copied {result.copied.describe()} ({result.copied.bytes} bytes) from {printable(str(source))} "
-        f"to {printable(result.to)}")
+    say(f"copied {result.copied.summary()} from {printable(str(source))} to {printable(result.to)}"
+        + (f" ({result.container})" if args.agent else ""))
     return 0

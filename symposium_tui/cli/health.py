@@ -183,7 +183,8 @@ def _print_tick(snapshot: Any, as_json: bool) -> None:
         if as_json:
             emit_json_line({"type": "stats", "time": snapshot.time, **status.as_dict()})
         else:
-            say(f"{clock} {status.id} {status.health.state.value} {stats_text(status)}")
+            stops = f" · idle stop {display.stops(status.stops_at, status.stop_held)}" if status.stops_at else ""
+            say(f"{clock} {status.id} {status.health.state.value} {stats_text(status)}{stops}")
 
 
 def _print_others(now: float, records: list[dict[str, Any]], as_json: bool) -> None:

@@ -175,7 +175,7 @@ def _say_who_stops(services: Services, listing: Any) -> None:
     from symposium_tui.core.services.idle_stop import anyone_stops
 
     if any(t.stops_at is not None for t in listing.taskspaces) and not anyone_stops(services.ctx):
-        say("STOPS: no monitor or dashboard runs for this engine now, and only they stop idle "
+        say("auto_stop: no monitor or dashboard runs for this engine now, and only they stop idle "
             "taskspaces (symposium-tui monitor)")
 
 

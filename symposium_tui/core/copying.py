@@ -70,6 +70,12 @@ class Copied:
                  ((self.files, "file"), (self.folders, "folder"), (self.links, "link")) if n]
         return ", ".join(parts) or "nothing"
 
+    def summary(self) -> str:
+        """`3 files, 1 folder (1.2Mi)`."""
+        from symposium_tui.core.display import size
+
+        return f"{self.describe()} ({size(self.bytes)})"
+
     def as_dict(self) -> dict[str, object]:
         return {"files": self.files, "folders": self.folders, "links": self.links, "bytes": self.bytes,
                 "skipped": list(self.skipped)}
@@ -108,8 +114,10 @@ def pack(source: Path, name: str, uid: int) -> tuple[BinaryIO, Copied]:
     return spool, copied  # type: ignore[return-value]
 
 
-def unpack(stream: BinaryIO, directory: Path, name: str) -> Copied:
-    """A tar from a container, unpacked in DIRECTORY with its top entry named NAME."""
+def unpack(stream: BinaryIO, directory: Path, name: str, source: str = "") -> Copied:
+    """A tar from a container, unpacked in DIRECTORY with its top entry named NAME. SOURCE: the
+    container's path of the top entry; a link inside to an absolute path under it is kept, made
+    relative (it points inside what was copied)."""
     copied = Copied()
     top: list[str] = []
 
@@ -127,8 +135,13 @@ def unpack(stream: BinaryIO, directory: Path, name: str) -> Copied:
         shown = str(relative)
         changes: dict[str, object] = {"name": shown}
         if member.issym():
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(shown), member.linkname))
-            if member.linkname.startswith("/") or not _inside(target, name):
+            inside_path = posixpath.join(source, *parts[1:]) if source else ""
+            if source and member.linkname.startswith("/") and _inside(posixpath.normpath(member.linkname), source):
+                changes["linkname"] = posixpath.relpath(posixpath.normpath(member.linkname),
+                                                        posixpath.dirname(inside_path))
+            linkname = str(changes.get("linkname", member.linkname))
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(shown), linkname))
+            if linkname.startswith("/") or not _inside(target, name):
                 copied.skipped.append(f"{shown}: a link to {member.linkname}, outside what was copied")
                 return None
         elif member.islnk():

@@ -42,6 +42,7 @@ class HealthFacts:
     ssh_ok: dict[str, bool]  # role -> the SSH port answered on 127.0.0.1 (checked only when running)
     creating: bool = False
     stopped_by_user: bool = False
+    stopped_why: str = ""  # what stopped it, when not the person (auto_stop: "idle for 2h …")
     gave_up: dict[str, str] | None = None  # role -> why auto-restart stopped trying
     storage_over: str | None = None  # e.g. "storage 12.0Gi over its 10.0Gi limit"
     unenforced: str | None = None  # e.g. "the firewall rules of its isolated level are missing"
@@ -55,7 +56,7 @@ def evaluate(facts: HealthFacts) -> Health:
         return Health(HealthState.DOWN, "the pod is gone")
     running = {role for role, c in facts.containers.items() if c.running}
     if not running and facts.stopped_by_user:
-        return Health(HealthState.STOPPED, "stopped by the user")
+        return Health(HealthState.STOPPED, facts.stopped_why or "stopped by the user")
     problems = []
     for role in ("agent", "dev"):
         container = facts.containers.get(role)

@@ -164,8 +164,11 @@ class TaskspaceActions:
                 return
             self.start_forward(services, host, taskspace, choice[1], choice[2])
         member = container_name(taskspace, "dev")
-        self.push_screen(ForwardScreen(taskspace, lambda: listening(services.ctx.backend, member),
-                                       [f.describe() for f in current]), chosen)
+
+        def listed() -> list:
+            with services.own_read(taskspace):  # our look is not the taskspace's activity (idle stop)
+                return listening(services.ctx.backend, member)
+        self.push_screen(ForwardScreen(taskspace, listed, [f.describe() for f in current]), chosen)
 
     @work(thread=True, group="operations", exit_on_error=False)
     def start_forward(self: Any, services: Any, host: str, taskspace: str, port: int, local: int) -> None:
@@ -173,6 +176,12 @@ class TaskspaceActions:
 
         argv = forward_argv(str(services.ctx.paths.main_ssh_config), services.ctx.ssh_alias(taskspace, "dev"),
                             local, port)
+        ours = next((f for f in self.forwards.all() if f.local == local), None)
+        if ours is not None:
+            self.post_message(OperationFinished(f"127.0.0.1:{local} is this dashboard's forward already "
+                                                f"({ours.describe()}): choose another local port", failed=True,
+                                                host=host))
+            return
         try:
             forward = self.forwards.start(host, taskspace, port, local, argv)
         except SymposiumError as exc:
@@ -213,7 +222,7 @@ class TaskspaceActions:
             self.post_message(OperationFinished(f"copy failed: {exc.message}", failed=True, host=host))
             return
         skipped = result.copied.skipped
-        text = f"copied {result.copied.describe()} ({result.copied.bytes} bytes) to {printable(result.to)}"
+        text = f"copied {result.copied.summary()} to {printable(result.to)} ({result.container})"
         if skipped:
             text += f"; not copied ({len(skipped)}): " + "; ".join(printable(s) for s in skipped[:3]) + \
                 ("…" if len(skipped) > 3 else "")

@@ -227,7 +227,7 @@ def test_a_taskspace_started_during_a_long_apply_is_not_removed(isolated, ctx, l
         assert "taskspace-gc-long-b" in inventory(isolated)["pods"]
         # and a start while the taskspace's lock is held (a create, a remove) is refused
         with ctx.taskspace_lock("gc-long-b"):
-            with pytest.raises(SymposiumError, match="another create or remove"):
+            with pytest.raises(SymposiumError, match="is busy: another command"):
                 lifecycle.restart("gc-long-b")
     finally:
         for taskspace in ("gc-long-a", "gc-long-b"):

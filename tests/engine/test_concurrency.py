@@ -20,7 +20,7 @@ pytestmark = pytest.mark.engine
 WORKERS = 5
 IDS = [f"conc-{n:02d}" for n in range(10)]
 DURATION = 30.0
-EXPECTED_REFUSALS = ("already exists", "another create or remove", "no taskspace", "is not a taskspace",
+EXPECTED_REFUSALS = ("already exists", "is busy: another command", "no taskspace", "is not a taskspace",
                      "does not exist", "not found")
 
 

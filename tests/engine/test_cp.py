@@ -96,6 +96,12 @@ def test_cp_round_trips_and_never_reaches_this_machines_files(isolated, ctx, lif
         done = cp(isolated, str(tmp_path / "while-stopped.txt"), "cpy:")
         assert done.returncode == 0, done.stderr
         assert isolated.cli("ps", "-a", "--filter", "label=io.symposium.role=probe", "-q").stdout.strip() == ""
+        tmp_refused = cp(isolated, str(tmp_path / "while-stopped.txt"), "cpy:/tmp/")  # a tmpfs, emptied at start
+        assert_clean_failure(tmp_refused, 1)
+        assert "tmpfs" in tmp_refused.stderr
+        link_refused = cp(isolated, "cpy:hostname-link", str(tmp_path / "h2"))  # followed in a probe: refused
+        assert_clean_failure(link_refused, 1)
+        assert "outside the taskspace's volumes" in link_refused.stderr and not os.path.lexists(tmp_path / "h2")
         lifecycle.start("cpy")
         assert inside(engine, dev, "cat /workspace/while-stopped.txt; stat -c %u /workspace/while-stopped.txt") == \
             "written while stopped\n1000\n"

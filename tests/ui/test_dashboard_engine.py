@@ -425,6 +425,7 @@ async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, l
             app.screen.query_one("#forward", Button).press()
             body = await until(pilot, page, 30, "the forwarded port to answer")
             assert "README.md" in body
+            await until(pilot, lambda: app.forwards.all(), 10, "the forward kept")  # answers just before
             assert [f.local for f in app.forwards.of("local", "ui-fwd")] == [local]
             await pilot.press("p")
             await until(pilot, lambda: isinstance(app.screen, ForwardScreen), 10, "the dialog again")
@@ -437,7 +438,7 @@ async def test_p_forwards_a_dev_server_while_the_dashboard_runs(isolated, ctx, l
             app.screen.query_one("#local", Input).value = str(local)
             app.screen.query_one("#port", Input).value = "8766"
             app.screen.query_one("#forward", Button).press()
-            await until(pilot, page, 30, "the port forwarded again")
+            await until(pilot, lambda: page() and app.forwards.all(), 30, "the port forwarded again")
             kept = app.forwards.all()
         assert kept and all(f.proc.poll() is not None for f in kept)  # quitting ended its ssh
         assert page() is None

@@ -99,3 +99,13 @@ def test_endpoints():
         parse_endpoint("fix:a\x1bb")
     with pytest.raises(UsageError):
         parse_endpoint("")
+
+
+def test_an_absolute_link_inside_what_was_copied_is_kept_made_relative(tmp_path):
+    copied = unpack(tar_of(("dir", "tree", b""), ("file", "tree/f", b"F"), ("dir", "tree/d", b""),
+                           ("sym", "tree/d/abs", "/workspace/tree/f"), ("sym", "tree/out", "/workspace/other")),
+                    tmp_path, "copy", "/workspace/tree")
+    assert os.readlink(tmp_path / "copy" / "d" / "abs") == "../f"
+    assert (tmp_path / "copy" / "d" / "abs").read_bytes() == b"F"
+    assert not os.path.lexists(tmp_path / "copy" / "out")
+    assert len(copied.skipped) == 1 and "/workspace/other" in copied.skipped[0]

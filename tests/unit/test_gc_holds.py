@@ -86,7 +86,7 @@ def test_apply_re_reads_each_taskspace_under_its_lock(fake, ctx):
     ctx.registry.remove(TS)
     with ctx.taskspace_lock(TS):
         outcomes = {o.item: o.result for o in Cleanup(ctx).apply_gc(plan)}
-    assert outcomes[f"taskspace-{TS}-workspace"].startswith("skipped: another create or remove")
+    assert outcomes[f"taskspace-{TS}-workspace"].startswith(f"skipped: taskspace {TS!r} is busy")
     assert all(fake.find("volume", name) is not None for name in names(plan.items) if "-net" not in name)
     outcomes = {o.item: o.result for o in Cleanup(ctx).apply_gc(plan)}
     assert set(outcomes.values()) == {"removed"}, outcomes

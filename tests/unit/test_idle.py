@@ -150,3 +150,28 @@ def test_stops_column_text():
     assert fmt.stops(NOW + 90 * 60, now=NOW) == "in 1.5h"
     assert fmt.stops(NOW - 1, now=NOW) == "due"
     assert fmt.stops(NOW - 1, "1 SSH session open", now=NOW) == "held: 1 SSH session open"
+
+
+def test_a_running_poller_takes_an_edited_auto_stop_and_keeps_it_when_the_file_breaks(tmp_path, monkeypatch):
+    import os as _os
+
+    from symposium_tui.core.services.poller import Poller, PollerSettings
+    from tests.unit.fake_backend import FakeBackend, fake_context
+
+    ctx = fake_context(monkeypatch, tmp_path, FakeBackend())
+    config = ctx.paths.config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("auto_stop:\n  after: 20m\n")
+    ctx.settings = load_settings(config, environ={})
+    poller = Poller(ctx, PollerSettings(auto_stop=True))
+    poller._reread_auto_stop()  # the first look takes the file as read at start
+    assert poller._auto_stop.after_for("default", "x") == 1200
+    config.write_text("auto_stop:\n  after: 30s\n")
+    _os.utime(config, (1, 1))  # a different mtime, whatever the clock's resolution
+    poller._reread_auto_stop()
+    assert poller._auto_stop.after_for("default", "x") == 30
+    config.write_text("auto_stop:\n  after: soon\n")
+    _os.utime(config, (2, 2))
+    poller._reread_auto_stop()
+    assert poller._auto_stop.after_for("default", "x") == 30  # kept
+    assert any("auto_stop stays as it was" in n for n in ctx.take_notices())

@@ -23,6 +23,10 @@ from symposium_tui.core.models import PathStat, VolumeInfo
 HOLD = ("-c", "trap 'exit 0' TERM; sleep 3600 & wait")  # the probe's only process, until removed
 
 
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
 class MemberFiles:
     """One container's files for a copy: stat, read (a tar stream) and write (a tar stream)."""
 
@@ -32,8 +36,9 @@ class MemberFiles:
         self.member = member
         self.writable = writable
         self._stack = stack
-        self._mount_probe = mount_probe
+        self._mount_probe = mount_probe  # None: running (the engine sees all of it)
         self._volumes: list[tuple[str, str]] | None = None
+        self._tmpfs: list[str] = []
         self._probe: str | None = None
 
     def _where(self, path: str) -> str:
@@ -41,16 +46,27 @@ class MemberFiles:
         if self._mount_probe is None:
             return self.member
         if self._volumes is None:
-            self._volumes = [(n, d) for n, d in self.engine.volume_mounts(self.member) if d != PROJECT_MOUNT]
+            volumes, self._tmpfs = self.engine.mounts(self.member)
+            self._volumes = [(n, d) for n, d in volumes if d != PROJECT_MOUNT]
         normal = posixpath.normpath(path)
-        if not any(normal == d or normal.startswith(d.rstrip("/") + "/") for _, d in self._volumes):
+        if any(_under(normal, t) for t in self._tmpfs):
+            raise SymposiumError(f"{path} is on a tmpfs in {self.member}, empty while it is stopped and emptied "
+                                 "at each start: start the taskspace to copy there")
+        if not any(_under(normal, d) for _, d in self._volumes):
             return self.member
         if self._probe is None:
             self._probe = self._mount_probe(self._volumes)
         return self._probe
 
     def stat(self, path: str) -> PathStat | None:
-        return self.engine.path_stat(self._where(path), path)
+        where = self._where(path)
+        found = self.engine.path_stat(where, path)
+        if found is not None and found.is_link and where != self.member and \
+                not any(_under(posixpath.normpath(found.target), d) for _, d in self._volumes or ()):
+            # followed in the probe, whose root is not the taskspace's: its own file would come out
+            raise SymposiumError(f"{path} is a link to {found.target}, outside the taskspace's volumes: "
+                                 "start the taskspace to copy what it points to, or copy that path")
+        return found
 
     def read(self, path: str) -> BinaryIO:
         stream = self.engine.archive(self._where(path), path)

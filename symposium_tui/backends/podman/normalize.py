@@ -437,6 +437,14 @@ def path_stat_from(header: Any) -> PathStat | None:
                     bool(mode & GO_MODE_LINK), target)
 
 
+def tmpfs_of(attrs: Any) -> list[str]:
+    """Where a container has a tmpfs (emptied at each start), from its inspect answer."""
+    attrs = _object(attrs)
+    found = [path for path in _object(_object(attrs.get("HostConfig")).get("Tmpfs")) if isinstance(path, str)]
+    found += [_str(m.get("Destination")) for m in _items(attrs.get("Mounts")) if m.get("Type") == "tmpfs"]
+    return sorted({p for p in found if p.startswith("/")})
+
+
 def volume_mounts_of(attrs: Any) -> list[tuple[str, str]]:
     """(name, destination) of a container's named volumes, from its inspect answer."""
     found = []

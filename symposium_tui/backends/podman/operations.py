@@ -34,6 +34,7 @@ from symposium_tui.backends.podman.normalize import (
     require,
     path_stat_from,
     stats_list,
+    tmpfs_of,
     volume_from,
     volume_mounts_of,
 )
@@ -222,9 +223,10 @@ class TaskspaceEngineMixin:
             response.raise_for_status()
         self._call(f"copy files into {directory} of {container}", call)
 
-    def volume_mounts(self, container: str) -> list[tuple[str, str]]:
-        """(volume name, destination) of each named volume a container mounts."""
-        return volume_mounts_of(self._get_json(f"inspect container {container}", f"/containers/{container}/json"))
+    def mounts(self, container: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """(volume name, destination) of each named volume a container mounts, and its tmpfs paths."""
+        attrs = self._get_json(f"inspect container {container}", f"/containers/{container}/json")
+        return volume_mounts_of(attrs), tmpfs_of(attrs)
 
     def pull(self, name: str) -> None:
         """Pull an image from its registry; an error says why it could not."""

@@ -103,7 +103,8 @@ class LifecycleContext:
         """Held while a taskspace is created or removed; a second one fails at once."""
         validate_id(taskspace)  # it names a file: never a path of someone's choosing
         return locked(self.lock_path(taskspace), blocking=False,
-                      busy_message=f"another create or remove of taskspace {taskspace!r} is running")
+                      busy_message=f"taskspace {taskspace!r} is busy: another command is creating, removing, "
+                                   "copying into or changing it (try again when it ends)")
 
     def taskspace_dir(self, taskspace: str) -> Path:
         return self.paths.state_dir / "taskspaces" / validate_id(taskspace)

@@ -56,7 +56,8 @@ def copy(ctx: LifecycleContext, source: Endpoint, dest: Endpoint, role: str = "d
 def _out(files, source: Endpoint, local: Path, local_folder: bool) -> CopyResult:  # noqa: ANN001
     found = files.stat(source.path)
     if found is None:
-        raise SymposiumError(f"{source}: no such file or folder in the taskspace")
+        raise SymposiumError(f"{source}: no such file or folder in the taskspace (a link there to a path the "
+                             "container lacks is refused the same way: its target is never looked for here)")
     notes = [f"{source} is a link in the container: what it points to there ({found.target}) is copied"] \
         if found.is_link else []
     if local.is_dir():
@@ -73,7 +74,7 @@ def _out(files, source: Endpoint, local: Path, local_folder: bool) -> CopyResult
         raise UsageError(f"{local}: name the file or folder to copy into")
     stream = files.read(source.path)
     try:
-        copied = unpack(stream, directory, name)
+        copied = unpack(stream, directory, name, found.target or source.path)
     except OSError as exc:
         raise SymposiumError(f"could not write {directory / name}: {exc.strerror or exc}") from None
     return CopyResult(copied, "", str(directory / name), notes)

@@ -119,7 +119,8 @@ class IdleStops:
                 return
             raise exc
         self.ctx.log(LOG, self._record(due, "stopped", why))
-        self.ctx.note(f"{due.taskspace} stopped: {why}; `symposium-tui start {due.taskspace}` brings it back")
+        self.ctx.note(f"{due.taskspace} stopped: {why}; `symposium-tui start {due.taskspace}` (g in the dashboard) "
+                      "brings it back")
 
     def sessions(self, members: tuple[str, ...]) -> Sessions:
         """Who is in these containers, each asked through the engine (not SSH: sshd may be what

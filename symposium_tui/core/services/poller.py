@@ -141,6 +141,8 @@ class Poller(Repairs):
         self._restart_failed: dict[str, str] = {}  # container -> the engine's word on its last restart
         self.agents = AgentWatch(ctx, clock)
         self._busy: dict[str, bool] = {}
+        self._auto_stop = ctx.settings.auto_stop
+        self._config_seen: tuple[float, int] | None = None  # config.yaml's (mtime, size) when last read
         self.idle_stops = IdleStops(ctx, self.wake, self.own_read, clock) if self.settings.auto_stop else None
 
     # -- the loop --------------------------------------------------------------------------------
@@ -217,6 +219,7 @@ class Poller(Repairs):
         """One tick's work, under tick()'s lock; tick() turns its failures into a snapshot."""
         calls_before = getattr(self.backend, "calls", 0)
         self._busy = {}  # each taskspace's lock looked at once a tick, however many parts ask
+        self._reread_auto_stop()
         notices = self._recover()
         pods = self.observer.pods()
         containers = self.observer.containers(pods, now)
@@ -263,6 +266,29 @@ class Poller(Repairs):
         return Snapshot(now, tuple(statuses), None, tuple(transitions), tuple(restarts),
                         getattr(self.backend, "calls", 0) - calls_before,
                         tuple(sorted(set(registry) - set(groups))), notices, tuple(signals))
+
+    def _reread_auto_stop(self) -> None:
+        """config.yaml's auto_stop again when the file changed (a stat a tick): an edit counts in
+        a running monitor or dashboard, not only in the next command. A file that does not parse
+        keeps what was in force, and says so once."""
+        path = self.ctx.paths.config_file
+        try:
+            st = path.stat()
+            seen = (st.st_mtime, st.st_size)
+        except OSError:
+            seen = (0.0, -1)
+        if self._config_seen is None:
+            self._config_seen = seen  # as read at start (ctx.settings)
+            return
+        if seen == self._config_seen:
+            return
+        self._config_seen = seen
+        from symposium_tui.core.config import load_settings
+
+        try:
+            self._auto_stop = load_settings(path).auto_stop
+        except SymposiumError as exc:
+            self.ctx.note(f"{exc.message}; auto_stop stays as it was until the file is fixed")
 
     def _is_busy(self, taskspace: str) -> bool:
         """Being created, changed or removed (its lock held), as of this tick."""
@@ -313,7 +339,8 @@ class Poller(Repairs):
         return evaluate(HealthFacts(
             pod_exists=group.pod is not None, containers=group.members,
             ssh_ok={role: probes.get((taskspace, role), False) for role in group.members},
-            creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")), gave_up=gave_up,
+            creating=creating, stopped_by_user=bool(entry.get("stopped_by_user")),
+            stopped_why=str(entry.get("stopped_why") or ""), gave_up=gave_up,
             storage_over=over, unenforced=unenforced, restart_failed=failed))
 
     def _status(self, taskspace: str, group: TaskspaceGroup, entry: dict, health: Health,
@@ -330,7 +357,7 @@ class Poller(Repairs):
         agent = self.agents.views.get(taskspace, NO_AGENT)
         stops = None
         if running and not self._is_busy(taskspace):
-            stops = stop_at(self.ctx.settings.auto_stop.after_for(tier, project),
+            stops = stop_at(self._auto_stop.after_for(tier, project),
                             last_sign(last_activity, agent, [c.started for c in running if c.started], now))
         return TaskspaceStatus(
             id=taskspace, health=health, project=project, tier=tier,
@@ -352,7 +379,7 @@ class Poller(Repairs):
         for status in statuses:
             if status.stops_at is None or status.stops_at > now:
                 continue
-            after = self.ctx.settings.auto_stop.after_for(status.tier, status.project) or 0.0
+            after = self._auto_stop.after_for(status.tier, status.project) or 0.0
             members = tuple(c.name for role, c in sorted(status.containers.items())
                             if c.running and role in ("agent", "dev"))
             if members:

@@ -121,7 +121,9 @@ class RemoveScreen(ModalScreen[str | None]):
                 unsaved[target.label] = found
                 text.append(f": unsaved work: {found}", style="bold red")
         if unsaved:
-            text.append(f"\nwithout the box below, the {len(unsaved)} with unsaved work stay", style="bold")
+            stay = "the one with unsaved work stays" if len(unsaved) == 1 else \
+                f"the {len(unsaved)} with unsaved work stay"
+            text.append(f"\nwithout the box below, {stay}", style="bold")
         self.app.call_from_thread(self._show, text, unsaved)
 
     def _show(self, text: Text, unsaved: dict[str, str]) -> None:

@@ -118,7 +118,7 @@ class HomeScreen(Screen[None]):
             ("c", "copy files in or out (running or stopped)", "app.copy"),
             ("o", "sort: attention, id, CPU, memory, activity, health (kept)", "app.sort"),
             ("space", "mark / unmark: x, g, r, d then act on all marked", "mark"),
-            ("t", "talk to the agent: attach to its session (Ctrl-b d comes back)", "app.attach"),
+            ("t", "talk to the agent: attach (Ctrl-b d comes back)", "app.attach"),
             ("A", "mark what the agent asked for as seen", "app.seen"), ("n", "create a taskspace", "app.create"),
             ("a", "adjust resources", "app.adjust"), ("w", "network security level (asks first)", "app.security"),
             ("C", cleanup, "app.cleanup"), ("r", "restart", "app.restart"), ("x", "stop", "app.stop"),
