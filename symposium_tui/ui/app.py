@@ -261,6 +261,7 @@ class SymposiumApp(TaskspaceActions, ChangesFeed, App[None]):
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
         state = self.hosts.setdefault(message.host, HostState(message.host))
         state.snapshot, state.stats, state.restarts = message.snapshot, message.stats, message.restarts
+        state.cells = message.cells
         for notice in message.snapshot.notices:
             self.notify(notice, title=message.host if self.several_hosts else "", timeout=10)
         self._tell_signals(message)

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from symposium_tui.core.columns import Column, drop_order
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from symposium_tui.core.columns import COLUMNS, Column, RowFacts, cell_text, drop_order
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from symposium_tui.core.services.poller import TaskspaceStatus
+    from symposium_tui.core.stats import StatsSample
 
 CELL_PADDING = 2  # DataTable's cell_padding of 1 on each side
 
@@ -51,3 +61,17 @@ def grow(columns: Sequence[Column], shown: Sequence[str], widths: dict[str, int]
             widths[column.header] += min(more, left)
             left -= min(more, left)
     return widths
+
+
+DASHBOARD = tuple(c for c in COLUMNS if c.dashboard is not None)
+UI_STATE = ("CHANGES",)  # cells the UI thread makes: they come from its own reads, not the poller
+
+
+def row_cells(status: TaskspaceStatus, host: str, samples: Mapping[str, Sequence[StatsSample]],
+              columns: Sequence[Column] = DASHBOARD, *, host_down: bool = False,
+              changes: str | None = None) -> dict[str, Text]:
+    """One row's cells as Rich Text (no markup to parse on each render; ids and projects are not
+    ours to interpret). Made on the poller's thread for every row of a snapshot (SnapshotTaken),
+    so a tick of 200 rows does not hold up a key press on the UI thread."""
+    facts = RowFacts.of_status(status, host, host_down=host_down, samples=samples, changes=changes)
+    return {c.header: Text(cell_text(c, facts), style=c.style(facts) if c.style else "") for c in columns}

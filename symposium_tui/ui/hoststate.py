@@ -4,6 +4,7 @@ and the words the status line uses for it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 from symposium_tui.core.restarts import RestartRecord
@@ -24,6 +25,7 @@ class HostState:
     snapshot: Snapshot | None = None
     stats: Mapping[str, Sequence[StatsSample]] = field(default_factory=dict)  # container -> its history
     restarts: Mapping[str, Sequence[RestartRecord]] = field(default_factory=dict)  # taskspace -> its log
+    cells: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # taskspace -> its row's cells (poller's)
     text: str = "connecting to podman…"
     connected_text: str = ""
     ok: bool = True

@@ -36,12 +36,14 @@ class SnapshotTaken(Message):
 
     def __init__(self, snapshot: Snapshot, host: str = "local",
                  stats: Mapping[str, Sequence[StatsSample]] | None = None,
-                 restarts: Mapping[str, Sequence[RestartRecord]] | None = None) -> None:
+                 restarts: Mapping[str, Sequence[RestartRecord]] | None = None,
+                 cells: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.host = host
         self.stats = stats or {}  # container name -> its samples, oldest first
         self.restarts = restarts or {}  # taskspace -> the auto-restarts this process made of it
+        self.cells = cells or {}  # taskspace -> its row's cells (ui.columns.row_cells), but CHANGES
 
     @classmethod
     def read_from(cls, poller: Any, snapshot: Snapshot, host: str) -> SnapshotTaken:
@@ -50,7 +52,10 @@ class SnapshotTaken(Message):
         stats = {c.name: poller.history.samples(c.name)
                  for t in snapshot.taskspaces for c in t.containers.values()}
         restarts = {t.id: records for t in snapshot.taskspaces if (records := poller.restarts_of(t.id))}
-        return cls(snapshot, host, stats, restarts)
+        from symposium_tui.ui.columns import row_cells
+
+        cells = {t.id: row_cells(t, host, stats) for t in snapshot.taskspaces}
+        return cls(snapshot, host, stats, restarts, cells)
 
     def can_replace(self, message: Message) -> bool:
         # Textual asks the message in hand whether the next one queued may supersede it.

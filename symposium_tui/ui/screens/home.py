@@ -179,10 +179,15 @@ class HomeScreen(Screen[None]):
         """Rich Text, not markup strings: the table re-renders every visible cell on each change,
         and would parse markup each time (and ids and projects are not ours to interpret)."""
         state = self.app.hosts.get(host)
-        facts = RowFacts.of_status(status, host, host_down=host in self.down,
-                                   samples=state.stats if state is not None else None,
-                                   changes=state.changes.text(status.id) if state is not None else None)
-        return {c.header: Text(cell_text(c, facts), style=c.style(facts) if c.style else "") for c in columns}
+        changes = state.changes.text(status.id) if state is not None else None
+        made = state.cells.get(status.id) if state is not None and host not in self.down else None
+        if made is None or any(c.header not in made for c in columns if c.header not in fitting.UI_STATE):
+            return fitting.row_cells(status, host, state.stats if state is not None else {}, columns,
+                                     host_down=host in self.down, changes=changes)
+        cells = {c.header: made[c.header] for c in columns if c.header not in fitting.UI_STATE}
+        own = RowFacts(id=status.id, changes=changes)  # the UI's own cells, made here
+        cells |= {c.header: Text(cell_text(c, own)) for c in columns if c.header in fitting.UI_STATE}
+        return cells
 
     def _gone_cells(self, host: str, taskspace: str, columns: tuple[Column, ...]) -> dict[str, Text]:
         cells = {column.header: Text("-") for column in columns}
