@@ -201,7 +201,7 @@ def test_two_concurrent_creates_of_one_id(isolated, ctx, lifecycle, repo):
         assert codes == [0, 1], results
         loser = next(err for code, _, err in results if code == 1)
         assert "racer" in loser and "Traceback" not in loser
-        assert "another create" in loser or "already exists" in loser
+        assert "is busy: another command is creating" in loser or "already exists" in loser
         assert inventory(isolated)["pods"].count("taskspace-racer") == 1
         assert [t.status for t in lifecycle.list().taskspaces if t.id == "racer"] == ["running"]
     finally:
