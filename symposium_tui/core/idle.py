@@ -66,6 +66,13 @@ def stop_at(after: float | None, last: float | None) -> float | None:
     return None if after is None or last is None else last + after
 
 
+def stop_time(policy: AutoStop, tier: str, project: str, last_activity: str | None, agent: AgentView | None,
+              running: list, now: float) -> float | None:  # running: ContainerInfo of its running containers
+    """When a running taskspace stops if it stays idle (None: never, or nothing tells)."""
+    return stop_at(policy.after_for(tier, project),
+                   last_sign(last_activity, agent, [c.started for c in running if c.started], now))
+
+
 @dataclass(frozen=True)
 class Sessions:
     """Who is in a container now: authenticated SSH sessions (sshd's `user@tty` processes; a

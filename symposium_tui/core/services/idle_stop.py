@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import is_locked
-from symposium_tui.core.idle import SESSIONS_SCRIPT, Sessions, last_sign, parse_sessions, stop_at
+from symposium_tui.core.idle import SESSIONS_SCRIPT, Sessions, parse_sessions, stop_time
 from symposium_tui.core.services.context import LifecycleContext
 from symposium_tui.core.taskspace import CONTAINER_UID
 from symposium_tui.core.units import format_duration
@@ -117,7 +117,7 @@ class IdleStops:
             if self.ctx.is_busy(due.taskspace):  # someone else's turn (their lock): look again later
                 self._hold(due.taskspace, HOLD_RECHECK, "")
                 return
-            raise exc
+            raise
         self.ctx.log(LOG, self._record(due, "stopped", why))
         self.ctx.note(f"{due.taskspace} stopped: {why}; `symposium-tui start {due.taskspace}` (g in the dashboard) "
                       "brings it back")
@@ -159,8 +159,7 @@ def with_stop_times(ctx: LifecycleContext, listing: Listing, now: float | None =
         running = [c for c in t.containers.values() if c.running]
         stops = None
         if running and t.status != "creating" and not ctx.is_busy(t.id):
-            stops = stop_at(policy.after_for(t.tier, t.project),
-                            last_sign(t.last_activity, t.agent, [c.started for c in running if c.started], now))
+            stops = stop_time(policy, t.tier, t.project, t.last_activity, t.agent, running, now)
         rows.append(replace(t, stops_at=stops))
     return replace(listing, taskspaces=tuple(rows))
 

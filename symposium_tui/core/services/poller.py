@@ -21,7 +21,7 @@ from symposium_tui.core import labels as L
 from symposium_tui.core.agent import NO_AGENT, AgentView, Signal
 from symposium_tui.core.errors import SymposiumError
 from symposium_tui.core.fsutil import locked
-from symposium_tui.core.idle import last_sign, stop_at
+from symposium_tui.core.idle import stop_time
 from symposium_tui.core.health import (
     Health,
     HealthFacts,
@@ -357,8 +357,7 @@ class Poller(Repairs):
         agent = self.agents.views.get(taskspace, NO_AGENT)
         stops = None
         if running and not self._is_busy(taskspace):
-            stops = stop_at(self._auto_stop.after_for(tier, project),
-                            last_sign(last_activity, agent, [c.started for c in running if c.started], now))
+            stops = stop_time(self._auto_stop, tier, project, last_activity, agent, running, now)
         return TaskspaceStatus(
             id=taskspace, health=health, project=project, tier=tier,
             security=labels.get(L.SECURITY, entry.get("security", "")),
