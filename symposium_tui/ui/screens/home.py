@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from rich.text import Text
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -212,7 +213,10 @@ class HomeScreen(Screen[None]):
         table.update_cells({key: changed})
 
     def _render_rows(self) -> None:
-        table = self.query_one("#taskspaces", LiveTable)
+        try:
+            table = self.query_one("#taskspaces", LiveTable)
+        except NoMatches:
+            return  # a snapshot that came while the app is closing: its widgets are gone
         columns = self.columns
         rows = {key: self._cells(host, status, columns) for key, (host, status) in self.rows.items()
                 if self._matches(status)}
